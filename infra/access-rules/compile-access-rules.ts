@@ -1,0 +1,116 @@
+import type { AccessGrantee, AccessPermission, AccessRule } from './access-rule.ts';
+import { describePrefix, validateAccessRules } from './validate-access-rules.ts';
+import { IDENTITY_ID_PLACEHOLDER, IDENTITY_ID_VARIABLE, PRINCIPAL_TAG_PLACEHOLDER_PATTERN, principalTagVariable } from './policy-variables.ts';
+
+/** An IAM policy statement as it appears in a policy document. */
+export interface IamStatement {
+  Sid: string;
+  Effect: 'Allow' | 'Deny';
+  Action: string[];
+  Resource: string | string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+/** Which Cognito role a grantee's statements belong to. */
+export type IdentityRoleKind = 'authenticated' | 'guest';
+
+const GRANTEE_ROLE: Record<AccessGrantee, IdentityRoleKind> = {
+  owner: 'authenticated',
+  authenticated: 'authenticated',
+  tenantMembers: 'authenticated',
+  guestOwner: 'guest',
+  guests: 'guest',
+};
+
+/**
+ * Object actions per permission. Writers also get what resuming and cancelling their own
+ * multipart uploads need (list the parts already sent, abort), which Amplify's generated
+ * policies leave out.
+ */
+const OBJECT_ACTIONS: Record<Exclude<AccessPermission, 'list'>, string[]> = {
+  read: ['s3:GetObject'],
+  write: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+  delete: ['s3:DeleteObject'],
+};
+
+export interface CompileAccessRulesOptions {
+  /** ARN of the bucket (may be a CDK token). */
+  bucketArn: string;
+  /** When the bucket is encrypted with a customer-managed KMS key: its ARN, so roles get exactly the key use S3 needs. */
+  kmsKeyArn?: string;
+  /** Region of the bucket, for the `kms:ViaService` condition. */
+  region?: string;
+}
+
+export type CompiledAccessStatements = Record<IdentityRoleKind, IamStatement[]>;
+
+/** Turns a prefix template into the IAM form, e.g. `users/{identityId}/` -> `users/${cognito-identity.amazonaws.com:sub}/`. */
+export function prefixToPolicyForm(prefix: string): string {
+  return prefix
+    .replace(IDENTITY_ID_PLACEHOLDER, IDENTITY_ID_VARIABLE)
+    .replace(PRINCIPAL_TAG_PLACEHOLDER_PATTERN, (_match, tagKey: string) => principalTagVariable(tagKey));
+}
+
+/** Compiles validated access rules into least-privilege statements for the authenticated and the guest role. */
+export function compileAccessRules(rules: readonly AccessRule[], options: CompileAccessRulesOptions): CompiledAccessStatements {
+  validateAccessRules(rules);
+  const compiled: CompiledAccessStatements = { authenticated: [], guest: [] };
+  const kmsUse: Record<IdentityRoleKind, Set<string>> = { authenticated: new Set(), guest: new Set() };
+
+  rules.forEach((rule, ruleIndex) => {
+    const shape = describePrefix(rule.prefix);
+    const policyPrefix = prefixToPolicyForm(rule.prefix);
+    const condition = requireNonEmptyTags(shape.tagKeys);
+    for (const [grantee, permissions] of Object.entries(rule.grants) as [AccessGrantee, AccessPermission[]][]) {
+      const role = GRANTEE_ROLE[grantee];
+      const sidBase = `Rule${ruleIndex}${grantee[0]!.toUpperCase()}${grantee.slice(1)}`;
+      const objectActions = permissions.filter((p): p is Exclude<AccessPermission, 'list'> => p !== 'list').flatMap((p) => OBJECT_ACTIONS[p]);
+      if (objectActions.length > 0) {
+        compiled[role].push({
+          Sid: `${sidBase}Objects`,
+          Effect: 'Allow',
+          Action: objectActions,
+          Resource: `${options.bucketArn}/${policyPrefix}*`,
+          ...(condition ? { Condition: condition } : {}),
+        });
+      }
+      if (permissions.includes('list')) {
+        compiled[role].push({
+          Sid: `${sidBase}List`,
+          Effect: 'Allow',
+          Action: ['s3:ListBucket'],
+          Resource: options.bucketArn,
+          Condition: { ...condition, StringLike: { ...condition?.StringLike, 's3:prefix': [policyPrefix, `${policyPrefix}*`] } },
+        });
+      }
+      if (permissions.includes('read')) kmsUse[role].add('kms:Decrypt');
+      if (permissions.includes('write')) {
+        kmsUse[role].add('kms:GenerateDataKey');
+        kmsUse[role].add('kms:Decrypt');
+      }
+    }
+  });
+
+  if (options.kmsKeyArn) {
+    for (const role of ['authenticated', 'guest'] as const) {
+      if (kmsUse[role].size === 0) continue;
+      compiled[role].push({
+        Sid: 'BucketKeyUseThroughS3',
+        Effect: 'Allow',
+        Action: [...kmsUse[role]].sort(),
+        Resource: options.kmsKeyArn,
+        ...(options.region ? { Condition: { StringEquals: { 'kms:ViaService': `s3.${options.region}.amazonaws.com` } } } : {}),
+      });
+    }
+  }
+  return compiled;
+}
+
+/**
+ * An empty principal tag would turn `tenants/${aws:PrincipalTag/tenant}/` into `tenants//`,
+ * one prefix shared by every identity without a tenant; require at least one character.
+ */
+function requireNonEmptyTags(tagKeys: string[]): IamStatement['Condition'] | undefined {
+  if (tagKeys.length === 0) return undefined;
+  return { StringLike: Object.fromEntries(tagKeys.map((key) => [`aws:PrincipalTag/${key}`, '?*'])) };
+}

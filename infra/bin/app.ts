@@ -1,0 +1,3 @@
+import { buildStack } from '../stack/build-stack.ts';
+
+buildStack().app.synth();

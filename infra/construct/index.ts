@@ -1,0 +1,5 @@
+export { ScopedStorage } from './scoped-storage.ts';
+export type { ScopedStorageProps } from './scoped-storage-props.ts';
+export { DEFAULT_DEVELOPER_PROVIDER_NAME } from './scoped-storage-props.ts';
+export { ScopedStoragePropsError } from './validate-scoped-storage-props.ts';
+export { BROWSER_EXPOSED_HEADERS, BROWSER_REQUEST_HEADERS } from './browser-cors-rules.ts';

@@ -1,0 +1,83 @@
+import type { RemovalPolicy } from 'aws-cdk-lib';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { AccessRule } from '../access-rules/index.ts';
+
+export interface ScopedStorageProps {
+  /**
+   * Origins of the web apps whose browsers talk to the bucket directly, e.g.
+   * `https://app.example.com`. Scheme and host (and port) only; `http` only for localhost.
+   * The bucket's CORS rules allow exactly these.
+   */
+  readonly allowedOrigins: readonly string[];
+
+  /**
+   * The identity pool's developer provider name: the key the token service uses in `Logins`.
+   * Letters, digits, `.`, `_` and `-`, 1 to 128 characters. It cannot be changed after deployment.
+   * @default 'login.scoped-storage'
+   */
+  readonly developerProviderName?: string;
+
+  /**
+   * Who may read, write, delete and list under which prefix. Compiled to least-privilege IAM
+   * statements with policy variables.
+   * @default DEFAULT_ACCESS_RULES: `users/{identityId}/` for its owner, `shared/` readable by
+   * every signed-in identity, `tenants/{tag:tenant}/` for members of that tenant.
+   */
+  readonly accessRules?: readonly AccessRule[];
+
+  /**
+   * Whether the pool hands out guest (unauthenticated) identities. Rules granting to `guests` or
+   * `guestOwner` need it.
+   * @default false
+   */
+  readonly allowGuests?: boolean;
+
+  /**
+   * Name of the identity pool.
+   * @default derived from the construct path
+   */
+  readonly identityPoolName?: string;
+
+  /**
+   * Customer-managed KMS key for the bucket's default encryption. The roles then get exactly
+   * `kms:Decrypt` (readers) and `kms:GenerateDataKey` (writers) on this key, through S3 only.
+   * @default S3-managed keys (SSE-S3)
+   */
+  readonly encryptionKey?: IKey;
+
+  /**
+   * Keep every version of every object.
+   * @default false
+   */
+  readonly versioned?: boolean;
+
+  /**
+   * Days after which incomplete multipart uploads are aborted and their parts deleted.
+   * @default 7
+   */
+  readonly abortIncompleteMultipartUploadAfterDays?: number;
+
+  /**
+   * What happens to the bucket when the stack is deleted. Users' files live there, so the
+   * default keeps it; `DESTROY` only succeeds on an empty bucket.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Bucket that receives S3 server access logs.
+   * @default no access logs
+   */
+  readonly serverAccessLogsBucket?: IBucket;
+
+  /**
+   * How long browsers may cache a CORS preflight answer, in seconds.
+   * @default 3000
+   */
+  readonly corsMaxAgeSeconds?: number;
+}
+
+export const DEFAULT_DEVELOPER_PROVIDER_NAME = 'login.scoped-storage';
+export const DEFAULT_ABORT_INCOMPLETE_MULTIPART_DAYS = 7;
+export const DEFAULT_CORS_MAX_AGE_SECONDS = 3000;

@@ -1,0 +1,36 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ScopedStorageStack, type ScopedStorageStackProps } from './scoped-storage-stack.ts';
+import { suppressAcceptedNagFindings } from './nag-suppressions.ts';
+
+export const DEFAULT_STACK_NAME = 'ScopedStorage';
+/** The origin `npm start` serves the web page on unless told otherwise. */
+export const DEFAULT_LOCAL_ORIGIN = 'http://localhost:5173';
+
+export interface BuildStackOptions extends Partial<ScopedStorageStackProps> {
+  app?: App;
+  stackName?: string;
+  /** Run the cdk-nag AwsSolutions checks during synthesis. @default true */
+  nagChecks?: boolean;
+}
+
+/** Builds the app and stack the same way for `cdk synth`, the local cloud and the tests. */
+export function buildStack(options: BuildStackOptions = {}): { app: App; stack: ScopedStorageStack } {
+  const { app = new App(), stackName = DEFAULT_STACK_NAME, nagChecks = true, ...props } = options;
+  const allowedOrigins = props.allowedOrigins ?? originsFromContext(app.node.tryGetContext('allowedOrigins')) ?? [DEFAULT_LOCAL_ORIGIN];
+  const stack = new ScopedStorageStack(app, stackName, {
+    ...props,
+    allowedOrigins,
+    allowGuests: props.allowGuests ?? app.node.tryGetContext('allowGuests') === true,
+  });
+  suppressAcceptedNagFindings(stack);
+  if (nagChecks) Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  return { app, stack };
+}
+
+/** Context comes as a JSON array from cdk.json, or as a comma-separated string from `-c allowedOrigins=...`. */
+function originsFromContext(value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (Array.isArray(value)) return value.map(String);
+  return String(value).split(',').map((origin) => origin.trim()).filter(Boolean);
+}
