@@ -1,0 +1,80 @@
+/** The kinds of failure a caller of the client library can act on. */
+export type StorageErrorCode =
+  | 'AccessDenied'
+  | 'NotFound'
+  | 'Expired'
+  | 'Conflict'
+  | 'Network'
+  | 'Aborted'
+  | 'InvalidKey'
+  | 'InvalidConfiguration'
+  | 'SignInRequired'
+  | 'RateLimited'
+  | 'ServiceError';
+
+/** A failure of a storage operation; `cause` holds the underlying SDK or fetch error. */
+export class StorageError extends Error {
+  override readonly name = 'StorageError';
+  constructor(
+    readonly code: StorageErrorCode,
+    message: string,
+    options?: { cause?: unknown; status?: number },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.status = options?.status;
+  }
+  readonly status: number | undefined;
+}
+
+const S3_CODE_TO_STORAGE_CODE: Record<string, StorageErrorCode> = {
+  AccessDenied: 'AccessDenied',
+  Forbidden: 'AccessDenied',
+  InvalidAccessKeyId: 'Expired',
+  ExpiredToken: 'Expired',
+  TokenRefreshRequired: 'Expired',
+  NotAuthorizedException: 'Expired',
+  NoSuchKey: 'NotFound',
+  NotFound: 'NotFound',
+  NoSuchUpload: 'NotFound',
+  PreconditionFailed: 'Conflict',
+  ConditionalRequestConflict: 'Conflict',
+  ResourceConflictException: 'Conflict',
+  SlowDown: 'RateLimited',
+  TooManyRequestsException: 'RateLimited',
+  AbortError: 'Aborted',
+};
+
+const NETWORK_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'EAI_AGAIN', 'TimeoutError', 'NetworkingError']);
+
+/** Turns whatever an SDK call threw into a {@link StorageError} saying what happened to `what`. */
+export function toStorageError(error: unknown, what: string): StorageError {
+  if (error instanceof StorageError) return error;
+  const details = error as { name?: string; code?: string; Code?: string; $metadata?: { httpStatusCode?: number }; message?: string } | undefined;
+  const status = details?.$metadata?.httpStatusCode;
+  const name = details?.name ?? details?.Code ?? '';
+  const mapped = S3_CODE_TO_STORAGE_CODE[name] ?? (status === 404 ? 'NotFound' : status === 403 ? 'AccessDenied' : status === 412 ? 'Conflict' : undefined);
+  if (mapped) return new StorageError(mapped, describe(mapped, what), { cause: error, status });
+  if (NETWORK_ERROR_CODES.has(details?.code ?? '') || NETWORK_ERROR_CODES.has(name) || error instanceof TypeError) {
+    return new StorageError('Network', `Could not reach the storage service for ${what}: ${details?.message ?? 'network error'}.`, { cause: error, status });
+  }
+  return new StorageError('ServiceError', `The storage service failed ${what}${name ? ` (${name})` : ''}.`, { cause: error, status });
+}
+
+function describe(code: StorageErrorCode, what: string): string {
+  switch (code) {
+    case 'AccessDenied':
+      return `Access denied for ${what}: your identity may only use its own files.`;
+    case 'NotFound':
+      return `Not found: ${what}.`;
+    case 'Expired':
+      return `Your sign-in or credentials expired during ${what}; sign in again.`;
+    case 'Conflict':
+      return `Conflict for ${what}: the object exists already or changed meanwhile.`;
+    case 'RateLimited':
+      return `Too many requests for ${what}; try again shortly.`;
+    case 'Aborted':
+      return `Cancelled: ${what}.`;
+    default:
+      return `Failed: ${what}.`;
+  }
+}
