@@ -1,0 +1,27 @@
+import { StorageError } from '../library/index.ts';
+
+/** Words a person understands for what went wrong, and what to do about it. */
+export function friendlyError(error: unknown): string {
+  if (!(error instanceof StorageError)) return `Something went wrong: ${(error as Error)?.message ?? String(error)}`;
+  switch (error.code) {
+    case 'AccessDenied':
+      return 'You are not allowed to do that: you can only use files in your own folder.';
+    case 'NotFound':
+      return 'That file does not exist (any more). The list has been refreshed.';
+    case 'Expired':
+    case 'SignInRequired':
+      return 'Your sign-in has expired. Please sign in again.';
+    case 'Conflict':
+      return 'A file with that name already exists.';
+    case 'Network':
+      return 'The storage service cannot be reached. Check your connection and that the local cloud is running.';
+    case 'Aborted':
+      return 'Cancelled.';
+    case 'InvalidKey':
+      return `That file name cannot be used: ${error.message}`;
+    case 'RateLimited':
+      return 'Too many requests right now. Wait a moment and try again.';
+    default:
+      return `The storage service had a problem: ${error.message}`;
+  }
+}

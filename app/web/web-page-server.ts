@@ -1,0 +1,55 @@
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { StorageOutputs } from '../library/index.ts';
+import { buildWebPageScript } from './build-web-page.ts';
+
+const STATIC_FILES: Record<string, { file: string; type: string }> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+};
+
+export interface WebPageServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the demo page: the HTML, the bundled script, and `/config.json` with the outputs the
+ * browser should use (endpoints it can reach without a certificate wall).
+ */
+export async function startWebPageServer(options: { host?: string; port: number; outputs: StorageOutputs }): Promise<WebPageServer> {
+  const script = await buildWebPageScript();
+  const files = new Map<string, { body: Buffer | string; type: string }>();
+  for (const [path, { file, type }] of Object.entries(STATIC_FILES)) {
+    files.set(path, { body: await readFile(fileURLToPath(new URL(`./${file}`, import.meta.url))), type });
+  }
+  files.set('/app.js', { body: script, type: 'text/javascript; charset=utf-8' });
+  files.set('/config.json', { body: JSON.stringify({ outputs: options.outputs }), type: 'application/json' });
+
+  const server: Server = createServer((request, response) => {
+    const path = new URL(request.url ?? '/', 'http://page').pathname;
+    const entry = files.get(path);
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('Method not allowed');
+      return;
+    }
+    if (!entry) {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
+      return;
+    }
+    response.writeHead(200, { 'content-type': entry.type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+    response.end(request.method === 'HEAD' ? undefined : entry.body);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://localhost:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
