@@ -132,9 +132,8 @@ export async function createCognitoIdentityRequestHandler(options: CognitoIdenti
     } catch (error) {
       if (!(error instanceof CognitoIdentityError)) onInternalError(error);
       if (error instanceof RequestEntityTooLargeException) {
-        // Stop reading the rest of an oversized body and end the connection after the answer.
+        // The rest of an oversized body is not worth reading: end the connection after the answer.
         response.setHeader('connection', 'close');
-        request.resume();
       }
       try {
         renderError(response, error);

@@ -1,18 +1,31 @@
 import type { IncomingMessage } from 'node:http';
 import { RequestEntityTooLargeException } from './errors.ts';
 
-/** Reads the whole body, refusing (without buffering further) once it grows past `maxBytes`. */
-export async function readRequestBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
+/**
+ * Reads the whole body, refusing once it grows past `maxBytes`. The rest of an oversized body is
+ * drained, not buffered: destroying the request would take the socket down before the error
+ * answer reaches the client.
+ */
+export function readRequestBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const tooLarge = () => new RequestEntityTooLargeException(`Request body exceeds the limit of ${maxBytes} bytes.`);
   const declaredLength = Number(request.headers['content-length']);
-  if (Number.isFinite(declaredLength) && declaredLength > maxBytes) throw tooLarge();
-
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    length += chunk.length;
-    if (length > maxBytes) throw tooLarge();
-    chunks.push(chunk);
+  if (Number.isFinite(declaredLength) && declaredLength > maxBytes) {
+    request.resume();
+    return Promise.reject(tooLarge());
   }
-  return Buffer.concat(chunks);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const onData = (chunk: Buffer) => {
+      length += chunk.length;
+      if (length <= maxBytes) {
+        chunks.push(chunk);
+        return;
+      }
+      request.off('data', onData).off('end', onEnd).resume();
+      reject(tooLarge());
+    };
+    const onEnd = () => resolve(Buffer.concat(chunks));
+    request.on('data', onData).on('end', onEnd).once('error', reject);
+  });
 }
