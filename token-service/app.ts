@@ -1,0 +1,111 @@
+import type { CognitoIdentityClient } from '@aws-sdk/client-cognito-identity';
+import { Hono, type Context } from 'hono';
+import { cors } from 'hono/cors';
+import { denyAllAdmins, type AdminAuthorizer } from './admin-authorization.ts';
+import type { TokenServiceEnv } from './app-env.ts';
+import type { Authenticator } from './authenticators/authenticator.ts';
+import { CognitoTokenIssuer } from './cognito-token-issuer.ts';
+import { errorResponse, failureDetail, NotFoundError } from './errors.ts';
+import { createGuestLinkProofVerifier } from './guest-link-proof.ts';
+import { DEFAULT_CLAIM_TO_TAG, validateClaimToTagMap, type ClaimToTagMap } from './principal-tags.ts';
+import { TokenBucketRateLimiter, type RateLimit } from './rate-limiter.ts';
+import { DEFAULT_MAX_BODY_BYTES } from './request-body.ts';
+import { requestLog, stdoutLogSink, type LogSink } from './request-log.ts';
+import { mountAdminRoutes } from './routes/admin-routes.ts';
+import { mountHealthRoute } from './routes/health-route.ts';
+import { sessionGate } from './routes/session-authentication.ts';
+import { mountTokenRoutes } from './routes/token-routes.ts';
+import { TokenCache } from './token-cache.ts';
+
+export interface TokenServiceAppOptions {
+  /** Cognito Identity, with credentials allowed to call the developer-identity APIs of the pool. */
+  cognito: CognitoIdentityClient;
+  identityPoolId: string;
+  developerProviderName: string;
+  /** Lifetime of the OpenID tokens asked for (Cognito allows 1..86400). @default 900 */
+  tokenDurationSeconds?: number;
+  /** Verifies app sessions. Routes it brings along (the development sign-in's) are mounted too. */
+  authenticator: Authenticator;
+  /** Which session claims become principal tags. @default { tenant: 'tenant' } */
+  claimToTag?: ClaimToTagMap;
+  /** Guest identities' OpenID tokens are verified against this key set and issuer before linking. */
+  guestTokenJwksUrl?: string;
+  guestTokenIssuer?: string;
+  /** Browser origins allowed to call the API. @default none */
+  allowedOrigins?: readonly string[];
+  /** Cached tokens are reused while valid for longer than this. @default 300 */
+  cacheRefreshMarginSeconds?: number;
+  /** @default 10000 */
+  cacheMaxEntries?: number;
+  /** Per user. @default 10/s with bursts of 20 */
+  rateLimit?: RateLimit;
+  /** Who may use the admin routes. @default nobody */
+  authorizeAdmin?: AdminAuthorizer;
+  /** @default 16 KiB */
+  maxBodyBytes?: number;
+  /** @default one JSON line per request on stdout */
+  logSink?: LogSink;
+  /** Milliseconds since the epoch. @default Date.now */
+  clock?: () => number;
+}
+
+export const DEFAULT_TOKEN_DURATION_SECONDS = 900;
+export const DEFAULT_RATE_LIMIT: RateLimit = { ratePerSecond: 10, burst: 20 };
+
+/** The token service as one Hono app; `node-server.ts` and `lambda-handler.ts` serve this same app. */
+export function createTokenServiceApp(options: TokenServiceAppOptions): Hono<TokenServiceEnv> {
+  const clock = options.clock ?? Date.now;
+  const claimToTag = options.claimToTag ?? DEFAULT_CLAIM_TO_TAG;
+  validateClaimToTagMap(claimToTag);
+  const tokenDurationSeconds = options.tokenDurationSeconds ?? DEFAULT_TOKEN_DURATION_SECONDS;
+  if (!Number.isInteger(tokenDurationSeconds) || tokenDurationSeconds < 1 || tokenDurationSeconds > 86_400) {
+    throw new Error(`The token duration must be a whole number of seconds from 1 to 86400 (got ${tokenDurationSeconds}).`);
+  }
+  const issuer = new CognitoTokenIssuer({
+    client: options.cognito,
+    identityPoolId: options.identityPoolId,
+    developerProviderName: options.developerProviderName,
+    tokenDurationSeconds,
+    clock,
+  });
+  const cache = new TokenCache({ refreshMarginMs: (options.cacheRefreshMarginSeconds ?? 300) * 1000, maxEntries: options.cacheMaxEntries ?? 10_000, clock });
+  const rateLimiter = new TokenBucketRateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT, { clock });
+  const allowedOrigins = new Set(options.allowedOrigins ?? []);
+
+  const app = new Hono<TokenServiceEnv>();
+  app.use(requestLog(options.logSink ?? stdoutLogSink, clock));
+  app.use(
+    cors({
+      origin: (origin) => (allowedOrigins.has(origin) ? origin : null),
+      allowMethods: ['GET', 'POST', 'DELETE'],
+      allowHeaders: ['authorization', 'content-type'],
+      maxAge: 3600,
+    }),
+  );
+  app.onError((error, c) => renderError(c, error));
+  app.notFound((c) => renderError(c, new NotFoundError(`There is nothing at ${c.req.method} ${c.req.path.slice(0, 100)}.`)));
+
+  mountHealthRoute(app);
+  mountTokenRoutes(app, {
+    authenticateSession: sessionGate(options.authenticator, rateLimiter),
+    issuer,
+    cache,
+    claimToTag,
+    verifyGuestLinkProof: createGuestLinkProofVerifier({
+      identityPoolId: options.identityPoolId,
+      jwksUrl: options.guestTokenJwksUrl,
+      issuer: options.guestTokenIssuer,
+    }),
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+  });
+  mountAdminRoutes(app, { authorizeAdmin: options.authorizeAdmin ?? denyAllAdmins, issuer });
+  if (options.authenticator.routes) app.route('/', options.authenticator.routes);
+  return app;
+}
+
+function renderError(c: Context<TokenServiceEnv>, error: unknown): Response {
+  const { status, headers, body } = errorResponse(error);
+  c.set('errorCode', body.error.code);
+  if (status >= 500) c.set('failureDetail', failureDetail(error));
+  return c.json(body, status as 500, headers);
+}

@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import { Hono } from 'hono';
+import { jwtVerify, SignJWT } from 'jose';
+import type { TokenServiceEnv } from '../app-env.ts';
+import { InvalidRequestError } from '../errors.ts';
+import { isValidTagValue } from '../principal-tags.ts';
+import { readJsonBody, stringFields } from '../request-body.ts';
+import { refuseOtherMethods } from '../routes/method-not-allowed.ts';
+import { isValidUserId, sessionFromClaims, type Authenticator } from './authenticator.ts';
+import { sessionRejection } from './jwt-failure.ts';
+
+const DEVELOPMENT_ISSUER = 'urn:scoped-storage:token-service:development';
+const SESSION_PATH = '/v1/dev/session';
+const MAX_SIGN_IN_BODY_BYTES = 1024;
+
+export interface DevelopmentAuthenticatorOptions {
+  /** Signs the sessions; give one to keep sessions valid across restarts. @default 32 random bytes per process */
+  secret?: Uint8Array;
+  /** @default 12 hours */
+  sessionLifetimeSeconds?: number;
+  /** Checked for AWS_LAMBDA_FUNCTION_NAME. @default process.env */
+  environment?: Readonly<Record<string, string | undefined>>;
+  clock?: () => number;
+}
+
+/**
+ * Local mode's sign-in: anyone may become any user (and tenant) through `POST /v1/dev/session`,
+ * so demos, the CLI and tests need no identity provider. This module is never imported by the
+ * Lambda entry point, and it refuses to exist inside a Lambda function.
+ */
+export function createDevelopmentAuthenticator(options: DevelopmentAuthenticatorOptions = {}): Authenticator {
+  const environment = options.environment ?? process.env;
+  if (environment.AWS_LAMBDA_FUNCTION_NAME !== undefined) {
+    throw new Error('The development sign-in lets anyone act as any user; it cannot run inside AWS Lambda.');
+  }
+  const secret = options.secret ?? randomBytes(32);
+  const lifetimeSeconds = options.sessionLifetimeSeconds ?? 12 * 3600;
+  const clock = options.clock ?? Date.now;
+
+  async function issueSessionToken(user: string, tenant: string | undefined): Promise<string> {
+    const now = Math.floor(clock() / 1000);
+    return new SignJWT(tenant === undefined ? {} : { tenant })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setIssuer(DEVELOPMENT_ISSUER)
+      .setAudience(DEVELOPMENT_ISSUER)
+      .setSubject(user)
+      .setIssuedAt(now)
+      .setExpirationTime(now + lifetimeSeconds)
+      .sign(secret);
+  }
+
+  const routes = new Hono<TokenServiceEnv>();
+  routes.post(SESSION_PATH, async (c) => {
+    const { user, tenant } = stringFields(await readJsonBody(c.req.raw, MAX_SIGN_IN_BODY_BYTES), ['user', 'tenant']);
+    if (!isValidUserId(user)) throw new InvalidRequestError('"user" must be a user id of 1 to 128 letters, digits or _.@+=:-.');
+    if (tenant !== undefined && !isValidTagValue(tenant)) {
+      throw new InvalidRequestError('"tenant" must be a non-empty string of at most 256 letters, digits, spaces and _.:/=+-@.');
+    }
+    return c.json({ sessionToken: await issueSessionToken(user, tenant) }, 200, { 'cache-control': 'no-store' });
+  });
+  refuseOtherMethods(routes, SESSION_PATH, ['POST']);
+
+  return {
+    routes,
+    async authenticate(sessionToken) {
+      let payload;
+      try {
+        ({ payload } = await jwtVerify(sessionToken, secret, {
+          algorithms: ['HS256'],
+          issuer: DEVELOPMENT_ISSUER,
+          audience: DEVELOPMENT_ISSUER,
+          currentDate: new Date(clock()),
+          requiredClaims: ['exp'],
+        }));
+      } catch (error) {
+        throw sessionRejection(error);
+      }
+      return sessionFromClaims(payload, 'sub');
+    },
+  };
+}

@@ -1,0 +1,202 @@
+import { DEFAULT_RATE_LIMIT, DEFAULT_TOKEN_DURATION_SECONDS, type TokenServiceAppOptions } from './app.ts';
+import { DEFAULT_OIDC_ALGORITHMS } from './authenticators/oidc-authenticator.ts';
+import { DEFAULT_CLAIM_TO_TAG, type ClaimToTagMap } from './principal-tags.ts';
+import type { RateLimit } from './rate-limiter.ts';
+
+type Environment = Readonly<Record<string, string | undefined>>;
+
+export type AuthenticatorSettings =
+  | { kind: 'oidc'; issuer: string; audience: string; jwksUrl: string; algorithms: string[]; clockToleranceSeconds: number; userIdClaim: string }
+  | {
+      kind: 'hmac';
+      /** The secret itself (local runs). */
+      secret?: string;
+      /** Secrets Manager ARN of the secret (the stack). */
+      secretArn?: string;
+      issuer?: string;
+      audience?: string;
+      clockToleranceSeconds: number;
+      userIdClaim: string;
+    }
+  | { kind: 'development'; secret?: string };
+
+/** Everything `TOKEN_SERVICE_*` configures; see README-section.md. */
+export interface TokenServiceConfig {
+  identityPoolId: string;
+  region: string;
+  developerProviderName: string;
+  tokenDurationSeconds: number;
+  authenticator: AuthenticatorSettings;
+  claimToTag: ClaimToTagMap;
+  allowedOrigins: string[];
+  cacheRefreshMarginSeconds: number;
+  cacheMaxEntries: number;
+  rateLimit: RateLimit;
+  guestTokenJwksUrl?: string;
+  guestTokenIssuer?: string;
+  /** Cognito Identity endpoint override (the local cloud). */
+  cognitoEndpoint?: string;
+  /** Bearer secret of the admin routes (local runs). */
+  adminSecret?: string;
+  port: number;
+  host: string;
+}
+
+export class ConfigurationError extends Error {}
+
+/** Reads and checks the configuration, reporting every problem at once. */
+export function readTokenServiceConfig(environment: Environment): TokenServiceConfig {
+  const problems: string[] = [];
+  const reader = new EnvironmentReader(environment, problems);
+  const identityPoolId = reader.required('TOKEN_SERVICE_IDENTITY_POOL_ID', /^[\w-]+:[0-9a-f-]+$/, 'an identity pool id (region:uuid)');
+  const config: TokenServiceConfig = {
+    identityPoolId,
+    region: reader.optional('TOKEN_SERVICE_REGION') ?? environment.AWS_REGION ?? identityPoolId.split(':')[0] ?? '',
+    developerProviderName: reader.required('TOKEN_SERVICE_DEVELOPER_PROVIDER_NAME', /^[\w.-]{1,128}$/, 'a developer provider name'),
+    tokenDurationSeconds: reader.integer('TOKEN_SERVICE_TOKEN_DURATION_SECONDS', DEFAULT_TOKEN_DURATION_SECONDS, 1, 86_400),
+    authenticator: readAuthenticator(reader),
+    claimToTag: reader.map('TOKEN_SERVICE_TAG_CLAIMS') ?? DEFAULT_CLAIM_TO_TAG,
+    allowedOrigins: reader.list('TOKEN_SERVICE_ALLOWED_ORIGINS') ?? [],
+    cacheRefreshMarginSeconds: reader.integer('TOKEN_SERVICE_CACHE_MARGIN_SECONDS', 300, 0, 86_400),
+    cacheMaxEntries: reader.integer('TOKEN_SERVICE_CACHE_MAX_ENTRIES', 10_000, 0, 10_000_000),
+    rateLimit: {
+      ratePerSecond: reader.number('TOKEN_SERVICE_RATE_LIMIT_PER_SECOND', DEFAULT_RATE_LIMIT.ratePerSecond),
+      burst: reader.integer('TOKEN_SERVICE_RATE_LIMIT_BURST', DEFAULT_RATE_LIMIT.burst, 1, 1_000_000),
+    },
+    guestTokenJwksUrl: reader.url('TOKEN_SERVICE_GUEST_JWKS_URL'),
+    guestTokenIssuer: reader.optional('TOKEN_SERVICE_GUEST_TOKEN_ISSUER'),
+    cognitoEndpoint: reader.url('TOKEN_SERVICE_COGNITO_ENDPOINT'),
+    adminSecret: reader.optional('TOKEN_SERVICE_ADMIN_SECRET'),
+    port: reader.integer('TOKEN_SERVICE_PORT', 8787, 0, 65_535),
+    host: reader.optional('TOKEN_SERVICE_HOST') ?? '127.0.0.1',
+  };
+  if (problems.length > 0) throw new ConfigurationError(`Token service configuration is not usable:\n- ${problems.join('\n- ')}`);
+  return config;
+}
+
+/** The app options every runtime derives the same way from the configuration. */
+export function appOptionsFromConfig(config: TokenServiceConfig): Omit<TokenServiceAppOptions, 'cognito' | 'authenticator'> {
+  return {
+    identityPoolId: config.identityPoolId,
+    developerProviderName: config.developerProviderName,
+    tokenDurationSeconds: config.tokenDurationSeconds,
+    claimToTag: config.claimToTag,
+    allowedOrigins: config.allowedOrigins,
+    cacheRefreshMarginSeconds: config.cacheRefreshMarginSeconds,
+    cacheMaxEntries: config.cacheMaxEntries,
+    rateLimit: config.rateLimit,
+    guestTokenJwksUrl: config.guestTokenJwksUrl,
+    guestTokenIssuer: config.guestTokenIssuer,
+  };
+}
+
+function readAuthenticator(reader: EnvironmentReader): AuthenticatorSettings {
+  const kind = reader.optional('TOKEN_SERVICE_AUTHENTICATOR') ?? 'hmac';
+  const clockToleranceSeconds = reader.integer('TOKEN_SERVICE_CLOCK_TOLERANCE_SECONDS', 30, 0, 300);
+  const userIdClaim = reader.optional('TOKEN_SERVICE_USER_ID_CLAIM') ?? 'sub';
+  switch (kind) {
+    case 'oidc': {
+      const issuer = reader.required('TOKEN_SERVICE_OIDC_ISSUER', /^\S+$/, 'the issuer (iss) of the session tokens');
+      return {
+        kind,
+        issuer,
+        audience: reader.required('TOKEN_SERVICE_OIDC_AUDIENCE', /^\S+$/, 'the audience (aud) of the session tokens'),
+        jwksUrl: reader.url('TOKEN_SERVICE_OIDC_JWKS_URL') ?? `${issuer.replace(/\/+$/, '')}/.well-known/jwks.json`,
+        algorithms: reader.list('TOKEN_SERVICE_OIDC_ALGORITHMS') ?? DEFAULT_OIDC_ALGORITHMS,
+        clockToleranceSeconds,
+        userIdClaim,
+      };
+    }
+    case 'hmac': {
+      const secret = reader.optional('TOKEN_SERVICE_HMAC_SECRET');
+      const secretArn = reader.optional('TOKEN_SERVICE_HMAC_SECRET_ARN');
+      if (secret === undefined && secretArn === undefined) reader.problem('TOKEN_SERVICE_HMAC_SECRET or TOKEN_SERVICE_HMAC_SECRET_ARN is required for the hmac authenticator.');
+      return {
+        kind,
+        secret,
+        secretArn,
+        issuer: reader.optional('TOKEN_SERVICE_HMAC_ISSUER'),
+        audience: reader.optional('TOKEN_SERVICE_HMAC_AUDIENCE'),
+        clockToleranceSeconds,
+        userIdClaim,
+      };
+    }
+    case 'development':
+      return { kind, secret: reader.optional('TOKEN_SERVICE_DEV_SESSION_SECRET') };
+    default:
+      reader.problem(`TOKEN_SERVICE_AUTHENTICATOR must be oidc, hmac or development (got "${kind}").`);
+      return { kind: 'development' };
+  }
+}
+
+class EnvironmentReader {
+  constructor(
+    private readonly environment: Environment,
+    private readonly problems: string[],
+  ) {}
+
+  problem(message: string): void {
+    this.problems.push(message);
+  }
+
+  optional(name: string): string | undefined {
+    const value = this.environment[name]?.trim();
+    return value === '' ? undefined : value;
+  }
+
+  required(name: string, pattern: RegExp, what: string): string {
+    const value = this.optional(name);
+    if (value === undefined || !pattern.test(value)) {
+      this.problem(`${name} must be ${what}${value === undefined ? '' : ` (got "${value}")`}.`);
+      return '';
+    }
+    return value;
+  }
+
+  number(name: string, fallback: number): number {
+    const value = this.optional(name);
+    if (value === undefined) return fallback;
+    const parsed = Number(value);
+    if (!Number.isFinite(parsed) || parsed <= 0) {
+      this.problem(`${name} must be a positive number (got "${value}").`);
+      return fallback;
+    }
+    return parsed;
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const value = this.optional(name);
+    if (value === undefined) return fallback;
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+      this.problem(`${name} must be a whole number from ${min} to ${max} (got "${value}").`);
+      return fallback;
+    }
+    return parsed;
+  }
+
+  url(name: string): string | undefined {
+    const value = this.optional(name);
+    if (value === undefined) return undefined;
+    if (!URL.canParse(value)) this.problem(`${name} must be a URL (got "${value}").`);
+    return value;
+  }
+
+  /** Comma-separated. */
+  list(name: string): string[] | undefined {
+    const value = this.optional(name);
+    return value === undefined ? undefined : value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  }
+
+  /** `claim=tag,claim=tag`. */
+  map(name: string): Record<string, string> | undefined {
+    const items = this.list(name);
+    if (items === undefined) return undefined;
+    const entries = items.map((item) => item.split('='));
+    if (entries.some((entry) => entry.length !== 2 || entry[0] === '' || entry[1] === '')) {
+      this.problem(`${name} must look like "claim=tag,claim=tag" (got "${this.optional(name)}").`);
+      return undefined;
+    }
+    return Object.fromEntries(entries);
+  }
+}

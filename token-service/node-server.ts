@@ -1,0 +1,73 @@
+import type { AddressInfo } from 'node:net';
+import { CognitoIdentityClient } from '@aws-sdk/client-cognito-identity';
+import { serve } from '@hono/node-server';
+import { createAdminSecretAuthorizer } from './admin-authorization.ts';
+import { createTokenServiceApp, type TokenServiceAppOptions } from './app.ts';
+import type { Authenticator } from './authenticators/authenticator.ts';
+import { createConfiguredAuthenticator } from './authenticators/configured-authenticator.ts';
+import { createDevelopmentAuthenticator } from './authenticators/development-authenticator.ts';
+import { appOptionsFromConfig, readTokenServiceConfig, type TokenServiceConfig } from './config.ts';
+import { secretsManagerSecretSource } from './secrets-manager-secret-source.ts';
+
+export interface TokenServiceServerOptions extends TokenServiceAppOptions {
+  /** @default 0 (any free port) */
+  port?: number;
+  /** @default 127.0.0.1 */
+  host?: string;
+}
+
+export interface RunningTokenService {
+  /** e.g. `http://127.0.0.1:8787`, without a trailing slash. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Serves the token service app on a local HTTP port. */
+export async function startTokenServiceServer(options: TokenServiceServerOptions): Promise<RunningTokenService> {
+  const { port = 0, host = '127.0.0.1', ...appOptions } = options;
+  const app = createTokenServiceApp(appOptions);
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const started = serve({ fetch: app.fetch, port, hostname: host }, () => resolve(started));
+    started.once('error', reject);
+  });
+  const address = server.address() as AddressInfo;
+  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${urlHost}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        if ('closeAllConnections' in server) server.closeAllConnections();
+      }),
+  };
+}
+
+/** Server options from `TOKEN_SERVICE_*` variables; Cognito credentials come from the default AWS chain (e.g. AWS_ACCESS_KEY_ID). */
+export function tokenServiceServerOptionsFromEnvironment(environment: Readonly<Record<string, string | undefined>> = process.env): TokenServiceServerOptions {
+  const config = readTokenServiceConfig(environment);
+  return {
+    ...appOptionsFromConfig(config),
+    port: config.port,
+    host: config.host,
+    cognito: new CognitoIdentityClient({ region: config.region, endpoint: config.cognitoEndpoint }),
+    authenticator: localAuthenticator(config, environment),
+    ...(config.adminSecret === undefined ? {} : { authorizeAdmin: createAdminSecretAuthorizer(config.adminSecret) }),
+  };
+}
+
+function localAuthenticator(config: TokenServiceConfig, environment: Readonly<Record<string, string | undefined>>): Authenticator {
+  const settings = config.authenticator;
+  if (settings.kind !== 'development') return createConfiguredAuthenticator(settings, (secretArn) => secretsManagerSecretSource({ secretArn }));
+  return createDevelopmentAuthenticator({
+    environment,
+    ...(settings.secret === undefined ? {} : { secret: new TextEncoder().encode(settings.secret) }),
+  });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const running = await startTokenServiceServer(tokenServiceServerOptionsFromEnvironment());
+  process.stderr.write(`token service listening on ${running.url}\n`);
+  const stop = () => void running.close().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}

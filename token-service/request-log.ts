@@ -1,0 +1,63 @@
+import { createHash } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import { matchedRoutes } from 'hono/route';
+import type { TokenServiceEnv } from './app-env.ts';
+
+/** Receives one JSON line per request. */
+export type LogSink = (line: string) => void;
+
+export const stdoutLogSink: LogSink = (line) => {
+  process.stdout.write(`${line}\n`);
+};
+
+/** The log line of one request. Tokens, Authorization headers and user ids never appear, only a hash of the user id. */
+export interface RequestLogLine {
+  time: string;
+  level: 'info' | 'warn' | 'error';
+  route: string;
+  method: string;
+  status: number;
+  latencyMs: number;
+  userHash?: string;
+  code?: string;
+  /** Name and message of the underlying failure of a 5xx, for operators. */
+  detail?: string;
+}
+
+/** Short, stable, not reversible to the user id without guessing it. */
+export function userHash(userId: string): string {
+  return createHash('sha256').update(userId).digest('hex').slice(0, 16);
+}
+
+export function requestLog(sink: LogSink, clock: () => number = Date.now): MiddlewareHandler<TokenServiceEnv> {
+  return async (c, next) => {
+    const started = performance.now();
+    await next();
+    const status = c.res.status;
+    const userId = c.get('userId');
+    const code = c.get('errorCode');
+    const detail = c.get('failureDetail');
+    const line: RequestLogLine = {
+      time: new Date(clock()).toISOString(),
+      level: status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info',
+      route: routePattern(c),
+      method: c.req.method,
+      status,
+      latencyMs: Math.round((performance.now() - started) * 100) / 100,
+      ...(userId === undefined ? {} : { userHash: userHash(userId) }),
+      ...(code === undefined ? {} : { code }),
+      ...(detail === undefined ? {} : { detail }),
+    };
+    try {
+      sink(JSON.stringify(line));
+    } catch {
+      // A failing log sink must not turn an answered request into an error.
+    }
+  };
+}
+
+/** The route pattern that answered (`/v1/admin/identities/:appUserId`), never the raw path, which may carry a user id. */
+function routePattern(c: Parameters<MiddlewareHandler<TokenServiceEnv>>[0]): string {
+  const routes = matchedRoutes(c).filter((route) => route.path !== '/*' && route.path !== '*');
+  return routes.at(-1)?.path ?? 'unmatched';
+}

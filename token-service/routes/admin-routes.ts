@@ -1,0 +1,22 @@
+import type { Hono } from 'hono';
+import type { AdminAuthorizer } from '../admin-authorization.ts';
+import type { TokenServiceEnv } from '../app-env.ts';
+import { isValidUserId } from '../authenticators/authenticator.ts';
+import type { CognitoTokenIssuer } from '../cognito-token-issuer.ts';
+import { ForbiddenError, InvalidRequestError, NotFoundError } from '../errors.ts';
+import { refuseOtherMethods } from './method-not-allowed.ts';
+
+const IDENTITY_LOOKUP_PATH = '/v1/admin/identities/:appUserId';
+
+/** `GET /v1/admin/identities/{appUserId}`: the app's own backends find a user's identity id (e.g. to write into their prefix). */
+export function mountAdminRoutes(app: Hono<TokenServiceEnv>, dependencies: { authorizeAdmin: AdminAuthorizer; issuer: CognitoTokenIssuer }): void {
+  app.get(IDENTITY_LOOKUP_PATH, async (c) => {
+    if (!(await dependencies.authorizeAdmin(c.req.raw, c.env ?? {}))) throw new ForbiddenError('This route is for the app\'s own backends and needs admin authorization.');
+    const appUserId = c.req.param('appUserId');
+    if (!isValidUserId(appUserId)) throw new InvalidRequestError('appUserId is not a valid user id (1 to 128 letters, digits or _.@+=:-).');
+    const identityId = await dependencies.issuer.identityOfUser(appUserId);
+    if (identityId === undefined) throw new NotFoundError('No identity is linked to that user.');
+    return c.json({ identityId }, 200, { 'cache-control': 'no-store' });
+  });
+  refuseOtherMethods(app, IDENTITY_LOOKUP_PATH, ['GET']);
+}

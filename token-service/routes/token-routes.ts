@@ -1,0 +1,90 @@
+import type { Hono } from 'hono';
+import type { TokenServiceEnv } from '../app-env.ts';
+import type { CognitoTokenIssuer } from '../cognito-token-issuer.ts';
+import { ConflictError, InvalidRequestError, NotFoundError } from '../errors.ts';
+import type { GuestLinkProofVerifier } from '../guest-link-proof.ts';
+import { principalTagsFromClaims, type ClaimToTagMap } from '../principal-tags.ts';
+import { readJsonBody, stringFields } from '../request-body.ts';
+import type { IssuedToken, TokenCache } from '../token-cache.ts';
+import { refuseOtherMethods } from './method-not-allowed.ts';
+import type { SessionGate } from './session-authentication.ts';
+
+/** `region:uuid`, as Cognito names identities. */
+const IDENTITY_ID = /^[\w-]{1,50}:[0-9a-f-]{1,64}$/;
+const MAX_GUEST_TOKEN_LENGTH = 8192;
+
+export interface TokenRoutesDependencies {
+  authenticateSession: SessionGate;
+  issuer: CognitoTokenIssuer;
+  cache: TokenCache;
+  claimToTag: ClaimToTagMap;
+  verifyGuestLinkProof: GuestLinkProofVerifier;
+  maxBodyBytes: number;
+}
+
+/** `POST /v1/token` (optionally taking over the caller's guest identity) and `DELETE /v1/identity`. */
+export function mountTokenRoutes(app: Hono<TokenServiceEnv>, dependencies: TokenRoutesDependencies): void {
+  const { authenticateSession, issuer, cache } = dependencies;
+
+  app.post('/v1/token', async (c) => {
+    const session = await authenticateSession(c);
+    const guest = guestOf(await readJsonBody(c.req.raw, dependencies.maxBodyBytes));
+    const tags = principalTagsFromClaims(session.claims, dependencies.claimToTag);
+    const issued = guest
+      ? await linkGuestIdentity(dependencies, session.userId, tags, guest)
+      : await cache.getOrLoad(session.userId, tags, () => issuer.issueToken(session.userId, tags));
+    return c.json({ identityId: issued.identityId, token: issued.token, expiresAt: issued.expiresAt.toISOString() }, 200, { 'cache-control': 'no-store' });
+  });
+  refuseOtherMethods(app, '/v1/token', ['POST']);
+
+  app.delete('/v1/identity', async (c) => {
+    const session = await authenticateSession(c);
+    const identityId = await issuer.unlinkUser(session.userId);
+    cache.invalidateUser(session.userId);
+    if (identityId === undefined) throw new NotFoundError('No identity is linked to this user.');
+    return c.json({ identityId, unlinked: true }, 200, { 'cache-control': 'no-store' });
+  });
+  refuseOtherMethods(app, '/v1/identity', ['DELETE']);
+}
+
+interface GuestClaim {
+  guestIdentityId: string;
+  guestToken: string;
+}
+
+function guestOf(body: unknown): GuestClaim | undefined {
+  const { guestIdentityId, guestToken } = stringFields(body, ['guestIdentityId', 'guestToken']);
+  if (guestIdentityId === undefined && guestToken === undefined) return undefined;
+  if (guestIdentityId === undefined || guestToken === undefined) {
+    throw new InvalidRequestError('guestIdentityId and guestToken go together: the token proves the guest identity is yours.');
+  }
+  if (!IDENTITY_ID.test(guestIdentityId)) throw new InvalidRequestError('guestIdentityId is not a Cognito identity id (region:uuid).');
+  if (guestToken.length === 0 || guestToken.length > MAX_GUEST_TOKEN_LENGTH) throw new InvalidRequestError('guestToken is not a Cognito OpenID token.');
+  return { guestIdentityId, guestToken };
+}
+
+/**
+ * Takes over a guest identity for the signed-in user, so the files the guest made stay theirs.
+ * Only with proof of possession, and only when neither side is linked elsewhere: passing a
+ * client-named identity id to Cognito unchecked would let anyone claim anyone's identity.
+ */
+async function linkGuestIdentity(
+  dependencies: TokenRoutesDependencies,
+  userId: string,
+  tags: Record<string, string>,
+  guest: GuestClaim,
+): Promise<IssuedToken> {
+  const { issuer, cache } = dependencies;
+  await dependencies.verifyGuestLinkProof(guest.guestIdentityId, guest.guestToken);
+  const currentIdentity = await issuer.identityOfUser(userId);
+  if (currentIdentity !== undefined && currentIdentity !== guest.guestIdentityId) {
+    throw new ConflictError('This user already has an identity; a guest identity can be taken over only by a user without one.');
+  }
+  if (currentIdentity === undefined) {
+    const owners = await issuer.usersOfIdentity(guest.guestIdentityId);
+    if (owners.length > 0) throw new ConflictError('That guest identity already belongs to a signed-in user.');
+  }
+  const issued = await issuer.issueToken(userId, tags, guest.guestIdentityId);
+  cache.invalidateUser(userId);
+  return issued;
+}
