@@ -1,0 +1,157 @@
+import { GetCredentialsForIdentityCommand } from '@aws-sdk/client-cognito-identity';
+import { decodeJwt } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAdminSecretAuthorizer } from '../../../token-service/admin-authorization.ts';
+import { postJson, startLocalCognito, startTestIssuer, startTokenService, type LocalCognito, type TestIssuer, type TokenServiceUnderTest } from './token-service-fixture.ts';
+
+const ADMIN_SECRET = 'admin-secret-for-tests-0123456789';
+let cognito: LocalCognito;
+let issuer: TestIssuer;
+let service: TokenServiceUnderTest;
+
+beforeAll(async () => {
+  [cognito, issuer] = await Promise.all([startLocalCognito(), startTestIssuer()]);
+  service = await startTokenService(cognito, issuer, { authorizeAdmin: createAdminSecretAuthorizer(ADMIN_SECRET), tokenDurationSeconds: 1200 });
+});
+afterAll(async () => {
+  await service.close();
+  await Promise.all([cognito.close(), issuer.close()]);
+});
+
+function callsOf(operation: string): number {
+  return cognito.developerCalls.filter((call) => call === operation).length;
+}
+
+describe('POST /v1/token', () => {
+  it('returns an OpenID token that the local Cognito exchanges for credentials', async () => {
+    const session = await issuer.sessionToken('alice');
+    const { status, body, headers } = await service.request('/v1/token', { method: 'POST', session });
+    expect(status).toBe(200);
+    expect(headers.get('cache-control')).toBe('no-store');
+    expect(body).toEqual({ identityId: expect.stringMatching(/^us-east-1:[0-9a-f-]{36}$/), token: expect.any(String), expiresAt: expect.any(String) });
+    const claims = decodeJwt(body.token as string);
+    expect(claims.sub).toBe(body.identityId);
+    expect(claims.amr).toEqual(['authenticated', 'login.example.app', expect.stringMatching(/:alice$/)]);
+    expect(new Date(body.expiresAt as string).getTime()).toBe(claims.exp! * 1000);
+    expect(claims.exp! - claims.iat!).toBe(1200);
+
+    const credentials = await cognito.publicClient().send(
+      new GetCredentialsForIdentityCommand({ IdentityId: body.identityId as string, Logins: { 'cognito-identity.amazonaws.com': body.token as string } }),
+    );
+    expect(credentials.IdentityId).toBe(body.identityId);
+    expect(credentials.Credentials?.AccessKeyId).toMatch(/^ASIA/);
+  });
+
+  it('gives the same identity on every request and accepts an empty JSON body', async () => {
+    const session = await issuer.sessionToken('carol');
+    const first = await service.request('/v1/token', postJson({}, session));
+    const second = await service.request('/v1/token', { method: 'POST', session });
+    expect(first.status).toBe(200);
+    expect(second.body.identityId).toBe(first.body.identityId);
+  });
+
+  it("turns the session's tenant claim into a principal tag and refuses an empty one", async () => {
+    const tagged = await service.request('/v1/token', { method: 'POST', session: await issuer.sessionToken('dave', { tenant: 'acme' }) });
+    expect(tagged.status).toBe(200);
+    expect(decodeJwt(tagged.body.token as string)['https://aws.amazon.com/tags']).toEqual({ principal_tags: { tenant: ['acme'] } });
+
+    for (const tenant of ['', 'a\u0000b', 'x'.repeat(257), 42]) {
+      const refused = await service.request('/v1/token', { method: 'POST', session: await issuer.sessionToken('erin', { tenant }) });
+      expect(refused.status).toBe(403);
+      expect((refused.body.error as { code: string }).code).toBe('forbidden');
+    }
+  });
+
+  it('serves a still-valid token from the cache instead of calling Cognito again', async () => {
+    const session = await issuer.sessionToken('frank');
+    const before = callsOf('GetOpenIdTokenForDeveloperIdentity');
+    const answers = await Promise.all(Array.from({ length: 8 }, () => service.request('/v1/token', { method: 'POST', session })));
+    const again = await service.request('/v1/token', { method: 'POST', session });
+    expect(answers.map((answer) => answer.status)).toEqual(Array(8).fill(200));
+    expect(new Set([...answers, again].map((answer) => answer.body.token)).size).toBe(1);
+    // Eight concurrent misses and one hit: one Cognito call.
+    expect(callsOf('GetOpenIdTokenForDeveloperIdentity') - before).toBe(1);
+
+    // Another tenant is another principal tag set, so another token.
+    await service.request('/v1/token', { method: 'POST', session: await issuer.sessionToken('frank', { tenant: 'acme' }) });
+    expect(callsOf('GetOpenIdTokenForDeveloperIdentity') - before).toBe(2);
+  });
+});
+
+describe('DELETE /v1/identity', () => {
+  it('unlinks the login, so the next token request gets a new identity', async () => {
+    const session = await issuer.sessionToken('grace');
+    const first = await service.request('/v1/token', { method: 'POST', session });
+    const deleted = await service.request('/v1/identity', { method: 'DELETE', session });
+    expect(deleted.status).toBe(200);
+    expect(deleted.body).toEqual({ identityId: first.body.identityId, unlinked: true });
+
+    const next = await service.request('/v1/token', { method: 'POST', session });
+    expect(next.status).toBe(200);
+    expect(next.body.identityId).not.toBe(first.body.identityId);
+
+    const lookup = await service.request('/v1/admin/identities/grace', { headers: { authorization: `Bearer ${ADMIN_SECRET}` } });
+    expect(lookup.body.identityId).toBe(next.body.identityId);
+  });
+
+  it('answers 404 when the user has no identity', async () => {
+    const { status, body } = await service.request('/v1/identity', { method: 'DELETE', session: await issuer.sessionToken('nobody-yet') });
+    expect(status).toBe(404);
+    expect(body).toEqual({ error: { code: 'not_found', message: 'No identity is linked to this user.' } });
+  });
+});
+
+describe('GET /v1/admin/identities/{appUserId}', () => {
+  it("finds a user's identity id with the admin secret", async () => {
+    const token = await service.request('/v1/token', { method: 'POST', session: await issuer.sessionToken('heidi@example.com') });
+    const { status, body } = await service.request(`/v1/admin/identities/${encodeURIComponent('heidi@example.com')}`, {
+      headers: { authorization: `Bearer ${ADMIN_SECRET}` },
+    });
+    expect(status).toBe(200);
+    expect(body).toEqual({ identityId: token.body.identityId });
+  });
+
+  it('answers 404 for users without identity and 400 for invalid user ids', async () => {
+    const admin = { headers: { authorization: `Bearer ${ADMIN_SECRET}` } };
+    expect((await service.request('/v1/admin/identities/unknown-user', admin)).status).toBe(404);
+    expect((await service.request(`/v1/admin/identities/${encodeURIComponent('a b/c')}`, admin)).status).toBe(400);
+  });
+
+  it('never accepts an app session token, a wrong secret or no authorization', async () => {
+    const session = await issuer.sessionToken('heidi@example.com');
+    for (const headers of [{ authorization: `Bearer ${session}` }, { authorization: `Bearer ${ADMIN_SECRET}x` }, { authorization: ADMIN_SECRET }, {}]) {
+      const { status, body } = await service.request('/v1/admin/identities/heidi%40example.com', { headers });
+      expect(status).toBe(403);
+      expect((body.error as { code: string }).code).toBe('forbidden');
+    }
+  });
+});
+
+describe('GET /healthz and CORS', () => {
+  it('answers ok', async () => {
+    const { status, body } = await service.request('/healthz');
+    expect(status).toBe(200);
+    expect(body).toEqual({ status: 'ok' });
+  });
+
+  it('allows the configured app origins only, on answers and errors alike', async () => {
+    const allowed = await service.request('/v1/token', { method: 'POST', headers: { origin: 'https://app.example.com' } });
+    expect(allowed.status).toBe(401);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+
+    const preflight = await service.request('/v1/token', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    expect(preflight.headers.get('access-control-allow-headers')).toBe('authorization,content-type');
+
+    for (const origin of ['https://evil.example.com', 'https://app.example.com.evil.test', 'null']) {
+      const refused = await service.request('/v1/token', { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
+      expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+      const healthz = await service.request('/healthz', { headers: { origin } });
+      expect(healthz.headers.get('access-control-allow-origin')).toBeNull();
+    }
+  });
+});
