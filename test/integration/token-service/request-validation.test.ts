@@ -18,7 +18,7 @@ afterAll(async () => {
   await Promise.all([cognito.close(), issuer.close()]);
 });
 
-function post(body: string | Uint8Array, contentType = 'application/json') {
+function post(body: string, contentType = 'application/json') {
   return service.request('/v1/token', { method: 'POST', session, headers: { 'content-type': contentType }, body });
 }
 

@@ -119,7 +119,7 @@ describe('GET /v1/admin/identities/{appUserId}', () => {
 
   it('never accepts an app session token, a wrong secret or no authorization', async () => {
     const session = await issuer.sessionToken('heidi@example.com');
-    for (const headers of [{ authorization: `Bearer ${session}` }, { authorization: `Bearer ${ADMIN_SECRET}x` }, { authorization: ADMIN_SECRET }, {}]) {
+    for (const headers of [{ authorization: `Bearer ${session}` }, { authorization: `Bearer ${ADMIN_SECRET}x` }, { authorization: ADMIN_SECRET }, {}] as Record<string, string>[]) {
       const { status, body } = await service.request('/v1/admin/identities/heidi%40example.com', { headers });
       expect(status).toBe(403);
       expect((body.error as { code: string }).code).toBe('forbidden');
