@@ -1,0 +1,132 @@
+import { rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLambdaHandler, type LambdaHandler } from '../../../token-service/lambda-handler.ts';
+import { startTokenServiceServer, tokenServiceServerOptionsFromEnvironment, type RunningTokenService } from '../../../token-service/node-server.ts';
+import { apiGatewayEvent, bundleLambdaHandler } from './lambda-events.ts';
+import { POOL, startLocalCognito, startTestIssuer, type LocalCognito, type TestIssuer } from './token-service-fixture.ts';
+
+let cognito: LocalCognito;
+let issuer: TestIssuer;
+let environment: Record<string, string>;
+
+beforeAll(async () => {
+  [cognito, issuer] = await Promise.all([startLocalCognito(), startTestIssuer()]);
+  environment = {
+    TOKEN_SERVICE_IDENTITY_POOL_ID: POOL.identityPoolId,
+    TOKEN_SERVICE_DEVELOPER_PROVIDER_NAME: POOL.developerProviderName,
+    TOKEN_SERVICE_AUTHENTICATOR: 'oidc',
+    TOKEN_SERVICE_OIDC_ISSUER: issuer.issuer,
+    TOKEN_SERVICE_OIDC_AUDIENCE: issuer.audience,
+    TOKEN_SERVICE_OIDC_JWKS_URL: issuer.jwksUrl,
+    TOKEN_SERVICE_GUEST_JWKS_URL: cognito.jwksUrl,
+    TOKEN_SERVICE_ALLOWED_ORIGINS: 'https://app.example.com',
+  };
+});
+afterAll(() => Promise.all([cognito.close(), issuer.close()]));
+
+describe('the Lambda handler and the Node server answer alike', () => {
+  let lambda: LambdaHandler;
+  let server: RunningTokenService;
+
+  beforeAll(async () => {
+    lambda = createLambdaHandler(environment, { cognito: cognito.tokenServiceClient(), logSink: () => undefined });
+    server = await startTokenServiceServer({
+      ...tokenServiceServerOptionsFromEnvironment(environment),
+      port: 0,
+      cognito: cognito.tokenServiceClient(),
+      logSink: () => undefined,
+    });
+  });
+  afterAll(() => server.close());
+
+  async function both(method: string, path: string, options: { headers?: Record<string, string>; body?: string } = {}) {
+    const viaLambda = await lambda(apiGatewayEvent(method, path, options));
+    const viaNode = await fetch(`${server.url}${path}`, { method, headers: options.headers, body: options.body });
+    const lambdaHeaders = new Headers(viaLambda.headers as Record<string, string>);
+    return {
+      lambda: { status: viaLambda.statusCode, body: JSON.parse(viaLambda.body) as Record<string, unknown>, headers: lambdaHeaders },
+      node: { status: viaNode.status, body: (await viaNode.json()) as Record<string, unknown>, headers: viaNode.headers },
+    };
+  }
+
+  it('for the same requests', async () => {
+    const session = await issuer.sessionToken('uma', { tenant: 'acme' });
+    const json = { 'content-type': 'application/json' };
+    const cases: Array<[string, string, { headers?: Record<string, string>; body?: string }]> = [
+      ['GET', '/healthz', {}],
+      ['POST', '/v1/token', {}],
+      ['POST', '/v1/token', { headers: { authorization: 'Bearer nonsense' } }],
+      ['POST', '/v1/token', { headers: { authorization: `Bearer ${session}`, ...json }, body: '{' }],
+      ['POST', '/v1/token', { headers: { authorization: `Bearer ${session}`, ...json }, body: '{"guestToken": 1}' }],
+      ['POST', '/v1/token', { headers: { authorization: `Bearer ${session}`, 'content-type': 'text/plain' }, body: 'hi' }],
+      ['POST', '/v1/token', { headers: { authorization: `Bearer ${session}`, ...json }, body: `"${'x'.repeat(17_000)}"` }],
+      ['GET', '/v1/token', {}],
+      ['GET', '/nowhere', {}],
+      ['POST', '/v1/dev/session', { headers: json, body: '{"user":"alice"}' }],
+      ['GET', '/v1/admin/identities/uma', { headers: { authorization: `Bearer ${session}` } }],
+    ];
+    for (const [method, path, options] of cases) {
+      const { lambda: viaLambda, node: viaNode } = await both(method, path, options);
+      expect(viaLambda, `${method} ${path}`).toMatchObject({ status: viaNode.status, body: viaNode.body });
+      for (const header of ['allow', 'retry-after', 'www-authenticate', 'cache-control']) expect(viaLambda.headers.get(header)).toBe(viaNode.headers.get(header));
+    }
+  });
+
+  it('for token requests: the same identity, each with a valid token', async () => {
+    const session = await issuer.sessionToken('victor');
+    const { lambda: viaLambda, node: viaNode } = await both('POST', '/v1/token', { headers: { authorization: `Bearer ${session}` } });
+    expect(viaLambda.status).toBe(200);
+    expect(viaNode.status).toBe(200);
+    expect(viaLambda.body.identityId).toBe(viaNode.body.identityId);
+    expect(Object.keys(viaLambda.body).sort()).toEqual(['expiresAt', 'identityId', 'token']);
+  });
+
+  it('for CORS', async () => {
+    const allowed = await both('GET', '/healthz', { headers: { origin: 'https://app.example.com' } });
+    expect(allowed.lambda.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    const refused = await both('GET', '/healthz', { headers: { origin: 'https://evil.example.com' } });
+    expect(refused.lambda.headers.get('access-control-allow-origin')).toBeNull();
+    expect(refused.node.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('lets the IAM-authorized admin route through only with API Gateway\'s IAM authorizer context', async () => {
+    const session = await issuer.sessionToken('wendy');
+    const token = JSON.parse((await lambda(apiGatewayEvent('POST', '/v1/token', { headers: { authorization: `Bearer ${session}` } }))).body) as { identityId: string };
+    const authorized = await lambda(apiGatewayEvent('GET', '/v1/admin/identities/wendy', { iam: true }));
+    expect(authorized.statusCode).toBe(200);
+    expect(JSON.parse(authorized.body)).toEqual({ identityId: token.identityId });
+    const withSession = await lambda(apiGatewayEvent('GET', '/v1/admin/identities/wendy', { headers: { authorization: `Bearer ${session}` } }));
+    expect(withSession.statusCode).toBe(403);
+  });
+});
+
+describe('the development sign-in in the Lambda build', () => {
+  let bundle: { path: string; code: string };
+  beforeAll(async () => {
+    bundle = await bundleLambdaHandler();
+  });
+  afterAll(() => rm(dirname(bundle.path), { recursive: true, force: true }));
+
+  it('is not in the bundle at all', () => {
+    expect(bundle.code).toContain('/v1/token');
+    expect(bundle.code).not.toContain('/v1/dev/session');
+    expect(bundle.code).not.toContain('dev/session');
+    expect(bundle.code).not.toContain('urn:scoped-storage:token-service:development');
+  });
+
+  it('answers 404 on POST /v1/dev/session and refuses the development authenticator', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, environment, { TOKEN_SERVICE_COGNITO_ENDPOINT: cognito.endpoint, AWS_LAMBDA_FUNCTION_NAME: 'token-service', AWS_REGION: 'us-east-1' });
+    try {
+      const { handler } = (await import(pathToFileURL(bundle.path).href)) as { handler: LambdaHandler };
+      const answer = await handler(apiGatewayEvent('POST', '/v1/dev/session', { headers: { 'content-type': 'application/json' }, body: '{"user":"alice"}' }));
+      expect(answer.statusCode).toBe(404);
+      expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'not_found' } });
+    } finally {
+      process.env = saved;
+    }
+    expect(() => createLambdaHandler({ ...environment, TOKEN_SERVICE_AUTHENTICATOR: 'development' })).toThrow(/not part of the Lambda build/);
+  });
+});
