@@ -1,0 +1,117 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { decodeJwt, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDevelopmentAuthenticator } from '../../../token-service/authenticators/development-authenticator.ts';
+import { startTokenServiceServer, tokenServiceServerOptionsFromEnvironment, type RunningTokenService } from '../../../token-service/node-server.ts';
+import { secretsManagerSecretSource } from '../../../token-service/secrets-manager-secret-source.ts';
+import { POOL, postJson, startLocalCognito, type LocalCognito } from './token-service-fixture.ts';
+
+const HMAC_SECRET = 'shared-session-secret-of-the-app-backend-0123456789';
+let cognito: LocalCognito;
+
+beforeAll(async () => {
+  cognito = await startLocalCognito();
+});
+afterAll(() => cognito.close());
+
+function environmentFor(authenticator: Record<string, string>): Record<string, string> {
+  return {
+    TOKEN_SERVICE_IDENTITY_POOL_ID: POOL.identityPoolId,
+    TOKEN_SERVICE_DEVELOPER_PROVIDER_NAME: POOL.developerProviderName,
+    TOKEN_SERVICE_COGNITO_ENDPOINT: cognito.endpoint,
+    ...authenticator,
+  };
+}
+
+async function startFromEnvironment(environment: Record<string, string>): Promise<RunningTokenService> {
+  return startTokenServiceServer({ ...tokenServiceServerOptionsFromEnvironment(environment), port: 0, cognito: cognito.tokenServiceClient(), logSink: () => undefined });
+}
+
+describe('development sign-in (local mode)', () => {
+  let service: RunningTokenService;
+  beforeAll(async () => {
+    service = await startFromEnvironment(environmentFor({ TOKEN_SERVICE_AUTHENTICATOR: 'development' }));
+  });
+  afterAll(() => service.close());
+
+  it('signs anyone in, with a tenant that becomes a principal tag', async () => {
+    const signIn = await fetch(`${service.url}/v1/dev/session`, postJson({ user: 'alice', tenant: 'acme' }));
+    expect(signIn.status).toBe(200);
+    const { sessionToken } = (await signIn.json()) as { sessionToken: string };
+    const token = await fetch(`${service.url}/v1/token`, { method: 'POST', headers: { authorization: `Bearer ${sessionToken}` } });
+    expect(token.status).toBe(200);
+    const body = (await token.json()) as { token: string };
+    expect(decodeJwt(body.token)).toMatchObject({ amr: ['authenticated', 'login.example.app', expect.stringMatching(/:alice$/)], 'https://aws.amazon.com/tags': { principal_tags: { tenant: ['acme'] } } });
+  });
+
+  it('refuses invalid users and tenants, and other methods', async () => {
+    for (const body of [{}, { user: '' }, { user: 'a b' }, { user: 'alice', tenant: '' }, { user: 'alice', tenant: 7 }, { user: 'alice', admin: true }]) {
+      expect((await fetch(`${service.url}/v1/dev/session`, postJson(body))).status).toBe(400);
+    }
+    const wrongMethod = await fetch(`${service.url}/v1/dev/session`);
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get('allow')).toBe('POST');
+  });
+
+  it('cannot be created inside AWS Lambda', () => {
+    expect(() => createDevelopmentAuthenticator({ environment: { AWS_LAMBDA_FUNCTION_NAME: 'token-service' } })).toThrow(/cannot run inside AWS Lambda/);
+    expect(() => tokenServiceServerOptionsFromEnvironment({ ...environmentFor({ TOKEN_SERVICE_AUTHENTICATOR: 'development' }), AWS_LAMBDA_FUNCTION_NAME: 'x' })).toThrow(
+      /cannot run inside AWS Lambda/,
+    );
+  });
+
+  it('is not mounted with another authenticator', async () => {
+    const hmac = await startFromEnvironment(environmentFor({ TOKEN_SERVICE_AUTHENTICATOR: 'hmac', TOKEN_SERVICE_HMAC_SECRET: HMAC_SECRET }));
+    try {
+      expect((await fetch(`${hmac.url}/v1/dev/session`, postJson({ user: 'alice' }))).status).toBe(404);
+    } finally {
+      await hmac.close();
+    }
+  });
+});
+
+describe('shared-secret (HS256) sessions', () => {
+  const sign = (secret: string, user = 'bob', algorithm = 'HS256') =>
+    new SignJWT({}).setProtectedHeader({ alg: algorithm }).setSubject(user).setExpirationTime('5m').sign(new TextEncoder().encode(secret));
+
+  it('accepts tokens signed with the secret and refuses others', async () => {
+    const service = await startFromEnvironment(environmentFor({ TOKEN_SERVICE_AUTHENTICATOR: 'hmac', TOKEN_SERVICE_HMAC_SECRET: HMAC_SECRET }));
+    try {
+      const request = async (token: string) => (await fetch(`${service.url}/v1/token`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).status;
+      expect(await request(await sign(HMAC_SECRET))).toBe(200);
+      expect(await request(await sign(`${HMAC_SECRET}-other`))).toBe(401);
+      expect(await request(await sign(HMAC_SECRET, 'bob', 'HS512'))).toBe(401);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('reads the secret from Secrets Manager with a signed GetSecretValue call', async () => {
+    const seen: Array<{ target?: string; authorization?: string; body: string }> = [];
+    const secretsManager = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        seen.push({ target: request.headers['x-amz-target'] as string, authorization: request.headers.authorization, body });
+        response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+        response.end(JSON.stringify({ SecretString: HMAC_SECRET }));
+      });
+    });
+    await new Promise<void>((resolve) => secretsManager.listen(0, '127.0.0.1', resolve));
+    try {
+      const secretArn = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:session-AbCdEf';
+      const read = secretsManagerSecretSource({
+        secretArn,
+        endpoint: `http://127.0.0.1:${(secretsManager.address() as AddressInfo).port}/`,
+        credentials: async () => ({ accessKeyId: 'AKIDTOKENSERVICETEST', secretAccessKey: 'secret' }),
+      });
+      expect(await read()).toBe(HMAC_SECRET);
+      expect(seen).toEqual([
+        { target: 'secretsmanager.GetSecretValue', authorization: expect.stringMatching(/^AWS4-HMAC-SHA256 Credential=AKIDTOKENSERVICETEST\/\d{8}\/us-east-1\/secretsmanager\/aws4_request/), body: JSON.stringify({ SecretId: secretArn }) },
+      ]);
+    } finally {
+      secretsManager.close();
+    }
+  });
+});
