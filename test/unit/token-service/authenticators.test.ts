@@ -1,0 +1,63 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { createDevelopmentAuthenticator } from '../../../token-service/authenticators/development-authenticator.ts';
+import { createHmacAuthenticator } from '../../../token-service/authenticators/hmac-authenticator.ts';
+import { createOidcAuthenticator } from '../../../token-service/authenticators/oidc-authenticator.ts';
+import { UnauthenticatedError, UpstreamUnavailableError } from '../../../token-service/errors.ts';
+
+const SECRET = 'a-shared-secret-that-is-long-enough-000';
+const sign = (secret: string, claims: Record<string, unknown> = {}, subject = 'alice') =>
+  new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject(subject).setExpirationTime('5m').sign(new TextEncoder().encode(secret));
+
+describe('authenticators', () => {
+  it('OIDC refuses symmetric and none algorithms in its configuration', () => {
+    for (const algorithms of [['HS256'], ['none'], ['RS256', 'HS512'], []]) {
+      expect(() => createOidcAuthenticator({ issuer: 'https://i', audience: 'a', jwksUrl: 'https://i/jwks', algorithms })).toThrow(/asymmetric/);
+    }
+    expect(() => createOidcAuthenticator({ issuer: 'https://i', audience: 'a', jwksUrl: 'https://i/jwks', algorithms: ['PS256', 'ES384', 'EdDSA'] })).not.toThrow();
+  });
+
+  it('HMAC returns the session with its claims and reads the secret once', async () => {
+    let reads = 0;
+    const authenticator = createHmacAuthenticator({
+      secret: async () => {
+        reads += 1;
+        return SECRET;
+      },
+    });
+    expect(await authenticator.authenticate(await sign(SECRET, { tenant: 'acme' }))).toMatchObject({ userId: 'alice', claims: { tenant: 'acme', sub: 'alice' } });
+    await authenticator.authenticate(await sign(SECRET));
+    expect(reads).toBe(1);
+    await expect(authenticator.authenticate(await sign(SECRET, {}, 'bad user'))).rejects.toBeInstanceOf(UnauthenticatedError);
+  });
+
+  it('HMAC retries a failed secret load and refuses short secrets', async () => {
+    let attempts = 0;
+    const flaky = createHmacAuthenticator({
+      secret: async () => {
+        attempts += 1;
+        if (attempts === 1) throw new Error('Secrets Manager unavailable');
+        return SECRET;
+      },
+    });
+    await expect(flaky.authenticate(await sign(SECRET))).rejects.toBeInstanceOf(UpstreamUnavailableError);
+    expect((await flaky.authenticate(await sign(SECRET))).userId).toBe('alice');
+
+    const weak = createHmacAuthenticator({ secret: async () => 'short' });
+    await expect(weak.authenticate(await sign('short'))).rejects.toThrow(/at least 32 bytes/);
+  });
+
+  it('the development authenticator only accepts its own sessions', async () => {
+    const development = createDevelopmentAuthenticator({ environment: {} });
+    const response = await development.routes!.request('/v1/dev/session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"user":"zoe","tenant":"acme"}' });
+    const { sessionToken } = (await response.json()) as { sessionToken: string };
+    expect(await development.authenticate(sessionToken)).toMatchObject({ userId: 'zoe', claims: { tenant: 'acme' } });
+
+    const otherProcess = createDevelopmentAuthenticator({ environment: {} });
+    await expect(otherProcess.authenticate(sessionToken)).rejects.toBeInstanceOf(UnauthenticatedError);
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    const foreign = await new SignJWT({}).setProtectedHeader({ alg: 'RS256' }).setSubject('zoe').setExpirationTime('5m').sign(rsa);
+    await expect(development.authenticate(foreign)).rejects.toBeInstanceOf(UnauthenticatedError);
+  });
+});
