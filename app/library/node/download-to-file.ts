@@ -2,6 +2,7 @@ import { rename, rm } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import type { ScopedStorageClient } from '../scoped-storage-client.ts';
 
 /**
@@ -25,7 +26,7 @@ export async function downloadToFile(
     },
   });
   try {
-    await pipeline(Readable.fromWeb(download.body as import('node:stream/web').ReadableStream), counter, createWriteStream(temporary), { signal: options.signal });
+    await pipeline(Readable.fromWeb(download.body as NodeReadableStream), counter, createWriteStream(temporary), { signal: options.signal });
     await rename(temporary, path);
   } catch (error) {
     await rm(temporary, { force: true });

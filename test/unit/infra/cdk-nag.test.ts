@@ -44,10 +44,14 @@ describe('cdk-nag AwsSolutions checks', () => {
     const acknowledged = Object.values(template.Resources).flatMap((resource) => resource.Metadata?.cdk_nag?.rules_to_suppress ?? []);
     const ids = acknowledged.map((rule) => rule.id).sort();
     expect(ids).toEqual([
+      'AwsSolutions-APIG4',
+      'AwsSolutions-APIG4',
+      'AwsSolutions-APIG4',
       'AwsSolutions-IAM5[Resource::<StorageBucket5CB7C8EA.Arn>/shared/*]',
       'AwsSolutions-IAM5[Resource::<StorageBucket5CB7C8EA.Arn>/tenants/<aws:PrincipalTag/tenant>/*]',
       'AwsSolutions-IAM5[Resource::<StorageBucket5CB7C8EA.Arn>/users/<cognito-identity.amazonaws.com:sub>/*]',
       'AwsSolutions-S1',
+      'AwsSolutions-SMG4',
     ]);
     for (const rule of acknowledged) expect(rule.reason.length).toBeGreaterThan(40);
   });

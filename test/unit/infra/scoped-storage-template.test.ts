@@ -198,7 +198,7 @@ describe('ScopedStorageStack', () => {
   it('outputs the keys the client reads', () => {
     const { stack } = buildStack({ nagChecks: false });
     const outputs = Template.fromStack(stack).findOutputs('*');
-    expect(Object.keys(outputs).sort()).toEqual(['bucket', 'developerProviderName', 'identityPoolId', 'region']);
+    expect(Object.keys(outputs).sort()).toEqual(['bucket', 'developerProviderName', 'identityPoolId', 'region', 'tokenServiceUrl']);
     expect(outputs.region!.Value).toEqual({ Ref: 'AWS::Region' });
     expect(outputs.bucket!.Value).toEqual({ Ref: expect.stringMatching(/^StorageBucket/) });
   });
