@@ -63,8 +63,6 @@ export async function bundleLambdaHandler(): Promise<{ path: string; code: strin
     target: 'node20',
     minify: true,
     external: ['@aws-sdk/*', '@smithy/*'],
-    // Bundled CommonJS dependencies may call require(); ESM output needs one.
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
     write: false,
     logLevel: 'silent',
   });
