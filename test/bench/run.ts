@@ -1,0 +1,47 @@
+import { writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import type { BenchOptions, BenchResult } from './bench-result.ts';
+
+/**
+ * `npm run bench`: runs every benchmark module, prints one table and writes the figures to
+ * bench-results.json. `--quick` is a short smoke run (npm test runs it to keep them working).
+ */
+type BenchmarkModule = { title: string; load: () => Promise<(options: BenchOptions) => Promise<BenchResult[]>> };
+
+export const BENCHMARKS: BenchmarkModule[] = [
+  { title: 'token service', load: async () => (await import('./token-service.bench.ts')).runTokenServiceBenchmark },
+];
+
+export async function runBenchmarks(options: BenchOptions, only?: string[]): Promise<BenchResult[]> {
+  const results: BenchResult[] = [];
+  for (const benchmark of BENCHMARKS) {
+    if (only && only.length > 0 && !only.some((name) => benchmark.title.includes(name))) continue;
+    process.stderr.write(`running ${benchmark.title}${options.quick ? ' (quick)' : ''}...\n`);
+    const run = await benchmark.load();
+    results.push(...(await run(options)));
+  }
+  return results;
+}
+
+export function formatBenchTable(results: BenchResult[]): string {
+  const rows = results.map((result) => [result.name, `${formatNumber(result.value)} ${result.unit}`, result.baseline, `${formatNumber(result.baselineValue)} ${result.unit}`, `${result.ratio.toFixed(2)}x`]);
+  const header = ['benchmark', 'value', 'baseline', 'baseline value', 'ratio'];
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((cell, column) => cell.padEnd(widths[column]!)).join(' | ')} |`;
+  return [line(header), `|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+function formatNumber(value: number): string {
+  if (Math.abs(value) >= 1000) return Math.round(value).toLocaleString('en-US');
+  return value.toFixed(value >= 100 ? 0 : 2);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const quick = process.argv.includes('--quick');
+  const only = process.argv.slice(2).filter((argument) => !argument.startsWith('--'));
+  const started = Date.now();
+  const results = await runBenchmarks({ quick }, only);
+  const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+  process.stdout.write(`\n${new Date().toISOString().slice(0, 10)} on ${machine} (${((Date.now() - started) / 1000).toFixed(0)} s)\n\n${formatBenchTable(results)}\n`);
+  await writeFile('bench-results.json', `${JSON.stringify(results, null, 2)}\n`);
+}
