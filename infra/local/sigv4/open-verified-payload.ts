@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
+import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { AwsChunkedDecoder } from './decode-aws-chunked-body.ts';
 import { headerValue } from './signed-request.ts';
 import { SigV4Error } from './sigv4-error.ts';
@@ -23,7 +23,7 @@ export function openVerifiedPayload(request: IncomingMessage, verified: Verified
   if (payload.kind === 'unsigned' || payload.kind === 'signed') {
     const contentLength = headerValue(request.headers, 'content-length');
     const declaredLength = contentLength === undefined ? undefined : Number(contentLength);
-    const body = payload.kind === 'signed' ? pipeline(request, new Sha256Check(payload.sha256), () => undefined) : request;
+    const body = feed(request, payload.kind === 'signed' ? new Sha256Check(payload.sha256) : new PassThrough());
     return { body, chunked: false, declaredLength, trailers: new Map() };
   }
   const decodedLength = headerValue(request.headers, 'x-amz-decoded-content-length');
@@ -37,7 +37,20 @@ export function openVerifiedPayload(request: IncomingMessage, verified: Verified
       signedTrailer: payload.trailer,
     }),
   });
-  return { body: pipeline(request, decoder, () => undefined), chunked: true, declaredLength: Number(decodedLength), trailers: decoder.trailers };
+  return { body: feed(request, decoder), chunked: true, declaredLength: Number(decodedLength), trailers: decoder.trailers };
+}
+
+/**
+ * Pipes the request into `stage` without tying their lifetimes: a consumer that gives up (bad
+ * checksum, size limit) destroys only `stage`, so the connection survives to carry the error
+ * answer; a request that breaks off fails `stage`.
+ */
+function feed(request: IncomingMessage, stage: Transform): Transform {
+  request.on('error', (error) => stage.destroy(error));
+  request.on('close', () => {
+    if (!request.complete) stage.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+  });
+  return request.pipe(stage);
 }
 
 /** Passes the body through and fails at its end when its SHA-256 is not the signed one. */

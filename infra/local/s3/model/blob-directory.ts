@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
@@ -51,16 +51,13 @@ export class BlobDirectory {
     const blobId = randomBytes(16).toString('hex');
     const temporaryPath = this.temporaryPath(blobId);
     const meter = new BodyMeter(options.maxBytes, options.digests ?? {});
-    const handle = await open(temporaryPath, 'wx', 0o600);
     try {
-      await pipeline(source, meter, handle.createWriteStream({ autoClose: false }));
-      await handle.sync();
+      await pipeline(source, meter, createWriteStream(temporaryPath, { flags: 'wx', mode: 0o600 }));
+      await flushToDisk(temporaryPath);
     } catch (error) {
-      await handle.close().catch(() => undefined);
       await rm(temporaryPath, { force: true });
       throw error;
     }
-    await handle.close();
     return { blobId, size: meter.bytes, md5: meter.md5.digest(), digests: meter.finish() };
   }
 
@@ -91,6 +88,16 @@ export class BlobDirectory {
   private temporaryPath(blobId: string): string {
     if (!BLOB_ID.test(blobId)) throw new Error(`Invalid blob id ${blobId}`);
     return join(this.temporaryDirectory, blobId);
+  }
+}
+
+/** Written bytes reach the disk before the rename that publishes them (fsync through a fresh descriptor flushes the file). */
+async function flushToDisk(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 

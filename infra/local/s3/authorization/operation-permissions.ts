@@ -1,0 +1,98 @@
+import type { S3Operation } from '../protocol/parse-operation.ts';
+import { requestHeader, type S3Request } from '../protocol/s3-request.ts';
+import type { RequestContext } from './authorize-callback.ts';
+
+export interface RequiredPermission {
+  action: string;
+  resource: string;
+  /** Operation-specific condition keys, added to the request's common ones. */
+  context: RequestContext;
+}
+
+export function bucketArn(bucket: string): string {
+  return `arn:aws:s3:::${bucket}`;
+}
+
+export function objectArn(bucket: string, key: string): string {
+  return `arn:aws:s3:::${bucket}/${key}`;
+}
+
+/**
+ * The IAM actions an operation needs, on which resources, following S3's documented mapping
+ * (e.g. HeadObject is s3:GetObject, UploadPart is s3:PutObject, copies also need s3:GetObject on
+ * the source). DeleteObjects needs none up front: each key is checked on its own.
+ */
+export function permissionsFor(operation: S3Operation, request: S3Request): RequiredPermission[] {
+  const onBucket = (action: string, context: RequestContext = {}): RequiredPermission[] => [{ action, resource: bucketArn(operation.bucket), context }];
+  const onObject = (action: string, context: RequestContext = {}): RequiredPermission => ({
+    action,
+    resource: objectArn(operation.bucket, 'key' in operation ? operation.key : ''),
+    context,
+  });
+  switch (operation.name) {
+    case 'ListObjectsV2':
+      return onBucket('s3:ListBucket', listingContext(request, 'max-keys'));
+    case 'ListMultipartUploads':
+      return onBucket('s3:ListBucketMultipartUploads', listingContext(request, 'max-uploads'));
+    case 'HeadBucket':
+      return onBucket('s3:ListBucket');
+    case 'GetBucketLocation':
+      return onBucket('s3:GetBucketLocation');
+    case 'DeleteObjects':
+      return [];
+    case 'GetObject':
+    case 'HeadObject':
+      return [onObject('s3:GetObject')];
+    case 'DeleteObject':
+      return [onObject('s3:DeleteObject')];
+    case 'PutObject':
+    case 'CreateMultipartUpload':
+    case 'CompleteMultipartUpload':
+      return [onObject('s3:PutObject', writeContext(request))];
+    case 'UploadPart':
+      return [onObject('s3:PutObject')];
+    case 'CopyObject':
+    case 'UploadPartCopy':
+      return [
+        onObject('s3:PutObject', { ...writeContext(request), ...headerContext(request, ['x-amz-copy-source', 'x-amz-metadata-directive']) }),
+        { action: 's3:GetObject', resource: objectArn(operation.source.bucket, operation.source.key), context: {} },
+      ];
+    case 'AbortMultipartUpload':
+      return [onObject('s3:AbortMultipartUpload')];
+    case 'ListParts':
+      return [onObject('s3:ListMultipartUploadParts')];
+  }
+}
+
+/** `s3:prefix`, `s3:delimiter` and `s3:max-keys` are present only when the request has them. */
+function listingContext(request: S3Request, maxParameter: string): RequestContext {
+  const context: RequestContext = {};
+  const prefix = request.query.get('prefix');
+  const delimiter = request.query.get('delimiter');
+  const max = request.query.get(maxParameter);
+  if (prefix !== undefined) context['s3:prefix'] = prefix;
+  if (delimiter !== undefined) context['s3:delimiter'] = delimiter;
+  if (max !== undefined) context['s3:max-keys'] = max;
+  return context;
+}
+
+function writeContext(request: S3Request): RequestContext {
+  return headerContext(request, [
+    'x-amz-server-side-encryption',
+    'x-amz-server-side-encryption-aws-kms-key-id',
+    'x-amz-acl',
+    'x-amz-storage-class',
+    'if-none-match',
+    'if-match',
+  ]);
+}
+
+/** Condition keys named `s3:<header>` for the headers the request carries. */
+function headerContext(request: S3Request, headers: string[]): RequestContext {
+  const context: RequestContext = {};
+  for (const name of headers) {
+    const value = requestHeader(request, name);
+    if (value !== undefined) context[`s3:${name}`] = value;
+  }
+  return context;
+}

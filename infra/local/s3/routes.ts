@@ -1,0 +1,148 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { CredentialLookup } from '../credentials/issued-credentials.ts';
+import { openVerifiedPayload } from '../sigv4/open-verified-payload.ts';
+import { splitRequestTarget } from '../sigv4/signed-request.ts';
+import { verifySigV4 } from '../sigv4/verify-sigv4.ts';
+import type { AuthorizeS3Request, RequestContext } from './authorization/authorize-callback.ts';
+import { permissionsFor } from './authorization/operation-permissions.ts';
+import { buildRequestContext, type TransportFacts } from './authorization/request-context.ts';
+import { ObjectStore } from './model/object-store.ts';
+import { NoSuchBucket } from './model/storage-errors.ts';
+import { S3_LIMITS, type StorageLimits } from './model/storage-limits.ts';
+import { runOperation } from './operations/run-operation.ts';
+import { answerPreflight, applyCorsHeaders, type CorsRule } from './protocol/cors.ts';
+import { parseOperation } from './protocol/parse-operation.ts';
+import { describeError, renderError } from './protocol/render-error.ts';
+import { AccessDenied } from './protocol/request-errors.ts';
+import { parseS3Request } from './protocol/s3-request.ts';
+
+export interface S3BucketOptions {
+  name: string;
+  /** The bucket's CORS rules (CloudFormation `CorsConfiguration.CorsRules`); none means CORS is not enabled. */
+  corsRules?: CorsRule[];
+}
+
+export interface S3HandlerOptions {
+  /** Objects and uploads live under `<dataDirectory>/s3/<bucket>/`. */
+  dataDirectory: string;
+  region: string;
+  /** @default '000000000000' */
+  accountId?: string;
+  buckets: S3BucketOptions[];
+  /** Who signed a request (by access key id). */
+  credentials: CredentialLookup;
+  /** The IAM decision for each action a request needs. */
+  authorize: AuthorizeS3Request;
+  /** `aws:SecureTransport` of a request: true for TLS, and for loopback plain HTTP when the local cloud treats it as secure. */
+  isSecureTransport: (request: IncomingMessage) => boolean;
+  /** @default () => new Date() */
+  clock?: () => Date;
+  /** Lower limits for tests; S3's own by default. */
+  limits?: Partial<StorageLimits>;
+  /** Told about failures answered as 500 InternalError. @default console.error */
+  onInternalError?: (error: unknown) => void;
+}
+
+export type S3RequestHandler = (request: IncomingMessage, response: ServerResponse) => Promise<void>;
+
+/** Unread request bodies are drained up to this much after an early error answer, then the connection is dropped. */
+const MAX_DRAINED_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Opens the buckets' state and returns the handler serving S3's REST API in path style
+ * (`/{bucket}/{key}`): CORS, SigV4 authentication, authorization of every action the
+ * operation needs, then the operation. The returned promise never rejects.
+ */
+export async function createS3RequestHandler(options: S3HandlerOptions): Promise<S3RequestHandler> {
+  const clock = options.clock ?? (() => new Date());
+  const limits: StorageLimits = { ...S3_LIMITS, ...options.limits };
+  const accountId = options.accountId ?? '000000000000';
+  const owner = { ID: createHash('sha256').update(accountId).digest('hex'), DisplayName: accountId };
+  const onInternalError = options.onInternalError ?? ((error: unknown) => console.error('s3: internal error', error));
+  const store = await ObjectStore.open({ dataDirectory: options.dataDirectory, bucketNames: options.buckets.map((bucket) => bucket.name), clock });
+  const corsRules = new Map(options.buckets.map((bucket) => [bucket.name, bucket.corsRules ?? []]));
+
+  async function serve(request: IncomingMessage, response: ServerResponse, method: string, target: ReturnType<typeof splitRequestTarget>): Promise<void> {
+    const s3Request = parseS3Request(method, target.rawPath, target.query, request.headers);
+    const rules = corsRules.get(s3Request.bucket);
+    if (method === 'OPTIONS') {
+      if (rules === undefined) throw new NoSuchBucket(s3Request.bucket);
+      return answerPreflight(rules, request.headers, response, s3Request.key === '' ? 'BUCKET' : 'OBJECT');
+    }
+    applyCorsHeaders(rules ?? [], request.headers, method, response);
+    const now = clock();
+    const verified = await verifySigV4(
+      { method, rawPath: target.rawPath, query: target.query, headers: request.headers },
+      { service: 's3', region: options.region, credentials: options.credentials, now, doubleEncodePath: false },
+    );
+    if (!verified) throw new AccessDenied();
+    const operation = parseOperation(s3Request, limits);
+    const bucket = store.bucket(operation.bucket);
+    const requestContext = buildRequestContext(verified, transportFacts(request, options.isSecureTransport(request)), now, options.region);
+    const isAllowed = async (action: string, resource: string, extra: RequestContext = {}): Promise<boolean> =>
+      (await options.authorize({ caller: verified.caller, action, resource, context: { ...requestContext, ...extra } })).allowed;
+    for (const permission of permissionsFor(operation, s3Request)) {
+      if (!(await isAllowed(permission.action, permission.resource, permission.context))) throw new AccessDenied();
+    }
+    await runOperation(operation, {
+      request: s3Request,
+      response,
+      bucket,
+      store,
+      caller: verified.caller,
+      openPayload: () => openVerifiedPayload(request, verified),
+      isAllowed,
+      limits,
+      region: options.region,
+      accountId,
+      owner,
+      endpointUrl: `${isTls(request) ? 'https' : 'http'}://${request.headers.host ?? 'localhost'}`,
+    });
+  }
+
+  return async function handleS3Request(request, response) {
+    const requestId = randomBytes(8).toString('hex').toUpperCase();
+    response.setHeader('x-amz-request-id', requestId);
+    response.setHeader('x-amz-id-2', randomBytes(24).toString('base64'));
+    const method = request.method ?? 'GET';
+    const target = splitRequestTarget(request.url ?? '/');
+    try {
+      await serve(request, response, method, target);
+    } catch (error) {
+      const answer = describeError(error);
+      if (answer.code === 'InternalError') onInternalError(error);
+      if (response.headersSent) {
+        response.destroy();
+        return;
+      }
+      discardUnreadBody(request, response);
+      renderError(response, answer, { resource: target.rawPath, requestId, method });
+    }
+  };
+}
+
+/** After an early answer the client may still be sending: read (a bounded amount of) the rest so it gets to see the answer. */
+function discardUnreadBody(request: IncomingMessage, response: ServerResponse): void {
+  if (request.complete || request.destroyed) return;
+  response.setHeader('connection', 'close');
+  let drained = 0;
+  request.on('data', (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > MAX_DRAINED_BYTES) request.destroy();
+  });
+  request.on('error', () => undefined);
+  request.resume();
+}
+
+function isTls(request: IncomingMessage): boolean {
+  return (request.socket as TLSSocket).encrypted === true;
+}
+
+function transportFacts(request: IncomingMessage, secureTransport: boolean): TransportFacts {
+  const sourceIp = (request.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+  const protocol = isTls(request) ? (request.socket as TLSSocket).getProtocol() : null;
+  const tlsVersion = protocol?.startsWith('TLSv') ? protocol.slice(4) : undefined;
+  return { secureTransport, sourceIp, ...(tlsVersion !== undefined && { tlsVersion }) };
+}
