@@ -140,6 +140,10 @@ function payloadHashOf(authorization: SigV4Authorization, request: SignedRequest
   if (payloadHash !== UNSIGNED_PAYLOAD && !Object.hasOwn(STREAMING_MODES, payloadHash) && !/^[0-9a-f]{64}$/.test(payloadHash)) {
     throw new SigV4Error('InvalidArgument', 'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid sha256 value.');
   }
+  // A body the caller has read must be the one the declared hash describes.
+  if (options.bodySha256 !== undefined && /^[0-9a-f]{64}$/.test(payloadHash) && payloadHash !== options.bodySha256) {
+    throw new SigV4Error('XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.");
+  }
   return payloadHash;
 }
 

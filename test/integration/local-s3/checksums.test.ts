@@ -101,7 +101,7 @@ describe('payload modes built by hand', () => {
       signingDate,
     );
     const seed = /Signature=([0-9a-f]{64})/.exec(headers.authorization ?? '')?.[1] as string;
-    const key = await getSigningKey(Hash.bind(null, 'sha256'), s3.alice.credentials, shortDate, REGION, 's3');
+    const key = await getSigningKey(Hash.bind(null, 'sha256'), { accessKeyId: s3.alice.credentials.accessKeyId, secretAccessKey: s3.alice.credentials.secretAccessKey }, shortDate, REGION, 's3');
     const scope = createScope(shortDate, REGION, 's3');
     const sign = async (text: string): Promise<string> => {
       const hash = new Hash('sha256', key);
