@@ -1,0 +1,37 @@
+import type { BuildStackOptions } from '../stack/build-stack.ts';
+
+export interface LocalCloudOptions {
+  /** Where outputs, certificates and the synthesized template go. @default '.local' */
+  stateDirectory?: string;
+  /** Where objects, uploads, identities and credentials live. @default `${stateDirectory}/data` */
+  dataDirectory?: string;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** @default 0 (a free port) */
+  port?: number;
+  /** @default 'us-east-1' */
+  region?: string;
+  /** @default '000000000000' */
+  accountId?: string;
+  /**
+   * Longest lifetime of an OpenID token, in seconds (GetOpenIdTokenForDeveloperIdentity's
+   * TokenDuration is capped at this). @default 86400, as on AWS
+   */
+  maxOpenIdTokenLifetimeSeconds?: number;
+  /** Lifetime of temporary credentials from GetCredentialsForIdentity. @default 3600, as on AWS */
+  credentialsLifetimeSeconds?: number;
+  /**
+   * Treat plain HTTP from the loopback interface as secure transport (`aws:SecureTransport` true),
+   * so a browser reaches the local cloud without a certificate wall. The one deliberate difference
+   * from AWS; switch it off to test the TLS-only bucket policy. @default true
+   */
+  loopbackHttpIsSecure?: boolean;
+  /** Options for the stack the local cloud synthesizes (e.g. `allowedOrigins`, `accessRules`). */
+  stack?: Omit<BuildStackOptions, 'app'>;
+  /** URL of the token service, written to the outputs. */
+  tokenServiceUrl?: string;
+  /** Lifetime of the credentials handed to the local token service. @default 12 hours */
+  tokenServiceCredentialsLifetimeSeconds?: number;
+  /** Log each request to stderr. @default false */
+  logRequests?: boolean;
+}

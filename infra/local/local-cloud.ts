@@ -1,0 +1,145 @@
+import type { IncomingMessage } from 'node:http';
+import { join, resolve } from 'node:path';
+import type { TLSSocket } from 'node:tls';
+import { createWebIdentityRoleAssumer } from './authorization/assume-role-with-web-identity.ts';
+import { createDeveloperCallAuthorizer } from './authorization/authorize-developer-call.ts';
+import { createS3Authorizer } from './authorization/authorize-s3-request.ts';
+import { createCognitoIdentityRequestHandler } from './cognito/routes.ts';
+import { CredentialStore } from './credentials/credential-store.ts';
+import type { IssuedCredentials } from './credentials/issued-credentials.ts';
+import { readLocalDeployment, type LocalDeployment } from './deployment/read-local-deployment.ts';
+import { synthesizeStackTemplate } from './deployment/synthesize-stack-template.ts';
+import type { LocalCloudOptions } from './local-cloud-options.ts';
+import { writeOutputsFile, type LocalOutputs } from './outputs-file.ts';
+import { writeFileAtomic } from './persistence/atomic-file.ts';
+import { createS3RequestHandler } from './s3/routes.ts';
+import { startDualProtocolServer } from './server/dual-protocol-server.ts';
+import { loadOrCreateLocalCertificate } from './server/local-certificate.ts';
+import { routeLocalRequest } from './server/route-local-request.ts';
+
+export interface RunningLocalCloud {
+  /** `https://127.0.0.1:<port>`: for SDKs and tools (trust `caCertificatePath`). */
+  httpsEndpoint: string;
+  /** `http://localhost:<port>`: the same port in plain HTTP, for browsers on this machine. */
+  httpEndpoint: string;
+  port: number;
+  outputs: LocalOutputs;
+  outputsPath: string;
+  caCertificatePath: string;
+  deployment: LocalDeployment;
+  credentialStore: CredentialStore;
+  /** Credentials of the token service's role (also in a user-only file), when the stack has one. */
+  tokenServiceCredentials: IssuedCredentials | undefined;
+  tokenServiceCredentialsPath: string | undefined;
+  /** Rewrites the outputs file with the token service URL once it runs. */
+  setTokenServiceUrl(url: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+const LOOPBACK_ADDRESSES = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
+/**
+ * Starts Cognito Identity and S3 on one local port, enforcing the policies of the stack's
+ * synthesized template, with state under the data directory.
+ */
+export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<RunningLocalCloud> {
+  const stateDirectory = resolve(options.stateDirectory ?? '.local');
+  const dataDirectory = resolve(options.dataDirectory ?? join(stateDirectory, 'data'));
+  const region = options.region ?? 'us-east-1';
+  const accountId = options.accountId ?? '000000000000';
+  const loopbackHttpIsSecure = options.loopbackHttpIsSecure ?? true;
+
+  const synthesized = synthesizeStackTemplate(join(stateDirectory, 'cdk.out'), options.stack);
+  const deployment = await readLocalDeployment(synthesized, { accountId, region, dataDirectory });
+  const bucket = deployment.buckets[0];
+  const pool = deployment.identityPools[0];
+  if (!bucket || !pool) throw new Error('The synthesized stack has no bucket or no identity pool; the local cloud needs both.');
+
+  const credentialStore = await CredentialStore.open({ dataDirectory });
+  const cognito = await createCognitoIdentityRequestHandler({
+    dataDirectory,
+    region,
+    accountId,
+    identityPools: deployment.identityPools,
+    credentialStore,
+    authorizeDeveloperCall: createDeveloperCallAuthorizer({ region, accountId, credentials: credentialStore, policies: deployment.policies, identityPools: deployment.identityPools }),
+    assumeRoleWithWebIdentity: createWebIdentityRoleAssumer(deployment.policies),
+    ...(options.maxOpenIdTokenLifetimeSeconds === undefined ? {} : { maxOpenIdTokenLifetimeSeconds: options.maxOpenIdTokenLifetimeSeconds }),
+    ...(options.credentialsLifetimeSeconds === undefined ? {} : { credentialsLifetimeSeconds: options.credentialsLifetimeSeconds }),
+  });
+  const s3 = await createS3RequestHandler({
+    dataDirectory,
+    region,
+    accountId,
+    buckets: deployment.buckets,
+    credentials: credentialStore,
+    authorize: createS3Authorizer(deployment.policies),
+    isSecureTransport: (request: IncomingMessage) => (request.socket as TLSSocket).encrypted === true || (loopbackHttpIsSecure && LOOPBACK_ADDRESSES.has(request.socket.remoteAddress ?? '')),
+  });
+
+  const certificate = await loadOrCreateLocalCertificate(join(stateDirectory, 'tls'));
+  const route = routeLocalRequest({ cognito: cognito.handleRequest, s3 });
+  const server = await startDualProtocolServer({
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 0,
+    certificatePem: certificate.serverCertificatePem,
+    keyPem: certificate.serverKeyPem,
+    listener: options.logRequests
+      ? (request, response) => {
+          const started = Date.now();
+          response.on('finish', () => process.stderr.write(`${request.method} ${request.url} ${response.statusCode} ${Date.now() - started}ms\n`));
+          route(request, response);
+        }
+      : route,
+  });
+  const host = options.host ?? '127.0.0.1';
+  const httpsEndpoint = `https://${host}:${server.port}`;
+  const httpEndpoint = `http://localhost:${server.port}`;
+
+  let tokenServiceCredentials: IssuedCredentials | undefined;
+  let tokenServiceCredentialsPath: string | undefined;
+  const role = deployment.tokenServiceRole;
+  if (role) {
+    // The local token service signs its Cognito calls with its own role's credentials, so that role's policy is enforced here too.
+    tokenServiceCredentials = await credentialStore.issueStatic({
+      name: 'token-service',
+      roleArn: role.arn,
+      roleId: role.roleId,
+      sessionName: 'token-service',
+      lifetimeSeconds: options.tokenServiceCredentialsLifetimeSeconds ?? 12 * 3600,
+      sessionContext: {},
+    });
+    tokenServiceCredentialsPath = join(stateDirectory, 'token-service-credentials.json');
+    await writeFileAtomic(tokenServiceCredentialsPath, JSON.stringify(tokenServiceCredentials, null, 2));
+  }
+
+  const outputs: LocalOutputs = {
+    region,
+    bucket: bucket.name,
+    identityPoolId: pool.identityPoolId,
+    developerProviderName: pool.developerProviderName,
+    ...(options.tokenServiceUrl ? { tokenServiceUrl: options.tokenServiceUrl } : {}),
+    endpoints: { cognitoIdentity: httpsEndpoint, s3: httpsEndpoint },
+    caCertificate: certificate.caCertificatePath,
+    jwksUrl: `${httpsEndpoint}/.well-known/jwks.json`,
+  };
+  const outputsPath = await writeOutputsFile(stateDirectory, outputs);
+
+  return {
+    httpsEndpoint,
+    httpEndpoint,
+    port: server.port,
+    outputs,
+    outputsPath,
+    caCertificatePath: certificate.caCertificatePath,
+    deployment,
+    credentialStore,
+    tokenServiceCredentials,
+    tokenServiceCredentialsPath,
+    async setTokenServiceUrl(url: string) {
+      outputs.tokenServiceUrl = url;
+      await writeOutputsFile(stateDirectory, outputs);
+    },
+    close: () => server.close(),
+  };
+}

@@ -1,0 +1,62 @@
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
+
+export type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
+
+export interface DualProtocolServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** First byte of a TLS ClientHello record. */
+const TLS_HANDSHAKE_RECORD = 0x16;
+
+/**
+ * One port that speaks both HTTPS (for SDKs and tools, so `aws:SecureTransport` is true as on
+ * AWS) and plain HTTP (so a person's browser reaches the local page and its uploads without a
+ * certificate wall). The first byte of each connection tells which one it is.
+ */
+export async function startDualProtocolServer(options: {
+  host: string;
+  port: number;
+  certificatePem: string;
+  keyPem: string;
+  listener: RequestListener;
+}): Promise<DualProtocolServer> {
+  const httpServer = createHttpServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 }, options.listener);
+  const httpsServer = createHttpsServer({ cert: options.certificatePem, key: options.keyPem, requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 }, options.listener);
+  const sockets = new Set<Socket>();
+
+  const front: Server = createNetServer({ pauseOnConnect: false }, (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    socket.once('readable', () => {
+      const head = socket.read(1) as Buffer | null;
+      if (head === null) {
+        socket.once('readable', () => undefined);
+        socket.end();
+        return;
+      }
+      socket.unshift(head);
+      (head[0] === TLS_HANDSHAKE_RECORD ? httpsServer : httpServer).emit('connection', socket);
+    });
+  });
+  httpsServer.on('tlsClientError', (_error, tlsSocket) => tlsSocket.destroy());
+  httpServer.on('clientError', (_error, socket) => socket.destroy());
+
+  await new Promise<void>((resolve, reject) => {
+    front.once('error', reject);
+    front.listen(options.port, options.host, () => resolve());
+  });
+  return {
+    port: (front.address() as AddressInfo).port,
+    async close() {
+      await new Promise<void>((resolve) => {
+        front.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      });
+    },
+  };
+}
