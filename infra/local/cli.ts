@@ -1,0 +1,51 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { startLocalCloud } from './local-cloud.ts';
+
+/** `npm run local`: the local cloud alone (Cognito Identity + S3 enforcing the stack's policies). */
+function nonNegativeInteger(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError('expected a whole number.');
+  return parsed;
+}
+
+const options = new Command('local-cloud')
+  .description('Run Cognito Identity and S3 on this machine, enforcing the policies of the synthesized stack.')
+  .option('-p, --port <port>', 'port for HTTPS and loopback HTTP (0: a free one)', nonNegativeInteger, Number(process.env.LOCAL_CLOUD_PORT ?? 0))
+  .option('--state-dir <dir>', 'outputs, certificates, synthesized template', '.local')
+  .option('--data-dir <dir>', 'objects, uploads, identities, credentials (default: <state-dir>/data)')
+  .option('--origin <origins...>', 'web origins the bucket CORS rules allow', ['http://localhost:5173'])
+  .option('--credentials-lifetime <seconds>', 'lifetime of credentials from GetCredentialsForIdentity', nonNegativeInteger, 3600)
+  .option('--max-token-lifetime <seconds>', 'cap on OpenID token lifetimes', nonNegativeInteger, 86_400)
+  .option('--strict-transport', 'treat loopback plain HTTP as insecure, as AWS treats all plain HTTP')
+  .option('--log-requests', 'print one line per request')
+  .addHelpText('after', '\nClients read .local/outputs.json (endpoints, bucket, pool id, CA certificate).')
+  .parse()
+  .opts<{ port: number; stateDir: string; dataDir?: string; origin: string[]; credentialsLifetime: number; maxTokenLifetime: number; strictTransport?: boolean; logRequests?: boolean }>();
+
+const cloud = await startLocalCloud({
+  port: options.port,
+  stateDirectory: options.stateDir,
+  dataDirectory: options.dataDir,
+  stack: { allowedOrigins: options.origin },
+  credentialsLifetimeSeconds: options.credentialsLifetime,
+  maxOpenIdTokenLifetimeSeconds: options.maxTokenLifetime,
+  loopbackHttpIsSecure: !options.strictTransport,
+  logRequests: options.logRequests,
+});
+process.stdout.write(
+  [
+    `Local cloud listening on ${cloud.httpsEndpoint} (HTTPS; CA certificate ${cloud.caCertificatePath})`,
+    `                  and on ${cloud.httpEndpoint} (plain HTTP for browsers on this machine${options.strictTransport ? ', treated as insecure' : ''})`,
+    `bucket ${cloud.outputs.bucket}, identity pool ${cloud.outputs.identityPoolId}`,
+    `outputs: ${cloud.outputsPath}`,
+    ...(cloud.tokenServiceCredentialsPath ? [`token service credentials (user-only file): ${cloud.tokenServiceCredentialsPath}`] : []),
+    'Press Ctrl-C to stop.',
+    '',
+  ].join('\n'),
+);
+const stop = () => {
+  process.stdout.write('Stopping the local cloud...\n');
+  void cloud.close().then(() => process.exit(0));
+};
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);

@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { Agent } from 'node:https';
+import { join, resolve } from 'node:path';
+import { appendFileSync } from 'node:fs';
+import { CognitoIdentityClient } from '@aws-sdk/client-cognito-identity';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { createAdminSecretAuthorizer } from '../../token-service/admin-authorization.ts';
+import { createDevelopmentAuthenticator } from '../../token-service/authenticators/development-authenticator.ts';
+import { startTokenServiceServer, type RunningTokenService } from '../../token-service/node-server.ts';
+import { startWebPageServer, type WebPageServer } from '../../app/web/web-page-server.ts';
+import { startLocalCloud, type RunningLocalCloud } from './local-cloud.ts';
+import type { LocalCloudOptions } from './local-cloud-options.ts';
+import { readJsonFile, writeFileAtomic } from './persistence/atomic-file.ts';
+
+export interface MainJobOptions {
+  /** @default 5173 */
+  pagePort?: number;
+  /** @default 0 (a free port) */
+  tokenServicePort?: number;
+  cloud?: Omit<LocalCloudOptions, 'stack' | 'tokenServiceUrl'>;
+  /** Extra stack options (the page origin is always allowed). */
+  stack?: LocalCloudOptions['stack'];
+  /** Where the token service writes its JSON log lines. @default `<state dir>/token-service.log` */
+  tokenServiceLog?: string | false;
+}
+
+export interface RunningMainJob {
+  cloud: RunningLocalCloud;
+  tokenService: RunningTokenService;
+  page: WebPageServer;
+  adminSecret: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Everything on one machine: the local cloud enforcing the stack's policies, the token service in
+ * local mode (development sign-in, its own role's credentials), and the web page.
+ */
+export async function startMainJob(options: MainJobOptions = {}): Promise<RunningMainJob> {
+  const pagePort = options.pagePort ?? 5173;
+  const stateDirectory = resolve(options.cloud?.stateDirectory ?? '.local');
+  const pageOrigins = [`http://localhost:${pagePort}`, `http://127.0.0.1:${pagePort}`];
+  const cloud = await startLocalCloud({ ...options.cloud, stateDirectory, stack: { ...options.stack, allowedOrigins: [...pageOrigins, ...(options.stack?.allowedOrigins ?? [])] } });
+  try {
+    const credentials = cloud.tokenServiceCredentials;
+    if (!credentials) throw new Error('The stack has no token service role; npm start needs it.');
+    const secrets = await localSecrets(stateDirectory);
+    const logPath = options.tokenServiceLog === undefined ? join(stateDirectory, 'token-service.log') : options.tokenServiceLog;
+    const tokenService = await startTokenServiceServer({
+      port: options.tokenServicePort ?? 0,
+      cognito: new CognitoIdentityClient({
+        region: cloud.outputs.region,
+        endpoint: cloud.httpsEndpoint,
+        credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken },
+        requestHandler: new NodeHttpHandler({ httpsAgent: new Agent({ keepAlive: true, ca: await readFile(cloud.caCertificatePath) }) }),
+      }),
+      identityPoolId: cloud.outputs.identityPoolId,
+      developerProviderName: cloud.outputs.developerProviderName,
+      authenticator: createDevelopmentAuthenticator({ secret: Buffer.from(secrets.developmentSessionSecret, 'hex') }),
+      allowedOrigins: pageOrigins,
+      guestTokenJwksUrl: `${cloud.httpEndpoint}/.well-known/jwks.json`,
+      authorizeAdmin: createAdminSecretAuthorizer(secrets.adminSecret),
+      logSink: logPath === false ? () => undefined : (line) => appendFileSync(logPath, `${line}\n`),
+    });
+    const tokenServiceUrl = tokenService.url.replace('127.0.0.1', 'localhost');
+    await cloud.setTokenServiceUrl(tokenService.url);
+    const page = await startWebPageServer({
+      port: pagePort,
+      outputs: {
+        ...cloud.outputs,
+        tokenServiceUrl,
+        endpoints: { s3: cloud.httpEndpoint, cognitoIdentity: cloud.httpEndpoint },
+        caCertificate: undefined,
+      },
+    });
+    return {
+      cloud,
+      tokenService,
+      page,
+      adminSecret: secrets.adminSecret,
+      async close() {
+        await Promise.allSettled([page.close(), tokenService.close()]);
+        await cloud.close();
+      },
+    };
+  } catch (error) {
+    await cloud.close();
+    throw error;
+  }
+}
+
+/** Secrets of local mode, kept in a user-only file so CLI sessions survive a restart. */
+async function localSecrets(stateDirectory: string): Promise<{ developmentSessionSecret: string; adminSecret: string }> {
+  const path = join(stateDirectory, 'local-secrets.json');
+  const existing = await readJsonFile<{ developmentSessionSecret: string; adminSecret: string }>(path);
+  if (existing?.developmentSessionSecret && existing.adminSecret) return existing;
+  const created = { developmentSessionSecret: randomBytes(32).toString('hex'), adminSecret: randomBytes(24).toString('base64url') };
+  await writeFileAtomic(path, JSON.stringify(created));
+  return created;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const pagePort = Number(process.env.PAGE_PORT ?? 5173);
+  const job = await startMainJob({ pagePort, cloud: { port: Number(process.env.LOCAL_CLOUD_PORT ?? 0) } });
+  process.stdout.write(
+    [
+      '',
+      'Scoped Storage is running on this machine.',
+      '',
+      `  Web page:       ${job.page.url}   <- open this`,
+      `  Token service:  ${job.tokenService.url}`,
+      `  Local cloud:    ${job.cloud.httpsEndpoint} (HTTPS for SDKs; CA ${job.cloud.caCertificatePath})`,
+      `                  ${job.cloud.httpEndpoint} (plain HTTP for the browser)`,
+      `  Outputs file:   ${job.cloud.outputsPath}`,
+      '',
+      'What to try:',
+      '  1. Open the web page, sign in as "alice", drop a file on the page, share it, delete it.',
+      '  2. Sign in as "bob" in a private window: bob cannot see alice\'s files.',
+      '  3. In another terminal:  npm run demo            (scripted walkthrough with two users)',
+      '                           npm run storage -- login --user carol && npm run storage -- upload README.md',
+      '                           npm run policy -- matrix  (who may do what, from the stack\'s policies)',
+      '',
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+  const stop = () => {
+    process.stdout.write('Stopping...\n');
+    void job.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
