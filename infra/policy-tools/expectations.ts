@@ -1,0 +1,67 @@
+import { decideForPersona, parseOperation, type Operation } from './persona-request.ts';
+import { findPersona, keyFor } from './personas.ts';
+import type { StackPolicies } from './stack-policies.ts';
+
+/** One line of an expectations file: `<persona> can|cannot <operation> <key>`. */
+export interface Expectation {
+  line: number;
+  text: string;
+  persona: string;
+  allowed: boolean;
+  operation: Operation | string;
+  keyTemplate: string;
+}
+
+export interface ExpectationOutcome {
+  expectation: Expectation;
+  key: string;
+  actuallyAllowed: boolean;
+  explanation: string;
+}
+
+export class ExpectationSyntaxError extends Error {
+  override readonly name = 'ExpectationSyntaxError';
+}
+
+/**
+ * Parses an expectations file. Blank lines and `#` comments are ignored; every other line must
+ * read like "owner can put users/{self}/a.txt" or "guest cannot list shared/".
+ */
+export function parseExpectations(text: string, source = 'expectations'): Expectation[] {
+  const expectations: Expectation[] = [];
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const line = raw.replace(/#.*$/, '').trim();
+    if (!line) return;
+    const match = /^(\S+)\s+(can|cannot)\s+(\S+)(?:\s+(\S+))?$/.exec(line);
+    if (!match) throw new ExpectationSyntaxError(`${source}:${index + 1}: expected "<persona> can|cannot <operation> <key>", got "${raw.trim()}"`);
+    try {
+      findPersona(match[1]!);
+      parseOperation(match[3]!);
+    } catch (error) {
+      throw new ExpectationSyntaxError(`${source}:${index + 1}: ${(error as Error).message}`);
+    }
+    expectations.push({ line: index + 1, text: line, persona: match[1]!, allowed: match[2] === 'can', operation: match[3]!, keyTemplate: match[4] ?? '' });
+  });
+  if (expectations.length === 0) throw new ExpectationSyntaxError(`${source}: no expectations found`);
+  return expectations;
+}
+
+export function checkExpectations(stack: StackPolicies, expectations: Expectation[]): ExpectationOutcome[] {
+  return expectations.map((expectation) => {
+    const persona = findPersona(expectation.persona);
+    const key = keyFor(expectation.keyTemplate, persona);
+    const decision = decideForPersona(stack, persona, expectation.operation, key);
+    const explanation = decision.checks.map((check) => `${check.request.action}: ${check.result.decision} (${check.result.reason})`).join('; ');
+    return { expectation, key, actuallyAllowed: decision.allowed, explanation };
+  });
+}
+
+export function renderExpectationReport(outcomes: ExpectationOutcome[], source: string): { text: string; violations: number } {
+  const violations = outcomes.filter((outcome) => outcome.actuallyAllowed !== outcome.expectation.allowed);
+  const lines = violations.map(
+    (outcome) =>
+      `VIOLATED ${source}:${outcome.expectation.line}: "${outcome.expectation.text}" but the policies ${outcome.actuallyAllowed ? 'ALLOW' : 'DENY'} it\n         key ${outcome.key}: ${outcome.explanation}`,
+  );
+  lines.push(`${outcomes.length - violations.length} of ${outcomes.length} expectations hold${violations.length ? `, ${violations.length} violated` : ''}.`);
+  return { text: lines.join('\n'), violations: violations.length };
+}

@@ -1,0 +1,75 @@
+import { evaluatePolicies, RequestContext, type EvaluationRequest, type EvaluationResult } from '../policy-evaluation/index.ts';
+import type { Persona } from './personas.ts';
+import { ADMIN_ACCOUNT_ID, type StackPolicies } from './stack-policies.ts';
+
+/** What an admin asks about; each maps to the S3 action(s) AWS checks. */
+export type Operation = 'get' | 'put' | 'delete' | 'list' | 'copy-from' | 'abort-upload' | 'list-parts';
+export const OPERATIONS: Operation[] = ['get', 'put', 'delete', 'list', 'copy-from'];
+const ALL_OPERATIONS: Operation[] = [...OPERATIONS, 'abort-upload', 'list-parts'];
+
+export function parseOperation(text: string): Operation {
+  if ((ALL_OPERATIONS as string[]).includes(text)) return text as Operation;
+  if (text.startsWith('s3:')) return text as Operation;
+  throw new Error(`Unknown operation "${text}": use ${ALL_OPERATIONS.join(', ')} or an S3 action such as s3:GetObject.`);
+}
+
+export interface PersonaDecision {
+  allowed: boolean;
+  /** One check per action the operation needs (copy-from reads the source and writes a copy into the own prefix). */
+  checks: Array<{ request: EvaluationRequest; result: EvaluationResult }>;
+}
+
+/**
+ * Evaluates an operation on a key for a persona exactly as the local cloud would: the persona's
+ * role policies (authenticated or guest role of the pool) plus the bucket policy, over HTTPS,
+ * with the Cognito context keys and session tags its credentials would carry.
+ */
+export function decideForPersona(stack: StackPolicies, persona: Persona, operation: Operation | string, key: string, recordVariables = false): PersonaDecision {
+  const role = persona.kind === 'guest' ? stack.guestRole : stack.authenticatedRole;
+  const objectArn = (objectKey: string) => `arn:aws:s3:::${stack.bucket}/${objectKey}`;
+  const listPrefix = key;
+  const actions: Array<{ action: string; resource: string; extra?: Record<string, string> }> =
+    operation === 'get'
+      ? [{ action: 's3:GetObject', resource: objectArn(key) }]
+      : operation === 'put'
+        ? [{ action: 's3:PutObject', resource: objectArn(key) }]
+        : operation === 'delete'
+          ? [{ action: 's3:DeleteObject', resource: objectArn(key) }]
+          : operation === 'list'
+            ? [{ action: 's3:ListBucket', resource: `arn:aws:s3:::${stack.bucket}`, extra: { 's3:prefix': listPrefix } }]
+            : operation === 'copy-from'
+              ? [
+                  { action: 's3:GetObject', resource: objectArn(key) },
+                  { action: 's3:PutObject', resource: objectArn(`users/${persona.identityId}/copy`), extra: { 's3:x-amz-copy-source': `${stack.bucket}/${key}` } },
+                ]
+              : operation === 'abort-upload'
+                ? [{ action: 's3:AbortMultipartUpload', resource: objectArn(key) }]
+                : operation === 'list-parts'
+                  ? [{ action: 's3:ListMultipartUploadParts', resource: objectArn(key) }]
+                  : [{ action: operation, resource: objectArn(key) }];
+
+  const checks = actions.map(({ action, resource, extra }) => {
+    const request: EvaluationRequest = {
+      action,
+      resource,
+      principal: role ? { arn: `arn:aws:sts::${ADMIN_ACCOUNT_ID}:assumed-role/${role.name}/CognitoIdentityCredentials`, roleArn: role.arn, accountId: ADMIN_ACCOUNT_ID } : undefined,
+      context: new RequestContext({
+        'cognito-identity.amazonaws.com:sub': persona.identityId,
+        'cognito-identity.amazonaws.com:aud': stack.identityPoolId,
+        'cognito-identity.amazonaws.com:amr': persona.kind === 'guest' ? ['unauthenticated'] : ['authenticated'],
+        'aws:SecureTransport': 'true',
+        's3:TlsVersion': '1.3',
+        'aws:userid': `${role?.roleId ?? 'NOROLE'}:CognitoIdentityCredentials`,
+        'aws:PrincipalType': 'AssumedRole',
+        ...(persona.tenant ? { 'aws:PrincipalTag/tenant': persona.tenant } : {}),
+        ...extra,
+      }),
+      recordVariables,
+    };
+    const result: EvaluationResult = role
+      ? evaluatePolicies({ identityPolicies: role.policies, resourcePolicies: stack.bucketPolicies }, request)
+      : { decision: 'ImplicitDeny', deciding: [], matched: [], variables: {}, reason: `the pool has no ${persona.kind} role (guests are off)` };
+    return { request, result };
+  });
+  return { allowed: checks.every((check) => check.result.decision === 'Allow'), checks };
+}

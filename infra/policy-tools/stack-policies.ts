@@ -1,0 +1,52 @@
+import { readFile } from 'node:fs/promises';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { IntrinsicContext } from '../cloudformation/resolve-intrinsics.ts';
+import { assignLocalPhysicalIds } from '../local/deployment/local-physical-ids.ts';
+import { synthesizeStackTemplate, type SynthesizedTemplate } from '../local/deployment/synthesize-stack-template.ts';
+import { loadTemplatePolicies, type CompiledPolicy, type TemplatePolicies, type TemplateRole } from '../policy-evaluation/index.ts';
+
+export const ADMIN_ACCOUNT_ID = '111122223333';
+export const ADMIN_REGION = 'us-east-1';
+
+/** The policies of one stack, ready for the admin tools. */
+export interface StackPolicies {
+  bucket: string;
+  identityPoolId: string;
+  authenticatedRole: TemplateRole | undefined;
+  guestRole: TemplateRole | undefined;
+  bucketPolicies: CompiledPolicy[];
+  policies: TemplatePolicies;
+}
+
+/** Synthesizes the current stack (or reads a template file) and compiles its policies. */
+export async function loadStackPolicies(templatePath?: string): Promise<StackPolicies> {
+  let synthesized: SynthesizedTemplate;
+  if (templatePath) {
+    synthesized = { stackName: 'Stack', template: JSON.parse(await readFile(templatePath, 'utf8')) as SynthesizedTemplate['template'] };
+  } else {
+    const directory = mkdtempSync(join(tmpdir(), 'policy-tools-'));
+    try {
+      synthesized = synthesizeStackTemplate(directory);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  }
+  const physicalIds = assignLocalPhysicalIds(synthesized.template.Resources, { accountId: ADMIN_ACCOUNT_ID, region: ADMIN_REGION, stackName: synthesized.stackName }, {});
+  const context: IntrinsicContext = { physicalResource: (id) => physicalIds.get(id), region: ADMIN_REGION, accountId: ADMIN_ACCOUNT_ID, stackName: synthesized.stackName };
+  const policies = loadTemplatePolicies(synthesized.template, context);
+  const bucketEntry = Object.entries(synthesized.template.Resources).find(([, resource]) => resource.Type === 'AWS::S3::Bucket');
+  const poolEntry = [...policies.identityPoolRoles.entries()][0];
+  if (!bucketEntry || !poolEntry) throw new Error('The template has no bucket or no identity pool role attachment.');
+  const bucket = physicalIds.get(bucketEntry[0])!.ref;
+  const [identityPoolId, roles] = poolEntry;
+  return {
+    bucket,
+    identityPoolId,
+    authenticatedRole: roles.authenticated ? policies.rolesByArn.get(roles.authenticated) : undefined,
+    guestRole: roles.unauthenticated ? policies.rolesByArn.get(roles.unauthenticated) : undefined,
+    bucketPolicies: policies.bucketPolicies.get(bucket) ?? [],
+    policies,
+  };
+}

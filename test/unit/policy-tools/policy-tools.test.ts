@@ -1,0 +1,90 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildAccessMatrix } from '../../../infra/policy-tools/access-matrix.ts';
+import { checkExpectations, ExpectationSyntaxError, parseExpectations } from '../../../infra/policy-tools/expectations.ts';
+import { decideForPersona } from '../../../infra/policy-tools/persona-request.ts';
+import { findPersona } from '../../../infra/policy-tools/personas.ts';
+import { loadStackPolicies, type StackPolicies } from '../../../infra/policy-tools/stack-policies.ts';
+
+const run = promisify(execFile);
+const CLI = ['--import', 'tsx', 'infra/policy-tools/cli.ts'];
+let stack: StackPolicies;
+
+beforeAll(async () => {
+  stack = await loadStackPolicies();
+});
+
+describe('the isolation matrix of the default stack', () => {
+  it('allows each persona exactly what the default rules give it', () => {
+    const allowed = buildAccessMatrix(stack)
+      .filter((cell) => cell.allowed)
+      .map((cell) => `${cell.persona} ${cell.operation} ${cell.keyClass}`)
+      .sort();
+    const expected: string[] = [];
+    for (const persona of ['alice', 'bob', 'carol']) {
+      for (const operation of ['get', 'put', 'delete', 'list', 'copy-from']) {
+        expected.push(`${persona} ${operation} own prefix`);
+        if (operation === 'get' || operation === 'list' || operation === 'copy-from') expected.push(`${persona} ${operation} shared`);
+        if (persona !== 'carol') expected.push(`${persona} ${operation} own tenant`);
+      }
+    }
+    expect(allowed).toEqual(expected.sort());
+  });
+
+  it('never allows another identity, the prefix neighbour, another tenant or the bucket root', () => {
+    const cells = buildAccessMatrix(stack).filter((cell) => ['other identity', 'prefix neighbour', 'other tenant', 'bucket root'].includes(cell.keyClass));
+    expect(cells.length).toBeGreaterThan(0);
+    expect(cells.filter((cell) => cell.allowed)).toEqual([]);
+  });
+});
+
+describe('expectations', () => {
+  it('holds for every line of the shipped default expectations', () => {
+    const outcomes = checkExpectations(stack, parseExpectations(readFileSync('infra/access-rules/default-expectations.txt', 'utf8')));
+    expect(outcomes.length).toBe(38);
+    expect(outcomes.filter((outcome) => outcome.actuallyAllowed !== outcome.expectation.allowed).map((outcome) => outcome.expectation.text)).toEqual([]);
+  });
+
+  it('reports a violated expectation with the line, the key and why, and exits 1', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'expectations-')), 'wrong.txt');
+    writeFileSync(file, '# an admin who expects too much\nowner can get users/{self}/a.txt\nowner can get users/{other}/a.txt\n');
+    const failure = await run(process.execPath, [...CLI, 'check', file]).then(
+      () => undefined,
+      (error: { code: number; stdout: string }) => error,
+    );
+    expect(failure?.code).toBe(1);
+    expect(failure?.stdout).toContain(`VIOLATED ${file}:3: "owner can get users/{other}/a.txt" but the policies DENY it`);
+    expect(failure?.stdout).toContain('users/us-east-1:b0b00000');
+    expect(failure?.stdout).toContain('1 of 2 expectations hold, 1 violated.');
+  });
+
+  it('rejects lines it cannot read, naming the line', () => {
+    expect(() => parseExpectations('owner may get x', 'f.txt')).toThrow(ExpectationSyntaxError);
+    expect(() => parseExpectations('owner may get x', 'f.txt')).toThrow('f.txt:1');
+    expect(() => parseExpectations('mallory can get x', 'f.txt')).toThrow(/Unknown persona "mallory"/);
+    expect(() => parseExpectations('owner can fly x', 'f.txt')).toThrow(/Unknown operation "fly"/);
+    expect(() => parseExpectations('# only comments\n', 'f.txt')).toThrow(/no expectations/);
+  });
+});
+
+describe('explain', () => {
+  it('names the deciding statement and the resolved identity variable', () => {
+    const decision = decideForPersona(stack, findPersona('alice'), 'get', `users/${findPersona('alice').identityId}/a.txt`, true);
+    expect(decision.allowed).toBe(true);
+    expect(decision.checks[0]!.result.deciding.map((reference) => reference.sid)).toEqual(['Rule0OwnerObjects']);
+    expect(decision.checks[0]!.result.variables['cognito-identity.amazonaws.com:sub']).toBe(findPersona('alice').identityId);
+  });
+
+  it('prints the decision from the command line', async () => {
+    const { stdout } = await run(process.execPath, [...CLI, 'explain', '--as', 'bob', '--action', 'put', '--key', 'tenants/globex/x']);
+    expect(stdout).toContain('bob (us-east-1:b0b00000-0000-4000-8000-00000000000b, tenant globex): ALLOWED');
+    expect(stdout).toContain('statement "Rule2TenantMembersObjects"');
+    const denied = await run(process.execPath, [...CLI, 'explain', '--as', 'alice', '--action', 'put', '--key', 'x', '--tenant', 'acme']).catch((error: { code: number; stdout: string }) => error);
+    expect((denied as { code: number }).code).toBe(1);
+    expect((denied as { stdout: string }).stdout).toContain('ImplicitDeny');
+  });
+});
