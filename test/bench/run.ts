@@ -10,6 +10,7 @@ type BenchmarkModule = { title: string; load: () => Promise<(options: BenchOptio
 
 export const BENCHMARKS: BenchmarkModule[] = [
   { title: 'token service', load: async () => (await import('./token-service.bench.ts')).runTokenServiceBenchmark },
+  { title: 'storage', load: async () => (await import('./storage.bench.ts')).runStorageBenchmark },
 ];
 
 export async function runBenchmarks(options: BenchOptions, only?: string[]): Promise<BenchResult[]> {
