@@ -73,11 +73,13 @@ export async function uploadInParts(request: MultipartUploadRequest): Promise<Mu
   let partsSent = 0;
   let failed = false;
   const worker = async () => {
+    // One buffer per part in flight, reused: memory stays at part size x concurrency.
+    const buffer = new Uint8Array(partSize);
     for (let partNumber = pending.shift(); partNumber !== undefined && !failed; partNumber = pending.shift()) {
       if (signal?.aborted) return;
       const start = (partNumber - 1) * partSize;
       const end = Math.min(start + partSize, source.size);
-      const body = await source.read(start, end);
+      const body = await source.read(start, end, buffer);
       const response = await send(() =>
         s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, Body: body, ChecksumAlgorithm: 'CRC32' }), { abortSignal: signal }),
       `sending part ${partNumber} of ${key}`).catch((error: unknown) => {

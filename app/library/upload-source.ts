@@ -6,7 +6,11 @@ export interface RandomAccessSource {
   readonly size: number;
   /** A stable fingerprint (name, size, modification time) so a resumed upload is the same content. */
   readonly fingerprint: string;
-  read(start: number, end: number): Promise<Uint8Array>;
+  /**
+   * Bytes [start, end). With `into` (at least end - start long), a source may fill and return
+   * that buffer instead of allocating, so a multipart upload reuses one buffer per part in flight.
+   */
+  read(start: number, end: number, into?: Uint8Array): Promise<Uint8Array>;
 }
 
 export function bytesSource(bytes: Uint8Array, name = 'bytes'): RandomAccessSource {

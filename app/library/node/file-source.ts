@@ -9,10 +9,10 @@ export async function fileSource(path: string): Promise<RandomAccessSource> {
   return {
     size: info.size,
     fingerprint: `${basename(path)}:${info.size}:${info.mtimeMs}`,
-    async read(start, end) {
+    async read(start, end, into) {
       const handle = await open(path, 'r');
       try {
-        const buffer = Buffer.allocUnsafe(end - start);
+        const buffer = into ? Buffer.from(into.buffer, into.byteOffset, end - start) : Buffer.allocUnsafe(end - start);
         let offset = 0;
         while (offset < buffer.length) {
           const { bytesRead } = await handle.read(buffer, offset, buffer.length - offset, start + offset);
