@@ -101,8 +101,15 @@ async function localSecrets(stateDirectory: string): Promise<{ developmentSessio
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const pagePort = Number(process.env.PAGE_PORT ?? 5173);
-  const job = await startMainJob({ pagePort, cloud: { port: Number(process.env.LOCAL_CLOUD_PORT ?? 0) } });
+  const environment = process.env;
+  const job = await startMainJob({
+    pagePort: Number(environment.PAGE_PORT ?? 5173),
+    cloud: {
+      port: Number(environment.LOCAL_CLOUD_PORT ?? 0),
+      stateDirectory: environment.SCOPED_STORAGE_STATE_DIR ?? '.local',
+      ...(environment.LOCAL_CLOUD_CREDENTIALS_LIFETIME ? { credentialsLifetimeSeconds: Number(environment.LOCAL_CLOUD_CREDENTIALS_LIFETIME) } : {}),
+    },
+  });
   process.stdout.write(
     [
       '',
