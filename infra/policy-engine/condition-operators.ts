@@ -133,7 +133,7 @@ const ipAddress: OperatorFamily<CidrBlock> = {
 const arnLike: OperatorFamily<GlobTemplate[]> = {
   variables: true,
   compile: (text, variables) => {
-    const components = splitArn(text);
+    const components = splitArnOutsideVariables(text);
     if (!components || components[0] !== 'arn') throw new PolicyFault(`"${text}" is not an ARN (arn:partition:service:region:account:resource)`);
     return components.map((component) => parseGlobTemplate(component, { variables }));
   },
@@ -148,6 +148,24 @@ const arnLike: OperatorFamily<GlobTemplate[]> = {
     return true;
   },
 };
+
+/** Like `splitArn`, but a colon inside `${...}` (as in `${aws:PrincipalAccount}`) does not separate components. */
+function splitArnOutsideVariables(text: string): string[] | null {
+  const parts: string[] = [];
+  let start = 0;
+  let inVariable = false;
+  for (let index = 0; index < text.length && parts.length < 5; index++) {
+    if (text.startsWith('${', index)) inVariable = true;
+    else if (inVariable && text[index] === '}') inVariable = false;
+    else if (!inVariable && text[index] === ':') {
+      parts.push(text.slice(start, index));
+      start = index + 1;
+    }
+  }
+  if (parts.length < 5) return null;
+  parts.push(text.slice(start));
+  return parts;
+}
 
 interface OperatorDefinition {
   family: OperatorFamily<unknown>;

@@ -6,3 +6,4 @@ export { CONDITION_OPERATOR_NAMES } from './condition-operators.ts';
 export type { ContextRecord, ContextValue } from './request-context.ts';
 export type { PrincipalMatch, RequestPrincipal } from './principal-pattern.ts';
 export type { PolicyDocument, PolicyKind, PolicyStatementDocument, PolicyVersion } from './policy-document.ts';
+export { loadTemplatePolicies, type CloudFormationTemplate, type IdentityPoolRoles, type LoadTemplatePoliciesOptions, type TemplatePolicies, type TemplateRole } from './load-template-policies.ts';
