@@ -18,12 +18,15 @@ export class StorageError extends Error {
   constructor(
     readonly code: StorageErrorCode,
     message: string,
-    options?: { cause?: unknown; status?: number },
+    options?: { cause?: unknown; status?: number; retryAfterSeconds?: number },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.status = options?.status;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
   readonly status: number | undefined;
+  /** When the service said how long to wait before trying again. */
+  readonly retryAfterSeconds: number | undefined;
 }
 
 const S3_CODE_TO_STORAGE_CODE: Record<string, StorageErrorCode> = {

@@ -10,8 +10,46 @@ export interface IdentityToken {
 
 export type SessionTokenSource = () => string | Promise<string>;
 
-/** Asks the token service for an OpenID token, authenticated with the app session. */
-export async function requestIdentityToken(tokenServiceUrl: string, getSessionToken: SessionTokenSource, fetchImplementation: typeof fetch = fetch): Promise<IdentityToken> {
+export interface TokenRequestRetry {
+  /** Attempts in all, the first included. @default 4 */
+  attempts?: number;
+  /** Delay before the second attempt; doubled each time (a server's Retry-After wins). @default 250 ms */
+  initialDelayMs?: number;
+}
+
+const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
+
+/**
+ * Asks the token service for an OpenID token, authenticated with the app session. A token service
+ * that is unreachable, overloaded or restarting is retried with exponential backoff; what still
+ * fails after the last attempt is a clear {@link StorageError}.
+ */
+export async function requestIdentityToken(
+  tokenServiceUrl: string,
+  getSessionToken: SessionTokenSource,
+  fetchImplementation: typeof fetch = fetch,
+  retry: TokenRequestRetry = {},
+): Promise<IdentityToken> {
+  const attempts = Math.max(1, retry.attempts ?? 4);
+  let delayMs = retry.initialDelayMs ?? 250;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await requestIdentityTokenOnce(tokenServiceUrl, getSessionToken, fetchImplementation);
+    } catch (error) {
+      const failure = error as StorageError;
+      const retryable = failure.code === 'Network' || (failure.status !== undefined && RETRYABLE_STATUSES.has(failure.status));
+      if (!retryable || attempt >= attempts) {
+        if (retryable && attempts > 1) throw new StorageError(failure.code, `${failure.message} (gave up after ${attempts} attempts)`, { cause: failure.cause ?? failure, status: failure.status });
+        throw error;
+      }
+      const waitMs = failure.retryAfterSeconds !== undefined ? Math.min(failure.retryAfterSeconds * 1000, 10_000) : delayMs;
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+      delayMs *= 2;
+    }
+  }
+}
+
+async function requestIdentityTokenOnce(tokenServiceUrl: string, getSessionToken: SessionTokenSource, fetchImplementation: typeof fetch): Promise<IdentityToken> {
   const sessionToken = await getSessionToken();
   if (!sessionToken) throw new StorageError('SignInRequired', 'Not signed in: no app session token to ask the token service with.');
   let response: Response;
@@ -28,7 +66,12 @@ export async function requestIdentityToken(tokenServiceUrl: string, getSessionTo
   if (!response.ok) {
     const message = body?.error?.message ?? `HTTP ${response.status}`;
     const code = response.status === 401 ? 'SignInRequired' : response.status === 429 ? 'RateLimited' : response.status === 403 ? 'AccessDenied' : 'ServiceError';
-    throw new StorageError(code, `The token service refused: ${message}`, { status: response.status, cause: body?.error });
+    const retryAfter = Number(response.headers.get('retry-after'));
+    throw new StorageError(code, `The token service refused: ${message}`, {
+      status: response.status,
+      cause: body?.error,
+      ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterSeconds: retryAfter } : {}),
+    });
   }
   if (typeof body?.identityId !== 'string' || typeof body.token !== 'string' || typeof body.expiresAt !== 'string') {
     throw new StorageError('ServiceError', 'The token service answered without identityId, token and expiresAt.');
