@@ -88,7 +88,7 @@ function validateStatement(statement: unknown, index: number, policyName: string
 
   const principal = exactlyOne(statement, 'Principal', 'NotPrincipal', fail);
   const takesPrincipal = PRINCIPAL_POLICY_KINDS.includes(kind);
-  if (!takesPrincipal && principal) fail(`${principal.element} is not allowed in a ${kind} policy`);
+  if (!takesPrincipal && principal) fail(`${principal.element} is not allowed in ${kind === 'identity' ? 'an' : 'a'} ${kind} policy`);
   if (takesPrincipal && !principal) fail(`missing Principal (or NotPrincipal), required in a ${kind} policy`);
   if (principal?.element === 'NotPrincipal' && (effect !== 'Deny' || kind === 'trust')) fail('NotPrincipal is allowed only with "Effect": "Deny" in a resource policy');
 
