@@ -43,7 +43,11 @@ async function runWorkers(durationMs: number, workers: number, operation: (worke
   const started = performance.now();
   await Promise.all(
     Array.from({ length: workers }, async (_, worker) => {
-      for (let iteration = 0; performance.now() < deadline; iteration += 1) operations += await operation(worker, iteration);
+      for (let iteration = 0; performance.now() < deadline; iteration += 1) {
+        // Await first, then add: `operations += await ...` would read the total before the wait and lose the other workers' counts.
+        const done = await operation(worker, iteration);
+        operations += done;
+      }
     }),
   );
   return operations / ((performance.now() - started) / 1000);
