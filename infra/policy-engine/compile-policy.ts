@@ -1,4 +1,4 @@
-import { compileActions, type ActionMatcher } from './action-pattern.ts';
+import { compileActions, matchAction, type ActionMatcher } from './action-pattern.ts';
 import { compileCondition, type CompiledCondition } from './condition-operators.ts';
 import { PolicyFault, PolicyValidationError } from './errors.ts';
 import type { PolicyKind, PolicyStatementDocument, PolicyVersion } from './policy-document.ts';
@@ -33,6 +33,8 @@ export interface CompiledPolicy {
   statementsByService: ReadonlyMap<string, readonly CompiledStatement[]>;
   /** The statements that can apply to any service (`*`, `NotAction`): what other services get. */
   anyServiceStatements: readonly CompiledStatement[];
+  /** Per lower-case action, filled on first use: the statements whose Action/NotAction admits it. */
+  statementsByAction: Map<string, readonly CompiledStatement[]>;
 }
 
 export interface CompilePolicyOptions {
@@ -58,12 +60,20 @@ export function compilePolicy(document: unknown, options: CompilePolicyOptions):
     }
   });
   const { statementsByService, anyServiceStatements } = indexByService(statements);
-  return { name: options.name, kind: options.kind, version: validated.version, id: validated.id, statements, statementsByService, anyServiceStatements };
+  return { name: options.name, kind: options.kind, version: validated.version, id: validated.id, statements, statementsByService, anyServiceStatements, statementsByAction: new Map() };
 }
 
-/** The statements of `policy` that can apply to an action of `service` (lower-case). */
-export function candidateStatements(policy: CompiledPolicy, service: string): readonly CompiledStatement[] {
-  return policy.statementsByService.get(service) ?? policy.anyServiceStatements;
+/** Actions come from requests, so the per-action index of one policy is bounded. */
+const ACTION_INDEX_LIMIT = 4096;
+
+/** The statements of `policy` whose Action/NotAction admits `action` (lower-case; `service` is its prefix), in policy order. */
+export function statementsForAction(policy: CompiledPolicy, service: string, action: string): readonly CompiledStatement[] {
+  const known = policy.statementsByAction.get(action);
+  if (known) return known;
+  const candidates = policy.statementsByService.get(service) ?? policy.anyServiceStatements;
+  const admitted = candidates.filter((statement) => matchAction(statement.actions, action) !== statement.actionsNegated);
+  if (policy.statementsByAction.size < ACTION_INDEX_LIMIT) policy.statementsByAction.set(action, admitted);
+  return admitted;
 }
 
 function compileStatement(statement: ValidatedStatement, options: CompilePolicyOptions, variables: boolean): CompiledStatement {

@@ -1,5 +1,4 @@
-import { matchAction } from './action-pattern.ts';
-import { candidateStatements, type CompiledPolicy, type CompiledStatement } from './compile-policy.ts';
+import { statementsForAction, type CompiledPolicy, type CompiledStatement } from './compile-policy.ts';
 import type { PolicyKind } from './policy-document.ts';
 import { exemptedByNotPrincipal, matchPrincipal, PrincipalFacts, type PrincipalMatch, type RequestPrincipal } from './principal-pattern.ts';
 import { RequestContext, type ContextRecord } from './request-context.ts';
@@ -143,16 +142,18 @@ function isGrant(statement: StatementReference): boolean {
 
 function collectMatches(matched: StatementReference[], policies: readonly CompiledPolicy[], service: string, action: string, context: RequestContext, facts: PrincipalFacts | undefined, boundaryAttached: boolean): void {
   for (const policy of policies) {
-    for (const statement of candidateStatements(policy, service)) {
-      const principalMatch = applies(statement, action, context, facts, boundaryAttached);
+    for (const statement of statementsForAction(policy, service, action)) {
+      const principalMatch = applies(statement, context, facts, boundaryAttached);
       if (principalMatch !== undefined) matched.push(reference(statement, principalMatch));
     }
   }
 }
 
-/** Undefined when the statement does not apply; else how its Principal named the caller (null: no Principal element). */
-function applies(statement: CompiledStatement, action: string, context: RequestContext, facts: PrincipalFacts | undefined, boundaryAttached: boolean): PrincipalMatch | null | undefined {
-  if (matchAction(statement.actions, action) === statement.actionsNegated) return undefined;
+/**
+ * For a statement whose action already matched: undefined when it does not apply, else how
+ * its Principal named the caller (null: no Principal element).
+ */
+function applies(statement: CompiledStatement, context: RequestContext, facts: PrincipalFacts | undefined, boundaryAttached: boolean): PrincipalMatch | null | undefined {
   if (statement.resources) {
     const matched = anyResourceMatches(statement, context);
     // An entry with an unresolvable variable proves nothing, so NotResource cannot apply either.

@@ -1,4 +1,4 @@
-export { compilePolicy, candidateStatements, type CompiledPolicy, type CompiledStatement, type CompilePolicyOptions } from './compile-policy.ts';
+export { compilePolicy, statementsForAction, type CompiledPolicy, type CompiledStatement, type CompilePolicyOptions } from './compile-policy.ts';
 export { evaluatePolicies, type Decision, type EvaluationRequest, type EvaluationResult, type PolicySet, type StatementReference } from './evaluate-policy.ts';
 export { explainDecision } from './explain-decision.ts';
 export { PolicyValidationError, type PolicyLocation } from './errors.ts';

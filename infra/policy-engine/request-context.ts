@@ -14,6 +14,7 @@ export class RequestContext implements VariableSource {
   /** Every variable resolved during the evaluation: its value, or null when it had none. */
   readonly variables: Record<string, string | null> = {};
   private resourceParts: string[] | null | undefined;
+  private resourceHead: string | null | undefined;
 
   constructor(
     context: ContextRecord,
@@ -36,6 +37,16 @@ export class RequestContext implements VariableSource {
     const resolved = typeof value === 'string' ? value : variable.defaultValue;
     this.variables[variable.name] = resolved ?? null;
     return resolved;
+  }
+
+  /** `arn:aws:s3:::` of the resource ARN (up to its fifth colon), or null when it is not an ARN. */
+  resourceArnHead(): string | null {
+    if (this.resourceHead === undefined) {
+      let colon = -1;
+      for (let component = 0; component < 5 && (colon = this.resource.indexOf(':', colon + 1)) >= 0; component++);
+      this.resourceHead = colon < 0 ? null : this.resource.slice(0, colon + 1);
+    }
+    return this.resourceHead;
   }
 
   /** The resource ARN's first five components and its resource part, or null when it is not an ARN. */

@@ -1,7 +1,7 @@
 import { PolicyFault } from './errors.ts';
 import { parseGlobTemplate, resolveGlob, type GlobTemplate } from './policy-variables.ts';
 import { splitArn, type RequestContext } from './request-context.ts';
-import { globHasWildcards, matchGlob, parseGlob, textAt, type Glob } from './wildcard-pattern.ts';
+import { globHasWildcards, matchGlob, parseGlob, type Glob } from './wildcard-pattern.ts';
 
 /**
  * One `Resource`/`NotResource` entry. ARNs are case-sensitive. Wildcards in the first five
@@ -41,7 +41,8 @@ export function matchResource(pattern: ResourcePattern, context: RequestContext)
   const resource = context.resource;
   let resourcePartStart: number;
   if (pattern.literalPrefix !== undefined) {
-    if (!textAt(resource, pattern.literalPrefix, 0)) return false;
+    // One comparison with the request's own ARN head, computed once per request.
+    if (context.resourceArnHead() !== pattern.literalPrefix) return false;
     resourcePartStart = pattern.literalPrefix.length;
   } else {
     const components = context.resourceComponents();
