@@ -52,12 +52,6 @@ export function parseGlobTemplate(text: string, syntax: Omit<TemplateSyntax, 'wi
   return { segments: compact };
 }
 
-export function templateVariables(template: TextTemplate | GlobTemplate): PolicyVariable[] {
-  if (typeof template === 'string' || 'glob' in template) return [];
-  const pieces = 'pieces' in template ? template.pieces : template.segments.flat();
-  return pieces.filter(isVariable);
-}
-
 export function resolveText(template: TextTemplate, source: VariableSource): string | undefined {
   if (typeof template === 'string') return template;
   let text = '';

@@ -86,7 +86,7 @@ function matchSegmentAt(segment: GlobSegment, text: string, position: number): n
  * `text.startsWith(literal, position)`, written as a slice comparison because that is
  * several times faster in V8 for the short literals of policies.
  */
-export function textAt(text: string, literal: string, position: number): boolean {
+function textAt(text: string, literal: string, position: number): boolean {
   const end = position + literal.length;
   return end <= text.length && text.slice(position, end) === literal;
 }
