@@ -63,7 +63,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     identityPools: deployment.identityPools,
     credentialStore,
     authorizeDeveloperCall: createDeveloperCallAuthorizer({ region, accountId, credentials: credentialStore, policies: deployment.policies, identityPools: deployment.identityPools }),
-    assumeRoleWithWebIdentity: createWebIdentityRoleAssumer(deployment.policies),
+    assumeRoleWithWebIdentity: createWebIdentityRoleAssumer(deployment.policies, deployment.roleIds),
     ...(options.maxOpenIdTokenLifetimeSeconds === undefined ? {} : { maxOpenIdTokenLifetimeSeconds: options.maxOpenIdTokenLifetimeSeconds }),
     ...(options.credentialsLifetimeSeconds === undefined ? {} : { credentialsLifetimeSeconds: options.credentialsLifetimeSeconds }),
   });
@@ -104,7 +104,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     tokenServiceCredentials = await credentialStore.issueStatic({
       name: 'token-service',
       roleArn: role.arn,
-      roleId: role.roleId,
+      roleId: deployment.roleIds.get(role.arn)!,
       sessionName: 'token-service',
       lifetimeSeconds: options.tokenServiceCredentialsLifetimeSeconds ?? 12 * 3600,
       sessionContext: {},

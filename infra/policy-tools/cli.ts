@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { explainDecision } from '../policy-evaluation/index.ts';
+import { explainDecision } from '../policy-engine/index.ts';
 import { buildAccessMatrix, renderAccessMatrix } from './access-matrix.ts';
 import { checkExpectations, parseExpectations, renderExpectationReport } from './expectations.ts';
 import { decideForPersona, parseOperation } from './persona-request.ts';
@@ -35,9 +35,9 @@ program
     const stack = await loadStackPolicies(program.opts<{ template?: string }>().template);
     const persona = findPersona(options.as, options.tenant);
     const operation = options.action === 's3:ListBucket' ? 'list' : parseOperation(options.action);
-    const decision = decideForPersona(stack, persona, operation, keyFor(options.key, persona), true);
+    const decision = decideForPersona(stack, persona, operation, keyFor(options.key, persona));
     process.stdout.write(`${persona.name} (${persona.identityId}${persona.tenant ? `, tenant ${persona.tenant}` : ''}): ${decision.allowed ? 'ALLOWED' : 'DENIED'}\n`);
-    for (const check of decision.checks) process.stdout.write(`${explainDecision(check.request, check.result)}\n`);
+    for (const check of decision.checks) process.stdout.write(`${explainDecision(check.result)}\n`);
     process.exitCode = decision.allowed ? 0 : 1;
   });
 

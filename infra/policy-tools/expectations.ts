@@ -1,3 +1,4 @@
+import { explainDecision } from '../policy-engine/index.ts';
 import { decideForPersona, parseOperation, type Operation } from './persona-request.ts';
 import { findPersona, keyFor } from './personas.ts';
 import type { StackPolicies } from './stack-policies.ts';
@@ -51,7 +52,7 @@ export function checkExpectations(stack: StackPolicies, expectations: Expectatio
     const persona = findPersona(expectation.persona);
     const key = keyFor(expectation.keyTemplate, persona);
     const decision = decideForPersona(stack, persona, expectation.operation, key);
-    const explanation = decision.checks.map((check) => `${check.request.action}: ${check.result.decision} (${check.result.reason})`).join('; ');
+    const explanation = decision.checks.map((check) => explainDecision(check.result).split('\n').slice(0, 2).join(' /')).join('; ');
     return { expectation, key, actuallyAllowed: decision.allowed, explanation };
   });
 }

@@ -1,4 +1,4 @@
-import { evaluatePolicies, RequestContext, type EvaluationRequest, type EvaluationResult } from '../policy-evaluation/index.ts';
+import { evaluatePolicies, type EvaluationRequest, type EvaluationResult } from '../policy-engine/index.ts';
 import type { Persona } from './personas.ts';
 import { ADMIN_ACCOUNT_ID, type StackPolicies } from './stack-policies.ts';
 
@@ -24,7 +24,7 @@ export interface PersonaDecision {
  * role policies (authenticated or guest role of the pool) plus the bucket policy, over HTTPS,
  * with the Cognito context keys and session tags its credentials would carry.
  */
-export function decideForPersona(stack: StackPolicies, persona: Persona, operation: Operation | string, key: string, recordVariables = false): PersonaDecision {
+export function decideForPersona(stack: StackPolicies, persona: Persona, operation: Operation | string, key: string): PersonaDecision {
   const role = persona.kind === 'guest' ? stack.guestRole : stack.authenticatedRole;
   const objectArn = (objectKey: string) => `arn:aws:s3:::${stack.bucket}/${objectKey}`;
   const listPrefix = key;
@@ -53,22 +53,21 @@ export function decideForPersona(stack: StackPolicies, persona: Persona, operati
       action,
       resource,
       principal: role ? { arn: `arn:aws:sts::${ADMIN_ACCOUNT_ID}:assumed-role/${role.name}/CognitoIdentityCredentials`, roleArn: role.arn, accountId: ADMIN_ACCOUNT_ID } : undefined,
-      context: new RequestContext({
+      context: {
         'cognito-identity.amazonaws.com:sub': persona.identityId,
         'cognito-identity.amazonaws.com:aud': stack.identityPoolId,
         'cognito-identity.amazonaws.com:amr': persona.kind === 'guest' ? ['unauthenticated'] : ['authenticated'],
         'aws:SecureTransport': 'true',
         's3:TlsVersion': '1.3',
-        'aws:userid': `${role?.roleId ?? 'NOROLE'}:CognitoIdentityCredentials`,
+        'aws:userid': `${role ? stack.roleIds.get(role.arn) : 'NOROLE'}:CognitoIdentityCredentials`,
         'aws:PrincipalType': 'AssumedRole',
         ...(persona.tenant ? { 'aws:PrincipalTag/tenant': persona.tenant } : {}),
         ...extra,
-      }),
-      recordVariables,
+      },
     };
     const result: EvaluationResult = role
-      ? evaluatePolicies({ identityPolicies: role.policies, resourcePolicies: stack.bucketPolicies }, request)
-      : { decision: 'ImplicitDeny', deciding: [], matched: [], variables: {}, reason: `the pool has no ${persona.kind} role (guests are off)` };
+      ? evaluatePolicies({ identityPolicies: role.policies, resourcePolicies: stack.bucketPolicies, permissionsBoundary: role.permissionsBoundary }, request)
+      : { decision: 'ImplicitDeny', reason: 'no-allow', deciding: [], matchedStatements: [], variables: {}, action, resource, permissionsBoundary: undefined };
     return { request, result };
   });
   return { allowed: checks.every((check) => check.result.decision === 'Allow'), checks };

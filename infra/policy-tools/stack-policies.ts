@@ -2,10 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { IntrinsicContext } from '../cloudformation/resolve-intrinsics.ts';
 import { assignLocalPhysicalIds } from '../local/deployment/local-physical-ids.ts';
 import { synthesizeStackTemplate, type SynthesizedTemplate } from '../local/deployment/synthesize-stack-template.ts';
-import { loadTemplatePolicies, type CompiledPolicy, type TemplatePolicies, type TemplateRole } from '../policy-evaluation/index.ts';
+import { loadTemplatePolicies, type CompiledPolicy, type TemplatePolicies, type TemplateRole } from '../policy-engine/index.ts';
 
 export const ADMIN_ACCOUNT_ID = '111122223333';
 export const ADMIN_REGION = 'us-east-1';
@@ -18,6 +17,8 @@ export interface StackPolicies {
   guestRole: TemplateRole | undefined;
   bucketPolicies: CompiledPolicy[];
   policies: TemplatePolicies;
+  /** Role ARN -> unique role id, for `aws:userid`. */
+  roleIds: Map<string, string>;
 }
 
 /** Synthesizes the current stack (or reads a template file) and compiles its policies. */
@@ -34,8 +35,7 @@ export async function loadStackPolicies(templatePath?: string): Promise<StackPol
     }
   }
   const physicalIds = assignLocalPhysicalIds(synthesized.template.Resources, { accountId: ADMIN_ACCOUNT_ID, region: ADMIN_REGION, stackName: synthesized.stackName }, {});
-  const context: IntrinsicContext = { physicalResource: (id) => physicalIds.get(id), region: ADMIN_REGION, accountId: ADMIN_ACCOUNT_ID, stackName: synthesized.stackName };
-  const policies = loadTemplatePolicies(synthesized.template, context);
+  const policies = loadTemplatePolicies(synthesized.template, (logicalId) => physicalIds.get(logicalId), { region: ADMIN_REGION, accountId: ADMIN_ACCOUNT_ID, stackName: synthesized.stackName });
   const bucketEntry = Object.entries(synthesized.template.Resources).find(([, resource]) => resource.Type === 'AWS::S3::Bucket');
   const poolEntry = [...policies.identityPoolRoles.entries()][0];
   if (!bucketEntry || !poolEntry) throw new Error('The template has no bucket or no identity pool role attachment.');
@@ -46,7 +46,8 @@ export async function loadStackPolicies(templatePath?: string): Promise<StackPol
     identityPoolId,
     authenticatedRole: roles.authenticated ? policies.rolesByArn.get(roles.authenticated) : undefined,
     guestRole: roles.unauthenticated ? policies.rolesByArn.get(roles.unauthenticated) : undefined,
-    bucketPolicies: policies.bucketPolicies.get(bucket) ?? [],
+    bucketPolicies: [policies.bucketPolicies.get(bucket)].filter((policy): policy is CompiledPolicy => policy !== undefined),
     policies,
+    roleIds: new Map(policies.roles.map((role) => [role.arn, physicalIds.get(role.logicalId)!.attributes.RoleId!])),
   };
 }

@@ -9,6 +9,7 @@ import type { BenchOptions, BenchResult } from './bench-result.ts';
 type BenchmarkModule = { title: string; load: () => Promise<(options: BenchOptions) => Promise<BenchResult[]>> };
 
 export const BENCHMARKS: BenchmarkModule[] = [
+  { title: 'policy evaluation', load: async () => (await import('./policy-evaluation.bench.ts')).runPolicyEvaluationBenchmark },
   { title: 'token service', load: async () => (await import('./token-service.bench.ts')).runTokenServiceBenchmark },
   { title: 'storage', load: async () => (await import('./storage.bench.ts')).runStorageBenchmark },
 ];

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { evaluatePolicies, RequestContext, type TemplatePolicies } from '../../policy-evaluation/index.ts';
+import { evaluatePolicies, type TemplatePolicies } from '../../policy-engine/index.ts';
 import { identityPoolArn, type IdentityPool } from '../cognito/model/identity-pool.ts';
 import type { AuthorizeDeveloperCall, CallerRejection } from '../cognito/service-hooks.ts';
 import type { CredentialLookup } from '../credentials/issued-credentials.ts';
@@ -47,8 +47,8 @@ export function createDeveloperCallAuthorizer(options: { region: string; account
     const resource = pool ? identityPoolArn(pool, options.accountId) : `arn:aws:cognito-identity:${options.region}:${options.accountId}:identitypool/${call.identityPoolId ?? '*'}`;
     const decision = role
       ? evaluatePolicies(
-          { identityPolicies: role.policies },
-          { action: `cognito-identity:${call.operation}`, resource, principal: sessionPrincipal(caller), context: new RequestContext({ ...caller.sessionContext, 'aws:userid': caller.userId, 'aws:PrincipalArn': caller.roleArn }) },
+          { identityPolicies: role.policies, permissionsBoundary: role.permissionsBoundary },
+          { action: `cognito-identity:${call.operation}`, resource, principal: sessionPrincipal(caller), context: { ...caller.sessionContext, 'aws:userid': caller.userId, 'aws:PrincipalArn': caller.roleArn } },
         ).decision
       : 'ImplicitDeny';
     if (decision !== 'Allow') {

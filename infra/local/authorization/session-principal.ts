@@ -1,5 +1,5 @@
 import type { IssuedCredentials } from '../credentials/issued-credentials.ts';
-import type { RequestPrincipal } from '../../policy-evaluation/index.ts';
+import type { RequestPrincipal } from '../../policy-engine/index.ts';
 
 /** The principal of a role session, as resource policies see it. */
 export function sessionPrincipal(caller: IssuedCredentials): RequestPrincipal {

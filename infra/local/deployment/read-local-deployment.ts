@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { resolveIntrinsics, type IntrinsicContext } from '../../cloudformation/resolve-intrinsics.ts';
-import { loadTemplatePolicies, type TemplatePolicies, type TemplateRole } from '../../policy-evaluation/index.ts';
+import { loadTemplatePolicies, type TemplatePolicies, type TemplateRole } from '../../policy-engine/index.ts';
 import type { IdentityPool } from '../cognito/model/identity-pool.ts';
 import { readJsonFile, writeFileAtomic } from '../persistence/atomic-file.ts';
 import type { CorsRule } from '../s3/protocol/cors.ts';
@@ -15,6 +15,8 @@ export interface LocalDeployment {
   buckets: Array<{ name: string; corsRules: CorsRule[] }>;
   identityPools: IdentityPool[];
   policies: TemplatePolicies;
+  /** Each role's unique id (`AROA...`), the first half of its sessions' `aws:userid`. */
+  roleIds: Map<string, string>;
   /** The token service function's role, when the stack has one. */
   tokenServiceRole: TemplateRole | undefined;
   /** The stack outputs that resolve locally (the token service URL does not: API Gateway is not emulated). */
@@ -40,7 +42,12 @@ export async function readLocalDeployment(synthesized: SynthesizedTemplate, opti
   if (JSON.stringify(remembered) !== before) await writeFileAtomic(rememberedPath, JSON.stringify(remembered, null, 2));
 
   const context: IntrinsicContext = { physicalResource: (logicalId) => physicalIds.get(logicalId), region: options.region, accountId: options.accountId, stackName };
-  const policies = loadTemplatePolicies(template, context);
+  const policies = loadTemplatePolicies(template, (logicalId) => physicalIds.get(logicalId), { region: options.region, accountId: options.accountId, stackName });
+  const unenforceable = policies.roles.filter((role) => role.externalManagedPolicyArns.length > 0);
+  if (unenforceable.length > 0) {
+    throw new Error(`Role ${unenforceable[0]!.logicalId} uses AWS managed policies (${unenforceable[0]!.externalManagedPolicyArns.join(', ')}), which the local cloud cannot enforce; give it inline policies.`);
+  }
+  const roleIds = new Map(policies.roles.map((role) => [role.arn, physicalIds.get(role.logicalId)!.attributes.RoleId!]));
   const resolved = <T>(logicalId: string, value: unknown): T => resolveIntrinsics(value, context, logicalId) as T;
 
   const buckets: LocalDeployment['buckets'] = [];
@@ -75,5 +82,5 @@ export async function readLocalDeployment(synthesized: SynthesizedTemplate, opti
       // Outputs of resources the local cloud does not run (the API Gateway URL) stay unresolved.
     }
   }
-  return { stackName, accountId: options.accountId, region: options.region, buckets, identityPools, policies, tokenServiceRole, outputs };
+  return { stackName, accountId: options.accountId, region: options.region, buckets, identityPools, policies, roleIds, tokenServiceRole, outputs };
 }

@@ -73,7 +73,7 @@ describe('expectations', () => {
 
 describe('explain', () => {
   it('names the deciding statement and the resolved identity variable', () => {
-    const decision = decideForPersona(stack, findPersona('alice'), 'get', `users/${findPersona('alice').identityId}/a.txt`, true);
+    const decision = decideForPersona(stack, findPersona('alice'), 'get', `users/${findPersona('alice').identityId}/a.txt`);
     expect(decision.allowed).toBe(true);
     expect(decision.checks[0]!.result.deciding.map((reference) => reference.sid)).toEqual(['Rule0OwnerObjects']);
     expect(decision.checks[0]!.result.variables['cognito-identity.amazonaws.com:sub']).toBe(findPersona('alice').identityId);
