@@ -71,6 +71,13 @@ async function measureSmallObjects(options: BenchOptions, outputsPath: string, o
     return 2;
   };
   const localRate = await runWorkers(durationMs, SMALL_OBJECT_WORKERS, (worker, iteration) => putAndGet(clients[worker]!.client.s3, bucket, `${clients[worker]!.prefix}small/${iteration % 64}`));
+  // The same clients over the loopback plain-HTTP side of the same port: what the authentication and authorization cost without TLS, like s3rver.
+  const httpEndpoint = (JSON.parse(await readFile(outputsPath, 'utf8')) as { endpoints: { s3: string } }).endpoints.s3.replace('https://127.0.0.1', 'http://127.0.0.1');
+  const plainClients = clients.map(
+    ({ client }) =>
+      new S3Client({ region: 'us-east-1', endpoint: httpEndpoint, forcePathStyle: true, credentials: client.credentials.provide, requestHandler: new NodeHttpHandler({ httpAgent: new HttpAgent({ keepAlive: true }) }) }),
+  );
+  const localPlainRate = await runWorkers(durationMs, SMALL_OBJECT_WORKERS, (worker, iteration) => putAndGet(plainClients[worker]!, bucket, `${clients[worker]!.prefix}small/${iteration % 64}`));
 
   const s3rver = spawnTsx('test/bench/s3rver-server.ts', [join(workDirectory, 's3rver')]);
   try {
@@ -87,7 +94,10 @@ async function measureSmallObjects(options: BenchOptions, outputsPath: string, o
         }),
     );
     const s3rverRate = await runWorkers(durationMs, SMALL_OBJECT_WORKERS, (worker, iteration) => putAndGet(baselineClients[worker]!, 'bench', `w${worker}/small/${iteration % 64}`));
-    return [benchResult(`4 KiB PUT+GET, ${SMALL_OBJECT_WORKERS} SDK clients, SigV4 + IAM (HTTPS)`, localRate, 'ops/s', 's3rver, no auth (HTTP)', s3rverRate)];
+    return [
+      benchResult(`4 KiB PUT+GET, ${SMALL_OBJECT_WORKERS} SDK clients, SigV4 + IAM over HTTPS`, localRate, 'ops/s', 's3rver, no auth (HTTP)', s3rverRate),
+      benchResult(`4 KiB PUT+GET, ${SMALL_OBJECT_WORKERS} SDK clients, SigV4 + IAM over loopback HTTP`, localPlainRate, 'ops/s', 's3rver, no auth (HTTP)', s3rverRate),
+    ];
   } finally {
     await s3rver.stop();
   }
