@@ -177,7 +177,7 @@ export class ScopedStorageClient {
   private async uploadStream(key: string, fullKey: string, body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>, options: UploadOptions): Promise<UploadResult> {
     const upload = new Upload({
       client: this.s3,
-      params: { Bucket: this.options.outputs.bucket, Key: fullKey, Body: body as never, ContentType: options.contentType, Metadata: options.metadata, IfNoneMatch: options.ifNoneMatch ? '*' : undefined },
+      params: { Bucket: this.options.outputs.bucket, Key: fullKey, Body: toStreamBody(body) as never, ContentType: options.contentType, Metadata: options.metadata, IfNoneMatch: options.ifNoneMatch ? '*' : undefined },
       partSize: this.partSize,
       queueSize: this.concurrency,
       leavePartsOnError: false,
@@ -225,7 +225,7 @@ export class ScopedStorageClient {
         contentRange: response.ContentRange,
       };
     } catch (error) {
-      throw toStorageError(error, `download of ${key}`);
+      throw await this.readFailure(error, fullKey, `download of ${key}`);
     }
   }
 
@@ -262,8 +262,8 @@ export class ScopedStorageClient {
   async share(key: string, options: { expiresInSeconds?: number } = {}): Promise<ShareLink> {
     const fullKey = await this.fullKey(key);
     const requested = Math.min(Math.max(1, Math.floor(options.expiresInSeconds ?? 3600)), MAX_SHARE_SECONDS);
-    await this.s3.send(new HeadObjectCommand({ Bucket: this.options.outputs.bucket, Key: fullKey })).catch((error: unknown) => {
-      throw toStorageError(error, `sharing ${key}`);
+    await this.s3.send(new HeadObjectCommand({ Bucket: this.options.outputs.bucket, Key: fullKey })).catch(async (error: unknown) => {
+      throw await this.readFailure(error, fullKey, `sharing ${key}`);
     });
     const credentials = await this.credentials.get();
     const remaining = Math.floor((credentials.expiration.getTime() - Date.now()) / 1000) - 5;
@@ -273,6 +273,19 @@ export class ScopedStorageClient {
     return { url, expiresAt: new Date(Date.now() + expiresIn * 1000), cappedByCredentials: expiresIn < requested };
   }
 
+  /**
+   * S3 answers 403, not 404, for a missing key when the caller may not list the bucket root (the
+   * policies allow listing only inside the own prefix). Listing the key itself tells "missing"
+   * apart from "denied", so callers are not told they lack access to their own file.
+   */
+  private async readFailure(error: unknown, fullKey: string, what: string): Promise<StorageError> {
+    const failure = toStorageError(error, what);
+    if (failure.code !== 'AccessDenied') return failure;
+    const listing = await this.s3.send(new ListObjectsV2Command({ Bucket: this.options.outputs.bucket, Prefix: fullKey, MaxKeys: 1 })).catch(() => undefined);
+    if (!listing || listing.Contents?.some((object) => object.Key === fullKey)) return failure;
+    return new StorageError('NotFound', `Not found: ${what}.`, { cause: error, status: failure.status });
+  }
+
   private async ownPrefix(): Promise<string> {
     return ownPrefixOf((await this.credentials.get()).identityId);
   }
@@ -280,6 +293,26 @@ export class ScopedStorageClient {
   private async fullKey(key: string): Promise<string> {
     return toFullKey(await this.ownPrefix(), key);
   }
+}
+
+/**
+ * lib-storage reads web streams and Node streams but refuses other async iterables (such as an
+ * async generator), so those are wrapped in a web stream that pulls one chunk at a time.
+ */
+function toStreamBody(body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): unknown {
+  const isStream = (typeof ReadableStream !== 'undefined' && body instanceof ReadableStream) || typeof (body as { pipe?: unknown }).pipe === 'function';
+  if (isStream) return body;
+  const iterator = (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = await iterator.next();
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    },
+    async cancel(reason) {
+      await iterator.return?.(reason);
+    },
+  });
 }
 
 function toRandomAccessSource(body: UploadBody): RandomAccessSource | undefined {
