@@ -51,12 +51,15 @@ export interface ComposedCloud {
   /** An S3 client with fixed credentials (they are never refreshed). */
   s3With(credentials: AwsCredentialIdentity): S3Client;
   /** Cognito client signing with arbitrary credentials. */
-  cognitoWith(credentials: AwsCredentialIdentity): CognitoIdentityClient;
+  cognitoWith(credentials: SigningKeys): CognitoIdentityClient;
   /** Closes the cloud; removes the state directory unless it was given. */
   close(): Promise<void>;
 }
 
 const DEVELOPER_LOGIN = 'cognito-identity.amazonaws.com';
+
+/** The parts of any credentials (SDK or issued by the local cloud) that sign a request. */
+type SigningKeys = Pick<AwsCredentialIdentity, 'accessKeyId' | 'secretAccessKey' | 'sessionToken'>;
 
 /**
  * Starts the composed local cloud (stack synthesized in-process, Cognito + S3 on one port) in a
@@ -73,7 +76,7 @@ export async function startComposedCloud(options: LocalCloudOptions = {}): Promi
   const tokenServiceCredentials = cloud.tokenServiceCredentials;
   if (!tokenServiceCredentials) throw new Error('the stack has no token service role');
 
-  const cognitoWith = ({ accessKeyId, secretAccessKey, sessionToken }: AwsCredentialIdentity) =>
+  const cognitoWith = ({ accessKeyId, secretAccessKey, sessionToken }: SigningKeys) =>
     new CognitoIdentityClient({ region, endpoint, requestHandler, credentials: { accessKeyId, secretAccessKey, sessionToken }, maxAttempts: 1 });
   const developer = cognitoWith(tokenServiceCredentials);
   const publicCognito = new CognitoIdentityClient({ region, endpoint, requestHandler, maxAttempts: 1 });
