@@ -108,6 +108,8 @@ program
     const client = await openClient();
     const targetKey = key ?? basename(file);
     const source = await fileSource(file).catch((error: unknown) => {
+      // A missing file is "not found" (exit 5) to scripts; anything else unreadable is a usage error.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new StorageError('NotFound', `No such file: ${file}`, { cause: error });
       throw new StorageError('InvalidKey', `Cannot read ${file}: ${(error as Error).message}`, { cause: error });
     });
     const controller = new AbortController();
@@ -186,14 +188,15 @@ program
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  if (error instanceof CommanderError) {
+  // InvalidArgumentError is a CommanderError, but one thrown by an action was never printed by commander.
+  if (error instanceof InvalidArgumentError) {
+    process.stderr.write(`error: ${error.message}\n`);
+    process.exitCode = EXIT_CODES.usage;
+  } else if (error instanceof CommanderError) {
     process.exitCode = error.exitCode === 0 ? 0 : EXIT_CODES.usage;
   } else if (error instanceof StorageError) {
     process.stderr.write(`error: ${error.message}\n`);
     process.exitCode = exitCodeFor(error.code);
-  } else if (error instanceof InvalidArgumentError) {
-    process.stderr.write(`error: ${error.message}\n`);
-    process.exitCode = EXIT_CODES.usage;
   } else {
     process.stderr.write(`error: ${(error as Error).message ?? String(error)}\n`);
     process.exitCode = EXIT_CODES.failure;
