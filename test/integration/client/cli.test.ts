@@ -1,0 +1,133 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT_CODES } from '../../../app/cli/exit-codes.ts';
+import { startMainJobFixture, type MainJobFixture } from './main-job-fixture.ts';
+
+const BIN = fileURLToPath(new URL('../../../app/cli/bin.mjs', import.meta.url));
+
+interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The CLI as a user's script runs it: a child process, its own home directory, the outputs file. */
+describe('CLI against the main job', () => {
+  let main: MainJobFixture;
+  let workDirectory: string;
+  let home: string;
+
+  beforeAll(async () => {
+    main = await startMainJobFixture();
+    workDirectory = await mkdtemp(join(tmpdir(), 'cli-test-'));
+    home = join(workDirectory, 'home');
+  });
+  afterAll(async () => {
+    await main?.close();
+    if (workDirectory) await rm(workDirectory, { recursive: true, force: true });
+  });
+
+  const cli = (args: string[], options: { home?: string } = {}) =>
+    new Promise<CliRun>((resolve) => {
+      // The flags, not the caller's environment, say where the outputs and the session are.
+      const { SCOPED_STORAGE_OUTPUTS: _outputs, SCOPED_STORAGE_HOME: _home, ...environment } = process.env;
+      execFile(process.execPath, [BIN, '--outputs', main.outputsPath, '--home', options.home ?? home, ...args], { cwd: workDirectory, env: environment }, (error, stdout, stderr) => {
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      });
+    });
+  const json = <T>(run: CliRun): T => {
+    expect(run.code, run.stderr).toBe(0);
+    return JSON.parse(run.stdout) as T;
+  };
+
+  it('--help shows the commands, examples and exit codes', async () => {
+    const run = await cli(['--help']);
+    expect(run.code).toBe(0);
+    for (const text of ['login', 'upload', 'share', 'Examples:', 'scoped-storage upload ./photo.jpg', 'Exit codes:']) expect(run.stdout).toContain(text);
+  });
+
+  it('usage errors exit with 2', async () => {
+    const runs = await Promise.all([cli(['frobnicate']), cli(['share', 'x.txt', '--expires', '-5']), cli(['login']), cli(['upload'])]);
+    for (const run of runs) expect(run.code, run.stderr).toBe(EXIT_CODES.usage);
+    expect(runs[0]!.stderr).toMatch(/unknown command 'frobnicate'/);
+    expect(runs[1]!.stderr).toMatch(/positive whole number/);
+    expect(runs[2]!.stderr).toMatch(/give exactly one of --user or --token/);
+    expect(runs[3]!.stderr).toMatch(/missing required argument 'file'/);
+  });
+
+  it('exits with 3 when not signed in', async () => {
+    const run = await cli(['whoami'], { home: join(workDirectory, 'nobody') });
+    expect(run.code).toBe(EXIT_CODES.signInRequired);
+    expect(run.stderr).toMatch(/Not signed in.*login/);
+  });
+
+  it('signs in, keeps the session in a user-only file, and works with it: whoami, upload, ls, get, share, rm', async () => {
+    const login = json<{ signedIn: boolean; user: string; identityId: string }>(await cli(['login', '--user', 'alice', '--tenant', 'acme', '--json']));
+    expect(login).toMatchObject({ signedIn: true, user: 'alice', identityId: expect.stringMatching(/^us-east-1:/) });
+    expect((await stat(join(home, 'session.json'))).mode & 0o777).toBe(0o600);
+    expect((await stat(home)).mode & 0o077).toBe(0);
+
+    const whoami = json<{ identityId: string; prefix: string; credentialsExpireAt: string }>(await cli(['whoami', '--json']));
+    expect(whoami).toEqual({ identityId: login.identityId, prefix: `users/${login.identityId}/`, credentialsExpireAt: expect.any(String) });
+    expect(Date.parse(whoami.credentialsExpireAt)).toBeGreaterThan(Date.now());
+
+    const content = randomBytes(3000);
+    const localFile = join(workDirectory, 'report.bin');
+    await writeFile(localFile, content);
+    const uploaded = json<{ key: string; size: number; etag: string; resumed: boolean }>(await cli(['upload', localFile, 'docs/report.bin', '--json']));
+    expect(uploaded).toMatchObject({ key: 'docs/report.bin', size: 3000, resumed: false });
+
+    const listed = json<Array<{ key: string; size: number; lastModified: string }>>(await cli(['ls', 'docs/', '--json']));
+    expect(listed).toEqual([{ key: 'docs/report.bin', size: 3000, etag: uploaded.etag, lastModified: expect.any(String) }]);
+
+    const copy = join(workDirectory, 'copy.bin');
+    expect(json<{ bytes: number }>(await cli(['get', 'docs/report.bin', copy, '--json']))).toMatchObject({ key: 'docs/report.bin', file: copy, bytes: 3000 });
+    expect((await readFile(copy)).equals(content)).toBe(true);
+    const ranged = join(workDirectory, 'range.bin');
+    expect(json<{ bytes: number }>(await cli(['get', 'docs/report.bin', ranged, '--range', 'bytes=0-99', '--json'])).bytes).toBe(100);
+
+    const link = json<{ url: string; expiresAt: string; cappedByCredentials: boolean }>(await cli(['share', 'docs/report.bin', '--expires', '600', '--json']));
+    expect(link.cappedByCredentials).toBe(false);
+    const fetched = await main.fetchAnonymously(link.url);
+    expect(fetched.status).toBe(200);
+    expect(fetched.body.equals(content)).toBe(true);
+    expect(json<{ cappedByCredentials: boolean }>(await cli(['share', 'docs/report.bin', '--expires', '86400', '--json'])).cappedByCredentials).toBe(true);
+
+    expect(json(await cli(['rm', 'docs/report.bin', '--json']))).toEqual({ deleted: ['docs/report.bin'], failed: [] });
+    expect(json(await cli(['ls', '--json']))).toEqual([]);
+
+    const human = await cli(['whoami']);
+    expect(human.stdout).toContain(`identity:    ${login.identityId}`);
+  });
+
+  it('exit codes for what scripts branch on: 5 not found, 6 conflict, 2 for a bad key', async () => {
+    await cli(['login', '--user', 'bob']);
+    const localFile = join(workDirectory, 'once.txt');
+    await writeFile(localFile, 'once');
+    const [missingKey, missingFile] = await Promise.all([cli(['get', 'no-such-key.txt', join(workDirectory, 'nothing')]), cli(['upload', join(workDirectory, 'no-such-file.txt')])]);
+    expect(missingKey.code, missingKey.stderr).toBe(EXIT_CODES.notFound);
+    expect(missingKey.stderr).toContain('Not found: download of no-such-key.txt');
+    expect(missingFile.code, missingFile.stderr).toBe(EXIT_CODES.notFound);
+    expect(missingFile.stderr).toContain('no-such-file.txt');
+
+    expect((await cli(['upload', localFile, '--no-overwrite'])).code).toBe(0);
+    const again = await cli(['upload', localFile, '--no-overwrite']);
+    expect(again.code, again.stderr).toBe(EXIT_CODES.conflict);
+
+    const badKey = await cli(['upload', localFile, '../escape.txt']);
+    expect(badKey.code).toBe(EXIT_CODES.usage);
+    expect(badKey.stderr).toMatch(/must not contain "\." or "\.\." segments/);
+  });
+
+  it('a session the token service does not accept exits with 3', async () => {
+    const forgedHome = join(workDirectory, 'forged');
+    const run = await cli(['login', '--token', 'forged-session-token'], { home: forgedHome });
+    expect(run.code, run.stderr).toBe(EXIT_CODES.signInRequired);
+    expect(run.stderr).toMatch(/token service refused/i);
+  });
+});
