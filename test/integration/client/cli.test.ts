@@ -1,14 +1,23 @@
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { execFile, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ListPartsCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../../app/cli/exit-codes.ts';
 import { startMainJobFixture, type MainJobFixture } from './main-job-fixture.ts';
 
 const BIN = fileURLToPath(new URL('../../../app/cli/bin.mjs', import.meta.url));
+const MIB = 1024 * 1024;
+
+async function sha256OfFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
 
 interface CliRun {
   code: number;
@@ -129,5 +138,38 @@ describe('CLI against the main job', () => {
     const run = await cli(['login', '--token', 'forged-session-token'], { home: forgedHome });
     expect(run.code, run.stderr).toBe(EXIT_CODES.signInRequired);
     expect(run.stderr).toMatch(/token service refused/i);
+  });
+
+  it('resumes an upload whose process was killed mid-way (SIGKILL)', async () => {
+    const kimHome = join(workDirectory, 'kim');
+    expect((await cli(['login', '--user', 'kim'], { home: kimHome })).code).toBe(0);
+    const bigFile = join(workDirectory, 'big.bin');
+    await writeFile(bigFile, randomBytes(96 * MIB));
+    const observer = await main.clientFor('kim');
+    const { bucket } = JSON.parse(await readFile(main.outputsPath, 'utf8')) as { bucket: string };
+
+    const child = spawn(process.execPath, [BIN, '--outputs', main.outputsPath, '--home', kimHome, 'upload', bigFile, 'big.bin', '--json'], { stdio: 'ignore' });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    // Kill it as soon as S3 holds a part of the upload the CLI remembered.
+    let partsAtKill = 0;
+    for (let attempt = 0; attempt < 1200 && partsAtKill === 0; attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      const records = await readFile(join(kimHome, 'uploads.json'), 'utf8').then((text) => JSON.parse(text) as Record<string, { uploadId: string; key: string }>, () => ({}));
+      const record = Object.values(records)[0];
+      if (!record) continue;
+      const parts = await observer.s3.send(new ListPartsCommand({ Bucket: bucket, Key: record.key, UploadId: record.uploadId })).catch(() => undefined);
+      partsAtKill = parts?.Parts?.length ?? 0;
+    }
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    expect(partsAtKill).toBeGreaterThan(0);
+    expect(partsAtKill).toBeLessThan(12);
+
+    const resumed = json<{ resumed: boolean; size: number }>(await cli(['upload', bigFile, 'big.bin', '--json'], { home: kimHome }));
+    expect(resumed).toMatchObject({ resumed: true, size: 96 * MIB });
+    const copy = join(workDirectory, 'big-copy.bin');
+    expect((await cli(['get', 'big.bin', copy], { home: kimHome })).code).toBe(0);
+    expect(await sha256OfFile(copy)).toBe(await sha256OfFile(bigFile));
+    expect(JSON.parse(await readFile(join(kimHome, 'uploads.json'), 'utf8'))).toEqual({});
   });
 });
