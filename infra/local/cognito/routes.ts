@@ -130,6 +130,11 @@ export async function createCognitoIdentityRequestHandler(options: CognitoIdenti
       if (request.method !== 'POST' || path !== '/') throw new UnknownOperationException(`No operation at ${request.method} ${path}; Cognito Identity takes POST /.`);
       await serveApi(request, response);
     } catch (error) {
+      if (clientWentAway(request)) {
+        // The client cut the connection (e.g. mid-body): nobody to answer, and no fault of the service.
+        response.destroy();
+        return;
+      }
       if (!(error instanceof CognitoIdentityError)) onInternalError(error);
       if (error instanceof RequestEntityTooLargeException) {
         // The rest of an oversized body is not worth reading: end the connection after the answer.
@@ -144,6 +149,10 @@ export async function createCognitoIdentityRequestHandler(options: CognitoIdenti
   }
 
   return { handleRequest, jwks };
+}
+
+function clientWentAway(request: IncomingMessage): boolean {
+  return request.socket.destroyed || (request.destroyed && !request.complete);
 }
 
 function runOperation<Name extends OperationName>(
