@@ -97,7 +97,9 @@ export function sendRaw(request: RawRequest): Promise<RawAnswer | 'cut' | 'no-an
       clearTimeout(timer);
       resolve(value);
     };
-    const outgoing = send(
+    let outgoing: ReturnType<typeof send>;
+    try {
+      outgoing = send(
       { host: url.hostname, port: url.port, method: request.method, path: request.path, headers: request.headers, agent: false, ...(request.ca ? { ca: request.ca } : {}) },
       (response) => {
         const chunks: Buffer[] = [];
@@ -107,6 +109,11 @@ export function sendRaw(request: RawRequest): Promise<RawAnswer | 'cut' | 'no-an
         response.on('aborted', () => finish('no-answer'));
       },
     );
+    } catch (error) {
+      // node:http refuses to send some headers and paths (invalid characters): the caller sees why.
+      reject(error as Error);
+      return;
+    }
     const timer = setTimeout(() => {
       outgoing.destroy();
       if (!settled) {
@@ -137,7 +144,7 @@ export async function signRequest(
   const url = new URL(options.endpoint);
   const signer = new SignatureV4({ service: options.service, region: options.region, credentials, sha256: Hash.bind(null, 'sha256'), uriEscapePath: options.service !== 's3', applyChecksum: false });
   const signed = await signer.sign(
-    { method: options.method, protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: options.path, query: options.query ?? {}, headers: { host: url.host, ...options.headers } },
+    { method: options.method, protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: options.path, query: Object.fromEntries(Object.entries(options.query ?? {}).map(([name, value]) => [wellFormed(name), wellFormed(value)])), headers: { host: url.host, ...options.headers } },
     { signingDate: options.signingDate ?? new Date() },
   );
   return signed.headers;
@@ -161,8 +168,14 @@ export function encodeKeyPath(bucket: string, key: string): string {
   return `/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
 }
 
+/** What a client can send of a string: well-formed UTF-8 (lone surrogates become U+FFFD). */
+export function wellFormed(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
+}
+
 export function queryString(query: Record<string, string>): string {
   return Object.entries(query)
+    .map(([name, value]) => [wellFormed(name), wellFormed(value)] as const)
     .map(([name, value]) => (value === '' ? encodeURIComponent(name) : `${encodeURIComponent(name)}=${encodeURIComponent(value)}`))
     .join('&');
 }

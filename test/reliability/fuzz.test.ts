@@ -1,0 +1,541 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect as netConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateMultipartUploadCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { AwsCredentialIdentity } from '@smithy/types';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { ScopedStorageClient } from '../../app/library/index.ts';
+import { createNodeStorageClient } from '../../app/library/node/create-node-storage-client.ts';
+import { startMainJob, type RunningMainJob } from '../../infra/local/main-job.ts';
+import { developmentSession } from '../bench/bench-processes.ts';
+import { SeededRandom, presignQuery, queryString, sendRaw, signRequest, sleep, temporaryFilesUnder, type RawRequest } from './reliability-helpers.ts';
+
+/** Per server: stop at whichever comes first. */
+const MAX_REQUESTS = 3000;
+const BUDGET_MS = 18_000;
+const CONCURRENCY = 8;
+const SEED = Number(process.env.FUZZ_SEED ?? 20240611);
+
+interface FuzzCase {
+  /** What was sent, for the report of a failure. */
+  label: string;
+  request?: RawRequest;
+  /** Raw bytes on a plain TCP connection instead (HTTP-level garbage). */
+  rawBytes?: Buffer;
+}
+
+interface FuzzReport {
+  server: string;
+  sent: number;
+  statuses: Map<number, number>;
+  cut: number;
+  noAnswer: number;
+  /** Cases node:http itself refuses to send (invalid header characters). */
+  unsendable: number;
+  serverErrors: string[];
+  /** 501 NotImplemented: S3's own answer for a feature the local cloud documents as not implemented (after authentication). */
+  notImplemented: number;
+}
+
+/** Percent-encodes a key segment by its UTF-8 bytes (lone surrogates become U+FFFD, as a client would send). */
+function encodeSegment(segment: string): string {
+  return [...Buffer.from(segment, 'utf8')].map((byte) => (/[A-Za-z0-9\-._~]/.test(String.fromCharCode(byte)) ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+}
+
+async function sendRawBytes(port: number, bytes: Buffer): Promise<number | 'no-answer'> {
+  return new Promise((resolve) => {
+    const socket = netConnect({ host: '127.0.0.1', port });
+    let answer = '';
+    const done = () => {
+      socket.destroy();
+      const status = /^HTTP\/1\.[01] (\d{3})/.exec(answer)?.[1];
+      resolve(status ? Number(status) : 'no-answer');
+    };
+    socket.setTimeout(3000, done);
+    socket.on('data', (chunk: Buffer) => {
+      answer += chunk.toString('latin1');
+      if (/\r\n\r\n/.test(answer)) done();
+    });
+    socket.on('error', done);
+    socket.on('close', done);
+    socket.write(bytes, () => setTimeout(() => socket.end(), 20));
+  });
+}
+
+/** Sends generated cases, `CONCURRENCY` at a time, until the budget runs out; every 5xx is recorded with what caused it. */
+async function fuzz(server: string, port: number, generate: (random: SeededRandom) => Promise<FuzzCase>): Promise<FuzzReport> {
+  const random = new SeededRandom(SEED + server.length * 7919);
+  const report: FuzzReport = { server, sent: 0, statuses: new Map(), cut: 0, noAnswer: 0, unsendable: 0, serverErrors: [], notImplemented: 0 };
+  const deadline = Date.now() + BUDGET_MS;
+  const worker = async () => {
+    while (report.sent < MAX_REQUESTS && Date.now() < deadline) {
+      report.sent += 1;
+      const fuzzCase = await generate(random);
+      if (fuzzCase.rawBytes) {
+        const status = await sendRawBytes(port, fuzzCase.rawBytes);
+        if (status === 'no-answer') report.noAnswer += 1;
+        else {
+          report.statuses.set(status, (report.statuses.get(status) ?? 0) + 1);
+          if (status >= 500) report.serverErrors.push(`${status} for raw bytes: ${fuzzCase.label}`);
+        }
+        continue;
+      }
+      const answer = await sendRaw({ ...fuzzCase.request!, timeoutMs: 10_000 }).catch((error: Error) => error);
+      if (answer instanceof Error && /^ERR_(INVALID|HTTP_INVALID|UNESCAPED)/.test((answer as NodeJS.ErrnoException).code ?? '')) {
+        report.unsendable += 1;
+      } else if (answer instanceof Error) {
+        report.serverErrors.push(`no answer in time: ${fuzzCase.label}: ${answer.message}`);
+      } else if (answer === 'cut') report.cut += 1;
+      else if (answer === 'no-answer') report.noAnswer += 1;
+      else {
+        report.statuses.set(answer.status, (report.statuses.get(answer.status) ?? 0) + 1);
+        const notImplemented = answer.status === 501 && (answer.body.includes('<Code>NotImplemented</Code>') || (fuzzCase.request!.method === 'HEAD' && answer.body === ''));
+        if (notImplemented) report.notImplemented += 1;
+        else if (answer.status >= 500) report.serverErrors.push(`${answer.status} ${answer.body.slice(0, 300)} <- ${fuzzCase.label}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const statuses = [...report.statuses].sort(([a], [b]) => a - b).map(([status, count]) => `${status}:${count}`).join(' ');
+  console.log(`[fuzz suite] ${server}: requests ${report.sent}, 5xx other than NotImplemented ${report.serverErrors.length}, NotImplemented ${report.notImplemented}, statuses {${statuses}}, client-cut ${report.cut}, closed without answer ${report.noAnswer}, unsendable ${report.unsendable} (seed ${SEED})`);
+  return report;
+}
+
+const METHODS = ['GET', 'PUT', 'POST', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH', 'TRACE', 'PROPFIND', 'BREW'];
+
+/** JSON-ish bodies: broken, wrongly typed, hostile. */
+function hostileJson(random: SeededRandom, valid: () => Record<string, unknown>): string {
+  const base = valid();
+  switch (random.int(12)) {
+    case 0:
+      return JSON.stringify(base).slice(0, random.int(JSON.stringify(base).length));
+    case 1:
+      return random.bytes(random.int(200)).toString('latin1');
+    case 2:
+      return random.pick(['', 'null', '[]', '"text"', '123', 'true', '{', '}', '{"a":', '{"a":1,}', "{'a':1}", '{"a":1}{"b":2}', '\ufeff{}', 'NaN']);
+    case 3: {
+      const depth = random.pick([100, 5000, 200_000]);
+      return '['.repeat(depth) + ']'.repeat(depth);
+    }
+    case 4:
+      return `{"constructor":{"prototype":{"polluted":true}},"__proto__":{"polluted":true},${JSON.stringify(base).slice(1)}`;
+    case 5:
+      return `{"__proto__":{"isAdmin":true},${JSON.stringify(base).slice(1)}`;
+    default: {
+      const field = random.pick(Object.keys(base).length ? Object.keys(base) : ['x']);
+      const values: unknown[] = [null, 0, -1, 1.5, 1e308, -1e308, '', ' ', random.text(random.int(40)), 'x'.repeat(random.pick([129, 5000, 70_000])), [], {}, [1, 2], { a: { b: { c: 1 } } }, true, '\u0000', '%00', '../../etc/passwd', 'us-east-1:not-a-uuid'];
+      return JSON.stringify({ ...base, [field]: random.pick(values), ...(random.chance(0.3) ? { [random.text(8)]: random.text(8) } : {}) });
+    }
+  }
+}
+
+describe('fuzz: malformed requests against every server', () => {
+  let stateDirectory: string;
+  let job: RunningMainJob;
+  let alice: ScopedStorageClient;
+  let aliceCredentials: AwsCredentialIdentity;
+  let alicePrefix: string;
+  let aliceSession: string;
+  let uploadId: string;
+  let bucket: string;
+  let cloudHttp: string;
+
+  /** What the local cloud reports as internal errors (it logs them; a client that went away is not one). */
+  const internalErrors: string[] = [];
+
+  beforeAll(async () => {
+    const consoleError = console.error.bind(console);
+    vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
+      if (typeof args[0] === 'string' && args[0].includes('internal error')) internalErrors.push(`${args[0]} ${String(args[1])}`);
+      consoleError(...args);
+    });
+    stateDirectory = await mkdtemp(join(tmpdir(), 'reliability-fuzz-'));
+    job = await startMainJob({ pagePort: 0, cloud: { stateDirectory }, tokenServiceLog: false });
+    cloudHttp = `http://127.0.0.1:${job.cloud.port}`;
+    bucket = job.cloud.outputs.bucket;
+    aliceSession = await developmentSession(job.tokenService.url, 'alice', 'acme');
+    alice = await createNodeStorageClient(job.cloud.outputsPath, { getSessionToken: () => aliceSession });
+    aliceCredentials = await alice.credentials.get();
+    alicePrefix = (await alice.whoami()).prefix;
+    await alice.upload('existing.txt', 'an object that exists');
+    const created = await alice.s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: `${alicePrefix}fuzz-upload.bin` }));
+    uploadId = created.UploadId!;
+  });
+  afterAll(async () => {
+    vi.restoreAllMocks();
+    await job?.close();
+    await rm(stateDirectory, { recursive: true, force: true });
+  });
+
+  /** After each run: the cloud still serves a real client, and objects written before are intact. */
+  const expectCloudHealthy = async () => {
+    const body = `healthy ${Date.now()}`;
+    await alice.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${alicePrefix}health.txt`, Body: body }));
+    expect(await (await alice.s3.send(new GetObjectCommand({ Bucket: bucket, Key: `${alicePrefix}health.txt` }))).Body!.transformToString()).toBe(body);
+    expect(await (await alice.s3.send(new GetObjectCommand({ Bucket: bucket, Key: `${alicePrefix}existing.txt` }))).Body!.transformToString()).toBe('an object that exists');
+  };
+
+  it('Cognito Identity: broken JSON, wrong types, bad targets and signatures: no 5xx, still serving', { timeout: 90_000 }, async () => {
+    const operations = ['GetId', 'GetCredentialsForIdentity', 'GetOpenIdToken', 'GetOpenIdTokenForDeveloperIdentity', 'LookupDeveloperIdentity', 'MergeDeveloperIdentities', 'UnlinkDeveloperIdentity', 'DeleteIdentities', 'DescribeIdentity'];
+    const poolId = job.cloud.outputs.identityPoolId;
+    const issued = job.cloud.tokenServiceCredentials!;
+    const developer = { accessKeyId: issued.accessKeyId, secretAccessKey: issued.secretAccessKey, sessionToken: issued.sessionToken };
+    const validInput = (operation: string): Record<string, unknown> => {
+      switch (operation) {
+        case 'GetId':
+          return { IdentityPoolId: poolId };
+        case 'GetCredentialsForIdentity':
+        case 'GetOpenIdToken':
+          return { IdentityId: alicePrefix.split('/')[1], Logins: { 'cognito-identity.amazonaws.com': 'eyJhbGciOiJub25lIn0.e30.' } };
+        case 'GetOpenIdTokenForDeveloperIdentity':
+          return { IdentityPoolId: poolId, Logins: { [job.cloud.outputs.developerProviderName]: 'fuzz-user' }, PrincipalTags: { tenant: 'acme' }, TokenDuration: 60 };
+        case 'LookupDeveloperIdentity':
+          return { IdentityPoolId: poolId, DeveloperUserIdentifier: 'alice', MaxResults: 10 };
+        case 'MergeDeveloperIdentities':
+          return { IdentityPoolId: poolId, DeveloperProviderName: job.cloud.outputs.developerProviderName, SourceUserIdentifier: 'fuzz-a', DestinationUserIdentifier: 'fuzz-b' };
+        case 'UnlinkDeveloperIdentity':
+          return { IdentityPoolId: poolId, IdentityId: alicePrefix.split('/')[1], DeveloperProviderName: job.cloud.outputs.developerProviderName, DeveloperUserIdentifier: 'nobody' };
+        case 'DeleteIdentities':
+          return { IdentityIdsToDelete: [`us-east-1:${'0'.repeat(8)}-0000-0000-0000-000000000000`] };
+        default:
+          return { IdentityId: alicePrefix.split('/')[1] };
+      }
+    };
+    const report = await fuzz('cognito', job.cloud.port, async (random) => {
+      const operation = random.pick(operations);
+      const target = random.chance(0.85)
+        ? `AWSCognitoIdentityService.${random.chance(0.9) ? operation : random.pick(['', 'Nope', operation.toLowerCase(), `${operation}\u0000`, random.text(20)])}`
+        : random.pick(['AWSCognitoIdentityService', 'awscognitoidentityservice.getid', `AWSCognitoIdentityService.${'A'.repeat(5000)}`, random.text(30)]);
+      const body = random.chance(0.15) ? JSON.stringify(validInput(operation)) : hostileJson(random, () => validInput(operation));
+      const headers: Record<string, string> = {
+        'x-amz-target': target.split('\r').join('').split('\n').join('').split('\u0000').join(''),
+        'content-type': random.pick(['application/x-amz-json-1.1', 'application/x-amz-json-1.1', 'application/json', 'text/plain', 'application/x-amz-json-1.0; charset=utf-8', '']),
+      };
+      const method = random.chance(0.9) ? 'POST' : random.pick(METHODS);
+      const path = random.chance(0.92) ? '/' : random.pick(['/.well-known/jwks.json', '/.well-known/', '/.well-known/../x', '/.well-known/jwks.json?x=%zz', '/.well-known/%00']);
+      let finalHeaders: Record<string, string> | string[] = headers;
+      if (random.chance(0.5)) {
+        // Developer calls are signed; a third of them with a broken signature.
+        const signed = await signRequest(developer, { endpoint: cloudHttp, service: 'cognito-identity', region: 'us-east-1', method, path, headers: { ...headers, 'content-length': String(Buffer.byteLength(body, 'latin1')) } });
+        if (random.chance(0.33)) {
+          const authorization = signed.authorization ?? '';
+          signed.authorization = random.pick([authorization.slice(0, random.int(authorization.length)), authorization.replace('Signature=', 'Signature=0'), authorization.replace('Credential=', 'Credential=AKIA/'), `${authorization}, ${authorization}`, 'AWS4-HMAC-SHA256']);
+        }
+        if (random.chance(0.1)) {
+          finalHeaders = Object.entries(signed).flatMap(([name, value]) => [name, value]);
+          finalHeaders.push('x-amz-date', random.pick(['garbage', '20200101T000000Z', '']), 'authorization', 'AWS4-HMAC-SHA256 Credential=x');
+        } else finalHeaders = signed;
+      }
+      const cut = random.chance(0.05);
+      return {
+        label: `${method} ${path} ${target.slice(0, 80)} ${JSON.stringify(body.slice(0, 200))}`,
+        request: { url: cloudHttp, method, path, headers: finalHeaders, body: Buffer.from(body, 'latin1'), ...(cut ? { cutAfterBytes: random.int(body.length) } : {}) },
+      };
+    });
+    expect(report.serverErrors.slice(0, 10)).toEqual([]);
+    expect(internalErrors.splice(0).slice(0, 5)).toEqual([]);
+    expect(report.sent).toBeGreaterThan(500);
+    // Still serving Cognito.
+    const answer = await sendRaw({ url: cloudHttp, method: 'POST', path: '/', headers: { 'x-amz-target': 'AWSCognitoIdentityService.GetId', 'content-type': 'application/x-amz-json-1.1' }, body: JSON.stringify({ IdentityPoolId: 'us-east-1:00000000-0000-0000-0000-000000000000' }) });
+    expect(answer).toMatchObject({ status: 400 });
+    await expectCloudHealthy();
+  });
+
+  it('S3: hostile keys, broken XML, bad SigV4, absurd headers, truncated bodies, random methods: no 5xx, still serving', { timeout: 90_000 }, async () => {
+    const region = job.cloud.outputs.region;
+    const ownKey = () => `${alicePrefix}fuzz/`;
+    const hostileKeys = (random: SeededRandom): string[] => {
+      const self = alicePrefix.split('/')[1]!;
+      return [
+        `${ownKey()}${random.text(1 + random.int(30))}`,
+        `${ownKey()}..`,
+        `${ownKey()}../../etc/passwd`,
+        `users/${self}/../${'other'}/x`,
+        `${ownKey()}${'a'.repeat(random.pick([1024, 1025, 4000]))}`,
+        `${ownKey()}\u4e2d\u6587/\ud83d\ude00`,
+        `${ownKey()}%00`,
+        `${ownKey()}a\u0000b`,
+        `${ownKey()}./././`,
+        `${ownKey()}/`,
+        `${ownKey()}${'/'.repeat(50)}`,
+        `${ownKey()}\\..\\..\\x`,
+        '',
+        '..',
+        random.text(20),
+      ];
+    };
+    const rawPathVariants = (random: SeededRandom, encoded: string) =>
+      random.pick([encoded, encoded.replace(/%2F/gi, '/'), `${encoded}%zz`, `${encoded}%`, `${encoded}%2`, `${encoded}%2F..%2F..%2Fx`, `${encoded}/%2e%2e/%2e%2e/x`, `${encoded}%C0%AE%C0%AE`, `${encoded}%ED%A0%80`, `${encoded}?`, `${encoded}#frag`]);
+    const deleteXml = (random: SeededRandom) => {
+      const valid = `<Delete><Object><Key>${ownKey()}a</Key></Object><Quiet>true</Quiet></Delete>`;
+      return random.pick([
+        valid.slice(0, random.int(valid.length)),
+        `<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "${'x'.repeat(100)}"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><Delete><Object><Key>&b;</Key></Object></Delete>`,
+        `<!DOCTYPE d [<!ENTITY e SYSTEM "file:///etc/passwd">]><Delete><Object><Key>&e;</Key></Object></Delete>`,
+        `<Delete>${'<Object><Key>k</Key></Object>'.repeat(random.pick([1001, 1500]))}</Delete>`,
+        `<Delete><Object><Key></Key></Object></Delete>`,
+        `<Delete><Object></Object></Delete>`,
+        `<Delete><Object><Key>a</Key><VersionId>${random.text(10)}</VersionId></Object></Delete>`,
+        `<Delete><Quiet>maybe</Quiet></Delete>`,
+        `<Nope/>`,
+        `${'<a>'.repeat(random.pick([100, 10_000]))}`,
+        `<Delete><Object><Key>${random.text(30).replace(/[<>&]/g, '')}</Key></Object></Delete>`,
+        random.bytes(random.int(300)).toString('latin1'),
+        '',
+        valid.replace('<Key>', '<Key><Key>'),
+        `<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Object><Key>${ownKey()}x</Key></Object></Delete>`,
+      ]);
+    };
+    const completeXml = (random: SeededRandom) => {
+      const valid = '<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"abc"</ETag></Part></CompleteMultipartUpload>';
+      return random.pick([
+        valid.slice(0, random.int(valid.length)),
+        valid.replace('1</PartNumber>', `${random.pick(['0', '-1', '10001', 'x', '1e9', '99999999999999999999', ''])}</PartNumber>`),
+        '<CompleteMultipartUpload></CompleteMultipartUpload>',
+        `<CompleteMultipartUpload>${'<Part><PartNumber>2</PartNumber><ETag>"a"</ETag></Part><Part><PartNumber>1</PartNumber><ETag>"b"</ETag></Part>'.repeat(random.pick([1, 600]))}</CompleteMultipartUpload>`,
+        '<CompleteMultipartUpload><Part><ETag>"a"</ETag></Part></CompleteMultipartUpload>',
+        '<CompleteMultipartUpload><Part><PartNumber>1</PartNumber></Part></CompleteMultipartUpload>',
+        '<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"a"</ETag><ChecksumCRC32>!!!</ChecksumCRC32></Part></CompleteMultipartUpload>',
+        `<!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>&c;</ETag></Part></CompleteMultipartUpload>`,
+        random.bytes(random.int(300)).toString('latin1'),
+        '',
+      ]);
+    };
+    const absurdHeaders = (random: SeededRandom): Record<string, string> =>
+      random.pick<Record<string, string>>([
+        { range: random.pick(['bytes=', 'bytes=-', 'bytes=5-1', 'bytes=0-0,1-1', 'bytes=99999999999999999999-', 'items=0-1', 'bytes=-0', `bytes=${'1'.repeat(400)}-`]) },
+        { 'if-match': random.pick(['', '*', '"x"', random.text(20).replace(/[^\x20-\x7e]/g, '')]) },
+        { 'if-modified-since': random.pick(['not a date', '', 'Thu, 01 Jan 1970 00:00:00 GMT', '9999999999']) },
+        { 'x-amz-copy-source': random.pick(['', '/', `${bucket}`, `${bucket}/`, `/${bucket}/../../etc/passwd`, `${bucket}/${'users/x/%zz'}`, `${bucket}/k?versionId=${'v'.repeat(50)}`, 'other-bucket/x', '%']) },
+        { 'x-amz-copy-source-range': random.pick(['bytes=0-', 'bytes=a-b', 'garbage']) },
+        { 'x-amz-metadata-directive': random.pick(['REPLACE', 'NOPE', '']) },
+        { 'x-amz-meta-big': 'm'.repeat(random.pick([100, 2100, 8000])) },
+        { 'x-amz-server-side-encryption': random.pick(['aws:kms', 'AES256', 'none', '']) },
+        { 'x-amz-checksum-crc32': random.pick(['', '!!!', 'AAAAAA==', 'AAAAAAAAAAAAAAAA']) },
+        { 'x-amz-checksum-sha256': random.pick(['', 'abc', '=']), 'x-amz-sdk-checksum-algorithm': random.pick(['SHA256', 'MD6', '']) },
+        { 'content-md5': random.pick(['', 'abc', '1B2M2Y8AsgTpgAmY7PhCfg==', '====']) },
+        { 'content-type': random.text(30).replace(/[^\x20-\x7e]/g, '') },
+        { expect: random.pick(['100-continue', 'nonsense']) },
+        { 'x-amz-tagging': random.pick(['a=b', '&&&', '=']) },
+        { 'x-amz-acl': random.pick(['public-read', 'bucket-owner-full-control', 'nope']) },
+        { 'if-none-match': random.pick(['*', '', '"x"', '*,*']) },
+        { 'x-amz-decoded-content-length': random.pick(['-1', 'abc', '99999999999999999999']) },
+        { 'content-encoding': random.pick(['aws-chunked', 'gzip', 'aws-chunked,gzip', '']) },
+      ]);
+    const queryGarbage = (random: SeededRandom): Record<string, string> =>
+      random.pick<Record<string, string>>([
+        { 'list-type': '2', prefix: random.pick([ownKey(), '', random.text(10)]), 'max-keys': random.pick(['-1', 'abc', '0', '99999999999999999999', '1.5']) },
+        { 'list-type': '2', prefix: ownKey(), 'continuation-token': random.pick(['', '!!!', random.text(20), 'eyJ4IjoxfQ==']) },
+        { 'list-type': '2', prefix: ownKey(), 'start-after': random.text(20), delimiter: random.pick(['', '/', '%', random.text(3)]), 'encoding-type': random.pick(['url', 'nope']) },
+        { 'list-type': random.pick(['1', '3', '', 'x']) },
+        { uploads: '', prefix: ownKey(), 'max-uploads': random.pick(['-5', 'x', '100000']) },
+        { partNumber: random.pick(['0', '10001', '-1', 'x', '1.5', '', '99999999999999999999']), uploadId: random.pick([uploadId, '', 'nope', random.text(20)]) },
+        { uploadId: random.pick([uploadId, '', 'x'.repeat(5000)]), 'max-parts': random.pick(['-1', 'x']), 'part-number-marker': random.pick(['x', '-1']) },
+        { delete: '' },
+        { acl: '' },
+        { tagging: '' },
+        { versioning: '' },
+        { location: '' },
+        { versionId: random.text(10) },
+        { 'x-id': random.pick(['GetObject', 'PutObject', 'Nope']) },
+        { 'response-content-type': random.text(20), 'response-content-disposition': random.text(20) },
+      ]);
+
+    const report = await fuzz('s3', job.cloud.port, async (random) => {
+      const kind = random.int(12);
+      const key = random.pick(hostileKeys(random));
+      const encodedKey = key.split('/').map(encodeSegment).join('/');
+      let method = random.pick(['GET', 'PUT', 'HEAD', 'DELETE', 'POST']);
+      let path = `/${bucket}${key === '' && random.chance(0.5) ? '' : `/${encodedKey}`}`;
+      let query: Record<string, string> = {};
+      let headers: Record<string, string> = {};
+      let body: Buffer | undefined;
+      let label = `kind ${kind}`;
+      switch (kind) {
+        case 0: {
+          // Unsigned, random method and path.
+          method = random.pick(METHODS);
+          path = random.pick([path, '/', `/${random.text(10)}`, `/${bucket}/${random.text(40)}`, `//${bucket}//x`, `/${'a'.repeat(9000)}`, '*', '/%', `/${bucket}?${random.text(10)}`].map((candidate) => candidate.replace(/[^\x21-\x7e]/g, (char) => encodeSegment(char))));
+          const answer: FuzzCase = { label: `unsigned ${method} ${path.slice(0, 200)}`, request: { url: cloudHttp, method, path, headers: { host: `127.0.0.1:${job.cloud.port}` } } };
+          return answer;
+        }
+        case 1:
+          // Hostile keys, signed: read, write, delete.
+          body = method === 'PUT' ? Buffer.from(random.text(random.int(100))) : undefined;
+          break;
+        case 2:
+          method = 'POST';
+          path = `/${bucket}`;
+          query = { delete: '' };
+          body = Buffer.from(deleteXml(random), 'latin1');
+          if (random.chance(0.7)) headers['content-md5'] = createHash('md5').update(body).digest('base64');
+          break;
+        case 3:
+          method = 'POST';
+          path = `/${bucket}/${encodeSegment(alicePrefix.slice(0, -1))}/fuzz-upload.bin`;
+          query = { uploadId: random.chance(0.7) ? uploadId : random.pick(['nope', '', random.text(10)]) };
+          body = Buffer.from(completeXml(random), 'latin1');
+          break;
+        case 4:
+          headers = absurdHeaders(random);
+          body = method === 'PUT' ? Buffer.from('absurd') : undefined;
+          break;
+        case 5:
+          query = queryGarbage(random);
+          method = random.pick(['GET', 'GET', 'PUT', 'POST', 'DELETE', 'HEAD']);
+          path = random.chance(0.5) ? `/${bucket}` : path;
+          body = method === 'PUT' || method === 'POST' ? Buffer.from(random.text(20)) : undefined;
+          break;
+        case 6: {
+          // Pre-signed URLs, then mutated.
+          const signedQuery = await presignQuery(aliceCredentials, { endpoint: cloudHttp, region, method: 'GET', path: `/${bucket}/${alicePrefix.split('/').map(encodeSegment).join('/')}existing.txt`, expiresIn: 60 });
+          const name = random.pick(Object.keys(signedQuery));
+          const mutated = { ...signedQuery, [name]: random.pick(['', '-1', '0', '999999999', 'x', (signedQuery[name] ?? '').slice(0, random.int(40)), random.text(10)]) };
+          const text = random.chance(0.2) ? `${queryString(signedQuery)}&${queryString({ [name]: mutated[name] ?? '' })}` : queryString(mutated);
+          path = `/${bucket}/${alicePrefix.split('/').map(encodeSegment).join('/')}existing.txt?${text}`;
+          return { label: `presigned GET with ${name} mutated`, request: { url: cloudHttp, method: random.pick(['GET', 'GET', 'PUT', 'DELETE']), path, headers: { host: `127.0.0.1:${job.cloud.port}` } } };
+        }
+        case 7: {
+          // aws-chunked bodies, signed chunks or not, garbled.
+          method = 'PUT';
+          path = `/${bucket}/${alicePrefix.split('/').map(encodeSegment).join('/')}fuzz/chunked.bin`;
+          const mode = random.pick(['STREAMING-UNSIGNED-PAYLOAD-TRAILER', 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD', 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER', 'STREAMING-NOPE']);
+          headers = { 'x-amz-content-sha256': mode, 'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': String(random.pick([5, 0, 100, -1])) };
+          if (random.chance(0.5)) headers['x-amz-trailer'] = random.pick(['x-amz-checksum-crc32', 'x-amz-checksum-nope', '']);
+          body = Buffer.from(
+            random.pick([
+              '5\r\nhello\r\n0\r\n\r\n',
+              '5;chunk-signature=00\r\nhello\r\n0;chunk-signature=00\r\n\r\n',
+              'zz\r\nhello\r\n0\r\n\r\n',
+              '5\r\nhel',
+              'FFFFFFFFFFFF\r\nhello\r\n',
+              '5\r\nhello\r\n0\r\nx-amz-checksum-crc32:!!!\r\n\r\n',
+              '5\r\nhello0\r\n\r\n',
+              '',
+              random.bytes(60).toString('latin1'),
+              `${'1\r\na\r\n'.repeat(2000)}0\r\n\r\n`,
+            ]),
+            'latin1',
+          );
+          break;
+        }
+        default:
+          body = method === 'PUT' ? Buffer.from(random.text(random.int(50))) : undefined;
+      }
+      const sendPath = kind === 1 || kind === 4 ? rawPathVariants(random, path) : path;
+      const payloadHeader: Record<string, string> = headers['x-amz-content-sha256'] ? {} : { 'x-amz-content-sha256': random.chance(0.9) ? 'UNSIGNED-PAYLOAD' : random.pick(['', 'xyz', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855']) };
+      const signed = await signRequest(aliceCredentials, {
+        endpoint: cloudHttp,
+        service: 's3',
+        region,
+        method,
+        path: sendPath.split('?')[0]!.split('#')[0]!,
+        query,
+        headers: { ...headers, ...payloadHeader, ...(body ? { 'content-length': String(body.length) } : {}) },
+      });
+      let finalHeaders: Record<string, string> | string[] = signed;
+      // SigV4 header damage: truncated, duplicated, stripped, re-scoped.
+      if (kind >= 8) {
+        const authorization = signed.authorization ?? '';
+        const damage = random.int(9);
+        const copy: Record<string, string> = { ...signed };
+        label = `sigv4 damage ${damage}`;
+        if (damage === 0) copy.authorization = authorization.slice(0, random.int(authorization.length));
+        if (damage === 1) copy.authorization = authorization.replace(/Credential=[^/]+/, `Credential=${random.pick(['', 'AKIA', random.text(10).replace(/[^\x21-\x7e]/g, ''), 'ASIA0000000000000000'])}`);
+        if (damage === 2) copy.authorization = authorization.replace(/\/\d{8}\//, `/${random.pick(['19700101', '99991231', 'abc', ''])}/`).replace('/us-east-1/', `/${random.pick(['eu-west-1', '', 'us-east-1/extra'])}/`);
+        if (damage === 3) copy.authorization = authorization.replace(/SignedHeaders=[^,]+/, `SignedHeaders=${random.pick(['', 'host', 'host;nope', 'x-amz-date;host', ';;;'])}`);
+        if (damage === 4) copy['x-amz-date'] = random.pick(['', 'yesterday', '20000101T000000Z', '99991231T235959Z', '2024-01-01T00:00:00Z']);
+        if (damage === 5) copy['x-amz-security-token'] = random.pick(['', 'garbage', (copy['x-amz-security-token'] ?? '').slice(0, 20), 'x'.repeat(6000)]);
+        if (damage === 6) {
+          finalHeaders = Object.entries(copy).flatMap(([name, value]) => [name, value]);
+          finalHeaders.push(random.pick(['authorization', 'x-amz-date', 'x-amz-content-sha256', 'x-amz-security-token', 'host']), random.pick([authorization, 'AWS4-HMAC-SHA256 Credential=x', '20200101T000000Z', 'UNSIGNED-PAYLOAD', '']));
+        } else if (damage === 7) {
+          delete copy[random.pick(['x-amz-date', 'x-amz-content-sha256', 'x-amz-security-token', 'authorization'])];
+        } else if (damage === 8) copy.authorization = random.pick(['AWS4-HMAC-SHA256', 'AWS4-HMAC-SHA256 ', 'AWS AKIA:sig', 'Bearer x', `AWS4-HMAC-SHA256 ${'Credential=a/b/c/d/e, '.repeat(50)}`, `${authorization}, Signature=00`]);
+        if (!Array.isArray(finalHeaders)) finalHeaders = copy;
+      }
+      const cut = body !== undefined && body.length > 1 && random.chance(0.06);
+      const fullPath = Object.keys(query).length ? `${sendPath}?${queryString(query)}` : sendPath;
+      return {
+        label: `${label}: ${method} ${fullPath.slice(0, 240)} headers ${JSON.stringify(headers).slice(0, 200)} body ${JSON.stringify(body?.toString('latin1').slice(0, 120))}`,
+        request: { url: cloudHttp, method, path: fullPath, headers: finalHeaders, ...(body ? { body } : {}), ...(cut && body ? { cutAfterBytes: random.int(body.length) } : {}) },
+      };
+    });
+    // HTTP-level garbage on the same port.
+    const garbage = ['GET / HTTP/1.1\r\nHost: x\r\nX: \u0001\r\n\r\n', 'GET / HTTP/9.9\r\n\r\n', `GET /${'a'.repeat(70_000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 'PUT /b/k HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello', 'PUT /b/k HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n', '\u0016\u0003\u0001\u0000\u0005hello', 'NOTHTTP\r\n\r\n', `GET / HTTP/1.1\r\n${'X-A: b\r\n'.repeat(3000)}\r\n`];
+    const rawStatuses: (number | 'no-answer')[] = [];
+    for (const text of garbage) rawStatuses.push(await sendRawBytes(job.cloud.port, Buffer.from(text, 'latin1')));
+    console.log(`[fuzz suite] s3 port raw HTTP garbage: ${garbage.length} messages, answers ${JSON.stringify(rawStatuses)}`);
+    expect(rawStatuses.filter((status) => typeof status === 'number' && status >= 500)).toEqual([]);
+    expect(report.serverErrors.slice(0, 10)).toEqual([]);
+    expect(internalErrors.splice(0).slice(0, 5)).toEqual([]);
+    expect(report.sent).toBeGreaterThan(500);
+
+    await expectCloudHealthy();
+    // Cut connections leave no temporary files behind.
+    let leftovers: string[] = [];
+    for (let wait = 0; wait < 40; wait += 1) {
+      leftovers = await temporaryFilesUnder(join(stateDirectory, 'data'));
+      if (leftovers.length === 0) break;
+      await sleep(50);
+    }
+    expect(leftovers).toEqual([]);
+  });
+
+  it('token service: broken sessions, bodies, methods and paths: no 5xx, still serving', { timeout: 90_000 }, async () => {
+    const url = job.tokenService.url;
+    const host = new URL(url).host;
+    const report = await fuzz('token-service', Number(new URL(url).port), async (random) => {
+      const route = random.pick(['/v1/token', '/v1/token', '/v1/identity', '/v1/dev/session', '/v1/dev/session', '/healthz', '/v1/admin/identities/alice', `/v1/admin/identities/${encodeSegment(random.text(10))}`]);
+      const path = random.chance(0.8)
+        ? route
+        : random.pick([`${route}/`, `/${route}`, `${route}?${random.text(5).replace(/[^\x21-\x7e]/g, '')}`, `/%2e%2e${route}`, `${route}%00`, `/${'v'.repeat(5000)}`, '/', '*', `/v1/${encodeSegment(random.text(10))}`, `${route}/%zz`]);
+      const method = random.chance(0.8) ? random.pick(route === '/healthz' || route.startsWith('/v1/admin') ? ['GET'] : route === '/v1/identity' ? ['DELETE'] : ['POST']) : random.pick(METHODS);
+      const validSession = random.chance(0.5) ? aliceSession : await developmentSession(url, 'fuzz-user').catch(() => aliceSession);
+      const authorization = random.pick([
+        undefined,
+        `Bearer ${validSession}`,
+        `Bearer ${validSession.slice(0, random.int(validSession.length))}`,
+        `Bearer ${validSession.replace(/.$/, (char) => (char === 'A' ? 'B' : 'A'))}`,
+        `Bearer ${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"alice"}').toString('base64url')}.`,
+        `Bearer ${Buffer.from('{"alg":"HS256"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: random.text(10), tenant: random.text(5) })).toString('base64url')}.sig`,
+        'Bearer',
+        'Bearer ',
+        `Basic ${Buffer.from('a:b').toString('base64')}`,
+        `Bearer ${'x'.repeat(random.pick([100, 9000]))}`,
+        random.text(20).replace(/[^\x20-\x7e]/g, ''),
+      ]);
+      const body =
+        route === '/v1/dev/session'
+          ? random.chance(0.3)
+            ? JSON.stringify({ user: random.pick(['alice', random.text(10), 'x'.repeat(200), '', 'a b', 'ok-user']), tenant: random.pick([undefined, 'acme', '', random.text(8), 'x'.repeat(300), 'a/b']) })
+            : hostileJson(random, () => ({ user: 'fuzz', tenant: 'acme' }))
+          : random.chance(0.2)
+            ? random.pick(['', '{}', 'x'.repeat(20_000)])
+            : hostileJson(random, () => ({ guestIdentityId: `us-east-1:${'1'.repeat(8)}-1111-1111-1111-111111111111`, guestToken: `${Buffer.from('{"alg":"RS512","kid":"x"}').toString('base64url')}.e30.sig` }));
+      const headers: string[] = ['host', host];
+      if (authorization !== undefined) headers.push('authorization', authorization);
+      if (random.chance(0.05) && authorization !== undefined) headers.push('authorization', `Bearer ${aliceSession}`);
+      headers.push('content-type', random.pick(['application/json', 'application/json', 'text/plain', 'application/json; charset=utf-16', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded']));
+      if (random.chance(0.2)) headers.push('origin', random.pick(['http://localhost:5173', 'https://evil.example', 'null', random.text(10).replace(/[^\x20-\x7e]/g, '')]));
+      const bytes = Buffer.from(body, 'latin1');
+      headers.push('content-length', String(bytes.length));
+      const cut = random.chance(0.05);
+      return {
+        label: `${method} ${path.slice(0, 120)} auth ${JSON.stringify(authorization?.slice(0, 40))} body ${JSON.stringify(body.slice(0, 200))}`,
+        request: { url, method, path, headers, ...(method === 'GET' || method === 'HEAD' ? {} : { body: bytes }), ...(cut ? { cutAfterBytes: random.int(bytes.length) } : {}) },
+      };
+    });
+    expect(report.serverErrors.slice(0, 10)).toEqual([]);
+    expect(internalErrors.splice(0).slice(0, 5)).toEqual([]);
+    expect(report.sent).toBeGreaterThan(500);
+    // Still serving: health, a sign-in and a token.
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    const session = await developmentSession(url, 'after-fuzz');
+    const token = await fetch(`${url}/v1/token`, { method: 'POST', headers: { authorization: `Bearer ${session}`, 'content-type': 'application/json' }, body: '{}' });
+    expect(token.status).toBe(200);
+    await expectCloudHealthy();
+  });
+});
