@@ -21,6 +21,8 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20240611);
 interface FuzzCase {
   /** What was sent, for the report of a failure. */
   label: string;
+  /** For the printed breakdown: which family of damage. */
+  category?: string;
   request?: RawRequest;
   /** Raw bytes on a plain TCP connection instead (HTTP-level garbage). */
   rawBytes?: Buffer;
@@ -37,6 +39,8 @@ interface FuzzReport {
   serverErrors: string[];
   /** 501 NotImplemented: S3's own answer for a feature the local cloud documents as not implemented (after authentication). */
   notImplemented: number;
+  /** Statuses per category. */
+  byCategory: Map<string, Map<number | string, number>>;
 }
 
 /** Percent-encodes a key segment by its UTF-8 bytes (lone surrogates become U+FFFD, as a client would send). */
@@ -67,7 +71,7 @@ async function sendRawBytes(port: number, bytes: Buffer): Promise<number | 'no-a
 /** Sends generated cases, `CONCURRENCY` at a time, until the budget runs out; every 5xx is recorded with what caused it. */
 async function fuzz(server: string, port: number, generate: (random: SeededRandom) => Promise<FuzzCase>): Promise<FuzzReport> {
   const random = new SeededRandom(SEED + server.length * 7919);
-  const report: FuzzReport = { server, sent: 0, statuses: new Map(), cut: 0, noAnswer: 0, unsendable: 0, serverErrors: [], notImplemented: 0 };
+  const report: FuzzReport = { server, sent: 0, statuses: new Map(), cut: 0, noAnswer: 0, unsendable: 0, serverErrors: [], notImplemented: 0, byCategory: new Map() };
   const deadline = Date.now() + BUDGET_MS;
   const worker = async () => {
     while (report.sent < MAX_REQUESTS && Date.now() < deadline) {
@@ -83,6 +87,12 @@ async function fuzz(server: string, port: number, generate: (random: SeededRando
         continue;
       }
       const answer = await sendRaw({ ...fuzzCase.request!, timeoutMs: 10_000 }).catch((error: Error) => error);
+      if (fuzzCase.category) {
+        const tally = report.byCategory.get(fuzzCase.category) ?? new Map<number | string, number>();
+        const outcome = answer instanceof Error ? 'error' : typeof answer === 'string' ? answer : answer.status;
+        tally.set(outcome, (tally.get(outcome) ?? 0) + 1);
+        report.byCategory.set(fuzzCase.category, tally);
+      }
       if (answer instanceof Error && /^ERR_(INVALID|HTTP_INVALID|UNESCAPED)/.test((answer as NodeJS.ErrnoException).code ?? '')) {
         report.unsendable += 1;
       } else if (answer instanceof Error) {
@@ -100,6 +110,9 @@ async function fuzz(server: string, port: number, generate: (random: SeededRando
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const statuses = [...report.statuses].sort(([a], [b]) => a - b).map(([status, count]) => `${status}:${count}`).join(' ');
   console.log(`[fuzz suite] ${server}: requests ${report.sent}, 5xx other than NotImplemented ${report.serverErrors.length}, NotImplemented ${report.notImplemented}, statuses {${statuses}}, client-cut ${report.cut}, closed without answer ${report.noAnswer}, unsendable ${report.unsendable} (seed ${SEED})`);
+  for (const [category, tally] of report.byCategory) {
+    console.log(`[fuzz suite]   ${server} ${category}: ${[...tally].map(([outcome, count]) => `${outcome}:${count}`).join(' ')}`);
+  }
   return report;
 }
 
@@ -358,7 +371,7 @@ describe('fuzz: malformed requests against every server', () => {
           // Unsigned, random method and path.
           method = random.pick(METHODS);
           path = random.pick([path, '/', `/${random.text(10)}`, `/${bucket}/${random.text(40)}`, `//${bucket}//x`, `/${'a'.repeat(9000)}`, '*', '/%', `/${bucket}?${random.text(10)}`].map((candidate) => candidate.replace(/[^\x21-\x7e]/g, (char) => encodeSegment(char))));
-          const answer: FuzzCase = { label: `unsigned ${method} ${path.slice(0, 200)}`, request: { url: cloudHttp, method, path, headers: { host: `127.0.0.1:${job.cloud.port}` } } };
+          const answer: FuzzCase = { category: 'unsigned, random method and path', label: `unsigned ${method} ${path.slice(0, 200)}`, request: { url: cloudHttp, method, path, headers: { host: `127.0.0.1:${job.cloud.port}` } } };
           return answer;
         }
         case 1:
@@ -395,7 +408,7 @@ describe('fuzz: malformed requests against every server', () => {
           const mutated = { ...signedQuery, [name]: random.pick(['', '-1', '0', '999999999', 'x', (signedQuery[name] ?? '').slice(0, random.int(40)), random.text(10)]) };
           const text = random.chance(0.2) ? `${queryString(signedQuery)}&${queryString({ [name]: mutated[name] ?? '' })}` : queryString(mutated);
           path = `/${bucket}/${alicePrefix.split('/').map(encodeSegment).join('/')}existing.txt?${text}`;
-          return { label: `presigned GET with ${name} mutated`, request: { url: cloudHttp, method: random.pick(['GET', 'GET', 'PUT', 'DELETE']), path, headers: { host: `127.0.0.1:${job.cloud.port}` } } };
+          return { category: 'pre-signed query mutated', label: `presigned GET with ${name} mutated`, request: { url: cloudHttp, method: random.pick(['GET', 'GET', 'PUT', 'DELETE']), path, headers: { host: `127.0.0.1:${job.cloud.port}` } } };
         }
         case 7: {
           // aws-chunked bodies, signed chunks or not, garbled.
@@ -459,6 +472,7 @@ describe('fuzz: malformed requests against every server', () => {
       const cut = body !== undefined && body.length > 1 && random.chance(0.06);
       const fullPath = Object.keys(query).length ? `${sendPath}?${queryString(query)}` : sendPath;
       return {
+        category: kind >= 8 ? 'SigV4 headers damaged' : ['', 'hostile keys (signed)', 'DeleteObjects broken XML', 'CompleteMultipartUpload broken XML', 'absurd headers', 'query garbage', '', 'aws-chunked garbage'][kind],
         label: `${label}: ${method} ${fullPath.slice(0, 240)} headers ${JSON.stringify(headers).slice(0, 200)} body ${JSON.stringify(body?.toString('latin1').slice(0, 120))}`,
         request: { url: cloudHttp, method, path: fullPath, headers: finalHeaders, ...(body ? { body } : {}), ...(cut && body ? { cutAfterBytes: random.int(body.length) } : {}) },
       };
