@@ -98,8 +98,10 @@ async function fuzz(server: string, port: number, generate: (random: SeededRando
       } else if (answer instanceof Error) {
         report.serverErrors.push(`no answer in time: ${fuzzCase.label}: ${answer.message}`);
       } else if (answer === 'cut') report.cut += 1;
-      else if (answer === 'no-answer') report.noAnswer += 1;
-      else {
+      else if (answer === 'no-answer') {
+        report.noAnswer += 1;
+        if (report.noAnswer <= 3) console.log(`[fuzz suite]   ${server} closed without an answer: ${fuzzCase.label.slice(0, 160)}`);
+      } else {
         report.statuses.set(answer.status, (report.statuses.get(answer.status) ?? 0) + 1);
         const notImplemented = answer.status === 501 && (answer.body.includes('<Code>NotImplemented</Code>') || (fuzzCase.request!.method === 'HEAD' && answer.body === ''));
         if (notImplemented) report.notImplemented += 1;
@@ -243,6 +245,7 @@ describe('fuzz: malformed requests against every server', () => {
       }
       const cut = random.chance(0.05);
       return {
+        category: `${body.length > 64 * 1024 ? 'body over 64 KiB' : 'body up to 64 KiB'}, ${Array.isArray(finalHeaders) ? 'duplicated headers' : finalHeaders.authorization ? 'signed' : 'unsigned'}${cut ? ', cut' : ''}`,
         label: `${method} ${path} ${target.slice(0, 80)} ${JSON.stringify(body.slice(0, 200))}`,
         request: { url: cloudHttp, method, path, headers: finalHeaders, body: Buffer.from(body, 'latin1'), ...(cut ? { cutAfterBytes: random.int(body.length) } : {}) },
       };
