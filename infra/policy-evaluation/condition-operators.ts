@@ -45,6 +45,10 @@ export const CONDITION_OPERATORS: Record<string, OperatorDefinition> = {
   Null: operator('Null'),
 };
 
+/** Numeric operators take integers and decimals, not what `Number()` also accepts ("0x10", "1e3", " "). */
+const DECIMAL_NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?$/;
+
 const FAMILIES_WITH_VARIABLES = new Set<Family>(['String', 'StringIgnoreCase', 'StringLike', 'Arn', 'Bool']);
 
 /** A policy value, compiled for its operator family. */
@@ -52,7 +56,7 @@ type PolicyValue =
   | { kind: 'text'; text: string; pattern?: WildcardPattern; arn?: WildcardPattern[] }
   | { kind: 'template'; parts: Array<TemplatePart & { escaped?: boolean }> }
   | { kind: 'number'; value: number }
-  | { kind: 'ip'; blocks: BlockList };
+  | { kind: 'ip'; blocks: BlockList; family: 4 | 6 };
 
 export interface CompiledCondition {
   /** As written, for explanations, e.g. `ForAnyValue:StringLike`. */
@@ -130,11 +134,9 @@ export function compileCondition(operatorText: string, keyText: string, rawValue
 
 function compileStaticValue(family: Family, text: string, operatorText: string, keyText: string, fail: (fault: string) => never): PolicyValue {
   switch (family) {
-    case 'Numeric': {
-      const value = Number(text);
-      if (text.trim() === '' || !Number.isFinite(value)) fail(`${operatorText} on ${keyText}: "${text}" is not a number`);
-      return { kind: 'number', value };
-    }
+    case 'Numeric':
+      if (!DECIMAL_NUMBER.test(text)) fail(`${operatorText} on ${keyText}: "${text}" is not a number`);
+      return { kind: 'number', value: Number(text) };
     case 'Date': {
       const value = parseDate(text);
       if (value === undefined) fail(`${operatorText} on ${keyText}: "${text}" is not an ISO 8601 date or epoch seconds`);
@@ -148,12 +150,13 @@ function compileStaticValue(family: Family, text: string, operatorText: string, 
       return { kind: 'text', text };
     case 'Ip': {
       const blocks = new BlockList();
-      const [address, prefixText] = text.split('/');
+      const [address, prefixText, ...rest] = text.split('/');
       const type = isIP(address ?? '');
-      const prefix = prefixText === undefined ? (type === 6 ? 128 : 32) : Number(prefixText);
-      if (type === 0 || !Number.isInteger(prefix) || prefix < 0 || prefix > (type === 6 ? 128 : 32)) fail(`${operatorText} on ${keyText}: "${text}" is not an IP address or CIDR block`);
+      const maxPrefix = type === 6 ? 128 : 32;
+      const prefix = prefixText === undefined ? maxPrefix : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : Number.NaN;
+      if (type === 0 || rest.length > 0 || !(prefix >= 0 && prefix <= maxPrefix)) fail(`${operatorText} on ${keyText}: "${text}" is not an IP address or CIDR block`);
       blocks.addSubnet(address!, prefix, type === 6 ? 'ipv6' : 'ipv4');
-      return { kind: 'ip', blocks };
+      return { kind: 'ip', blocks, family: type as 4 | 6 };
     }
     case 'StringLike':
       return { kind: 'text', text, pattern: compileWildcardPattern(piecesOfText(text)) };
@@ -213,8 +216,10 @@ export function splitArn(value: string): string[] {
   return parts;
 }
 
+/** ISO 8601 dates and times (the forms AWS documents for Date operators) or epoch seconds; not Date.parse's free-form English. */
 function parseDate(text: string): number | undefined {
   if (/^\d+$/.test(text)) return Number(text) * 1000;
+  if (!ISO_8601.test(text)) return undefined;
   const parsed = Date.parse(text);
   return Number.isNaN(parsed) ? undefined : parsed;
 }
@@ -246,12 +251,13 @@ function matchesValue(condition: CompiledCondition, contextValue: string, policy
     case 'Arn':
       return matchesArn((value as { arn: WildcardPattern[] }).arn, contextValue);
     case 'Numeric':
-      return compareNumbers(Number(contextValue), (value as { value: number }).value, condition.comparison, contextValue.trim() !== '');
+      return compareNumbers(Number(contextValue), (value as { value: number }).value, condition.comparison, DECIMAL_NUMBER.test(contextValue));
     case 'Date':
       return compareNumbers(parseDate(contextValue) ?? Number.NaN, (value as { value: number }).value, condition.comparison, true);
     case 'Ip': {
-      const type = isIP(contextValue);
-      return type !== 0 && (value as { blocks: BlockList }).blocks.check(contextValue, type === 6 ? 'ipv6' : 'ipv4');
+      // Node's BlockList would match IPv4 addresses against IPv4-mapped IPv6 ranges (even ::/0); AWS keeps the families apart.
+      const ip = value as { blocks: BlockList; family: 4 | 6 };
+      return isIP(contextValue) === ip.family && ip.blocks.check(contextValue, ip.family === 6 ? 'ipv6' : 'ipv4');
     }
     default:
       return false;
@@ -302,17 +308,15 @@ function compareNumbers(actual: number, expected: number, comparison: Comparison
  */
 export function evaluateCondition(condition: CompiledCondition, context: RequestContext, record?: Record<string, string>): boolean {
   const value = context.get(condition.key);
-  if (condition.family === 'Null') {
-    const absent = value === undefined || (Array.isArray(value) && value.length === 0);
-    return absent === condition.expectAbsent;
-  }
-  if (value === undefined) {
+  // An empty set carries no value: it is treated as a missing key by every operator, not only by Null and ForAllValues.
+  const absent = value === undefined || (typeof value !== 'string' && value.length === 0);
+  if (condition.family === 'Null') return absent === condition.expectAbsent;
+  if (absent) {
     if (condition.setQualifier === 'ForAllValues') return true;
     if (condition.setQualifier === 'ForAnyValue') return condition.ifExists;
     return condition.ifExists || condition.negated;
   }
   if (typeof value === 'string') return satisfies(condition, value, context, record);
-  if (value.length === 0) return condition.setQualifier === 'ForAllValues';
   // A plain positive operator on a multi-valued key behaves like ForAnyValue, a plain negated one like ForAllValues.
   const every = condition.setQualifier === 'ForAllValues' || (condition.setQualifier === undefined && condition.negated);
   for (const contextValue of value) {
