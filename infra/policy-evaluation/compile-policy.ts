@@ -100,6 +100,7 @@ function compileStatement(policyName: string, kind: PolicyKind, version: string,
     actionTexts,
     resources,
     resourcesNegated,
+    resourceVariables: (resources ?? []).flatMap((resource) => (resource.kind === 'template' ? resource.resourcePieces.filter((piece) => typeof piece === 'object') : [])),
     principals,
     principalsNegated,
     conditions,
@@ -156,7 +157,7 @@ function nthIndexOf(text: string, character: string, count: number): number {
 }
 
 function compilePrincipals(raw: unknown, fail: (fault: string) => never): CompiledPrincipals {
-  const principals: CompiledPrincipals = { any: false, anyAws: false, accounts: new Set(), arns: new Set(), federated: new Set(), services: new Set() };
+  const principals: CompiledPrincipals = { any: false, accounts: new Set(), arns: new Set(), federated: new Set(), services: new Set() };
   if (raw === '*') {
     principals.any = true;
     return principals;
@@ -168,7 +169,7 @@ function compilePrincipals(raw: unknown, fail: (fault: string) => never): Compil
     for (const item of list) {
       if (typeof item !== 'string' || item === '') fail(`Principal ${type} must hold non-empty strings`);
       if (type === 'AWS') {
-        if (item === '*') principals.anyAws = true;
+        if (item === '*') principals.any = true;
         else if (/^\d{12}$/.test(item)) principals.accounts.add(item);
         else if (/^arn:[^:]+:iam::\d{12}:root$/.test(item)) principals.accounts.add(item.split(':')[4]!);
         else if (/[*?]/.test(item)) fail(`Principal "${item}": wildcards are not allowed in principal ARNs (only "*" on its own)`);

@@ -18,8 +18,8 @@ export type CompiledResource =
     };
 
 export interface CompiledPrincipals {
+  /** `"*"` or `{"AWS": "*"}`, which AWS documents as equivalent: everyone, anonymous callers included. */
   any: boolean;
-  anyAws: boolean;
   accounts: Set<string>;
   arns: Set<string>;
   federated: Set<string>;
@@ -37,6 +37,8 @@ export interface CompiledStatement {
   /** Undefined for trust policies, which have no Resource. */
   resources: CompiledResource[] | undefined;
   resourcesNegated: boolean;
+  /** The variables its Resource / NotResource entries use: if one cannot be resolved, the statement does not apply. */
+  resourceVariables: Array<{ variable: string; defaultValue?: string }>;
   principals: CompiledPrincipals | undefined;
   principalsNegated: boolean;
   conditions: CompiledCondition[];

@@ -165,12 +165,11 @@ function statementApplies(statement: CompiledStatement, evaluation: Evaluation):
   const { request } = evaluation;
   if (statement.resources) {
     if (request.resource === undefined) return false;
+    // An unresolvable variable makes the whole statement not apply, NotResource included, whichever entry holds it.
+    for (const variable of statement.resourceVariables) if (resolveVariable(variable, request.context) === undefined) return false;
     let resourceMatches = false;
     for (const resource of statement.resources) {
-      const matches = resourceMatchesRequest(resource, evaluation);
-      // An unresolvable variable makes the whole statement not apply, NotResource included, as on AWS.
-      if (matches === undefined) return false;
-      if (matches) {
+      if (resourceMatchesRequest(resource, evaluation)) {
         resourceMatches = true;
         break;
       }
@@ -182,7 +181,7 @@ function statementApplies(statement: CompiledStatement, evaluation: Evaluation):
   return true;
 }
 
-function resourceMatchesRequest(resource: CompiledResource, evaluation: Evaluation): boolean | undefined {
+function resourceMatchesRequest(resource: CompiledResource, evaluation: Evaluation): boolean {
   const value = evaluation.request.resource!;
   if (resource.kind === 'static') {
     if (!value.startsWith(resource.literalPrefix)) return false;
@@ -194,7 +193,7 @@ function resourceMatchesRequest(resource: CompiledResource, evaluation: Evaluati
   for (const piece of resource.resourcePieces) {
     if (typeof piece === 'object') {
       const resolved = resolveVariable(piece, evaluation.request.context, evaluation.variables);
-      if (resolved === undefined) return undefined;
+      if (resolved === undefined) return false;
       pieces.push(resolved);
     } else {
       pieces.push(piece);
@@ -210,7 +209,6 @@ function principalMatchesRequest(principals: CompiledPrincipals, principal: Requ
   if (principals.any) return true;
   if (!principal) return false;
   if (principal.arn !== undefined) {
-    if (principals.anyAws) return true;
     if (principals.arns.has(principal.arn)) return true;
     if (principal.roleArn !== undefined && principals.arns.has(principal.roleArn)) return true;
     if (principal.accountId !== undefined && principals.accounts.has(principal.accountId)) return true;
