@@ -13,27 +13,36 @@ const STATIC_FILES: Record<string, { file: string; type: string }> = {
 
 export interface WebPageServer {
   url: string;
+  port: number;
+  /** Sets the outputs `/config.json` hands to the page; until then it answers 503 (still starting). */
+  publishOutputs(outputs: StorageOutputs): void;
   close(): Promise<void>;
 }
 
 /**
  * Serves the demo page: the HTML, the bundled script, and `/config.json` with the outputs the
- * browser should use (endpoints it can reach without a certificate wall).
+ * browser should use (endpoints it can reach without a certificate wall). It listens before the
+ * outputs exist because the page's origin (its port) goes into the stack's CORS rules.
  */
-export async function startWebPageServer(options: { host?: string; port: number; outputs: StorageOutputs }): Promise<WebPageServer> {
+export async function startWebPageServer(options: { host?: string; port: number; outputs?: StorageOutputs }): Promise<WebPageServer> {
   const script = await buildWebPageScript();
   const files = new Map<string, { body: Buffer | string; type: string }>();
   for (const [path, { file, type }] of Object.entries(STATIC_FILES)) {
     files.set(path, { body: await readFile(fileURLToPath(new URL(`./${file}`, import.meta.url))), type });
   }
   files.set('/app.js', { body: script, type: 'text/javascript; charset=utf-8' });
-  files.set('/config.json', { body: JSON.stringify({ outputs: options.outputs }), type: 'application/json' });
+  const publishOutputs = (outputs: StorageOutputs) => files.set('/config.json', { body: JSON.stringify({ outputs }), type: 'application/json' });
+  if (options.outputs) publishOutputs(options.outputs);
 
   const server: Server = createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://page').pathname;
     const entry = files.get(path);
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('Method not allowed');
+      return;
+    }
+    if (!entry && path === '/config.json') {
+      response.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end(JSON.stringify({ error: { code: 'Starting', message: 'The local cloud is still starting.' } }));
       return;
     }
     if (!entry) {
@@ -50,6 +59,8 @@ export async function startWebPageServer(options: { host?: string; port: number;
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://localhost:${port}`,
+    port,
+    publishOutputs,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -38,10 +38,16 @@ export interface RunningMainJob {
  * local mode (development sign-in, its own role's credentials), and the web page.
  */
 export async function startMainJob(options: MainJobOptions = {}): Promise<RunningMainJob> {
-  const pagePort = options.pagePort ?? 5173;
   const stateDirectory = resolve(options.cloud?.stateDirectory ?? '.local');
-  const pageOrigins = [`http://localhost:${pagePort}`, `http://127.0.0.1:${pagePort}`];
-  const cloud = await startLocalCloud({ ...options.cloud, stateDirectory, stack: { ...options.stack, allowedOrigins: [...pageOrigins, ...(options.stack?.allowedOrigins ?? [])] } });
+  const page = await startWebPageServer({ port: options.pagePort ?? 5173 });
+  const pageOrigins = [`http://localhost:${page.port}`, `http://127.0.0.1:${page.port}`];
+  let cloud: RunningLocalCloud;
+  try {
+    cloud = await startLocalCloud({ ...options.cloud, stateDirectory, stack: { ...options.stack, allowedOrigins: [...pageOrigins, ...(options.stack?.allowedOrigins ?? [])] } });
+  } catch (error) {
+    await page.close();
+    throw error;
+  }
   try {
     const credentials = cloud.tokenServiceCredentials;
     if (!credentials) throw new Error('The stack has no token service role; npm start needs it.');
@@ -65,14 +71,11 @@ export async function startMainJob(options: MainJobOptions = {}): Promise<Runnin
     });
     const tokenServiceUrl = tokenService.url.replace('127.0.0.1', 'localhost');
     await cloud.setTokenServiceUrl(tokenService.url);
-    const page = await startWebPageServer({
-      port: pagePort,
-      outputs: {
-        ...cloud.outputs,
-        tokenServiceUrl,
-        endpoints: { s3: cloud.httpEndpoint, cognitoIdentity: cloud.httpEndpoint },
-        caCertificate: undefined,
-      },
+    page.publishOutputs({
+      ...cloud.outputs,
+      tokenServiceUrl,
+      endpoints: { s3: cloud.httpEndpoint, cognitoIdentity: cloud.httpEndpoint },
+      caCertificate: undefined,
     });
     return {
       cloud,
@@ -85,7 +88,7 @@ export async function startMainJob(options: MainJobOptions = {}): Promise<Runnin
       },
     };
   } catch (error) {
-    await cloud.close();
+    await Promise.allSettled([page.close(), cloud.close()]);
     throw error;
   }
 }

@@ -1,0 +1,60 @@
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+/** Debian's `chromium` package (`.ci/run` installs it); `CHROMIUM_PATH` points elsewhere. */
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`No Chromium at ${CHROMIUM_PATH}: install Debian's package (apt-get install -y chromium) or set CHROMIUM_PATH.`);
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    // No sandbox: CI runs as root in a container; no network side-traffic from the browser itself.
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** Opens the page, signs in through its form, and waits until the file list is shown. */
+export async function signInOnPage(page: Page, pageUrl: string, user: string, tenant?: string): Promise<string> {
+  await page.goto(pageUrl);
+  await page.waitForSelector('body[data-ready="true"]');
+  await page.fill('#user', user);
+  if (tenant) await page.fill('#tenant', tenant);
+  await page.click('#sign-in-button');
+  await page.waitForSelector('#storage:not([hidden])');
+  return (await page.textContent('#identity-id')) ?? '';
+}
+
+/** A page on an origin the stack's CORS rules do not list: the other site a browser may be on. */
+export async function startForeignOrigin(): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><title>another site</title><p>another site</p>');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Status texts of the page's upload list as they change (percentages, then "done" or "failed"). */
+export async function recordUploadStatuses(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const seen: string[] = [];
+    (window as unknown as { uploadStatuses: string[] }).uploadStatuses = seen;
+    new MutationObserver(() => {
+      for (const status of document.querySelectorAll('#uploads .status')) {
+        const text = status.textContent ?? '';
+        if (seen.at(-1) !== text) seen.push(text);
+      }
+    }).observe(document.getElementById('uploads')!, { subtree: true, childList: true, characterData: true });
+  });
+}
+
+export async function uploadStatuses(page: Page): Promise<string[]> {
+  return page.evaluate(() => (window as unknown as { uploadStatuses: string[] }).uploadStatuses);
+}
