@@ -1,5 +1,6 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
 
 export type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
@@ -11,6 +12,21 @@ export interface DualProtocolServer {
 
 /** First byte of a TLS ClientHello record. */
 const TLS_HANDSHAKE_RECORD = 0x16;
+/** A connection that sends nothing at all is dropped after this long (as the header timeout would). */
+const FIRST_BYTE_TIMEOUT_MS = 60_000;
+
+/**
+ * Requests Node's parser rejects (unknown methods, broken framing, oversized headers) get a
+ * status as they would from Node's default handler, instead of a silently closed connection.
+ */
+function answerUnparsableRequest(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
 
 /**
  * One port that speaks both HTTPS (for SDKs and tools, so `aws:SecureTransport` is true as on
@@ -32,7 +48,9 @@ export async function startDualProtocolServer(options: {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
+    socket.setTimeout(FIRST_BYTE_TIMEOUT_MS, () => socket.destroy());
     socket.once('readable', () => {
+      socket.setTimeout(0);
       const head = socket.read(1) as Buffer | null;
       if (head === null) {
         socket.once('readable', () => undefined);
@@ -44,7 +62,8 @@ export async function startDualProtocolServer(options: {
     });
   });
   httpsServer.on('tlsClientError', (_error, tlsSocket) => tlsSocket.destroy());
-  httpServer.on('clientError', (_error, socket) => socket.destroy());
+  httpServer.on('clientError', answerUnparsableRequest);
+  httpsServer.on('clientError', answerUnparsableRequest);
 
   await new Promise<void>((resolve, reject) => {
     front.once('error', reject);

@@ -104,11 +104,11 @@ describe('bad input on the composed local cloud', () => {
     expect(await (await alice.s3.send(new GetObjectCommand({ Bucket: composed.bucket, Key: key }))).Body!.transformToString()).toBe('alive');
   }
 
-  it('answers non-HTTP bytes with 400 or a closed connection', async () => {
-    for (const garbage of [Buffer.from([0x00, 0xff, 0x13, 0x37, 0x0d, 0x0a, 0x0d, 0x0a]), Buffer.from('HELLO THERE\r\n\r\n'), Buffer.from('GET / HTTP/9.9\r\nHost: x\r\n\r\n'), Buffer.alloc(64 * 1024, 0x41)]) {
+  it('answers non-HTTP bytes and unknown methods with 400, then closes the connection', async () => {
+    for (const garbage of [Buffer.from([0x00, 0xff, 0x13, 0x37, 0x0d, 0x0a, 0x0d, 0x0a]), Buffer.from('HELLO THERE\r\n\r\n'), Buffer.from('BREW / HTTP/1.1\r\nHost: x\r\n\r\n'), Buffer.from('GET / HTTP/9.9\r\nHost: x\r\n\r\n'), Buffer.alloc(64 * 1024, 0x41)]) {
       const { answer, closedByServer } = await rawTcp(garbage);
       expect(closedByServer).toBe(true);
-      if (answer) expect(answer).toMatch(/^HTTP\/1\.1 (400|505)/);
+      expect(answer, JSON.stringify(garbage.subarray(0, 20).toString('latin1'))).toMatch(/^HTTP\/1\.1 (400|505)/);
     }
     await expectStillServing();
   });
