@@ -30,6 +30,22 @@ async function allFiles(directory: string): Promise<string[]> {
 }
 
 describe('bad input never crashes the server or escapes the data directory', () => {
+  test('response-* overrides no header can carry (CR/LF injection, emoji) are InvalidArgument, and no header is injected', async () => {
+    const key = `${s3.alice.prefix}override-target.txt`;
+    await s3.alice.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'target' }));
+    for (const hostile of ['text/plain\r\nx-injected: 1', 'text/\u{1F600}', 'a\u0000b']) {
+      const failure = await s3.alice.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key, ResponseContentType: hostile })).then(
+        () => undefined,
+        (error: { name: string; $metadata?: { httpStatusCode?: number } }) => error,
+      );
+      expect(failure?.name, hostile).toBe('InvalidArgument');
+      expect(failure?.$metadata?.httpStatusCode).toBe(400);
+    }
+    const fine = await s3.alice.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key, ResponseContentType: 'text/markdown; charset=utf-8' }));
+    expect(fine.ContentType).toBe('text/markdown; charset=utf-8');
+    await expectStillServing();
+  });
+
   test('malformed XML in DeleteObjects and CompleteMultipartUpload is MalformedXML', async () => {
     for (const [query, body] of [
       ['delete=', '<Delete><Object><Key>a</Key></Object'],

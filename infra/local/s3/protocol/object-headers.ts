@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import { validateHeaderValue, type ServerResponse } from 'node:http';
 import { checksumHeaderName } from '../model/checksum-algorithms.ts';
 import type { EncryptionAlgorithm, ObjectAttributes, ObjectRecord, ServerSideEncryption, StoredHeaders } from '../model/object-record.ts';
 import { InvalidArgument, MetadataTooLarge } from '../model/storage-errors.ts';
@@ -108,6 +108,7 @@ const RESPONSE_OVERRIDES: Array<[parameter: string, header: string]> = [
 
 /** The headers GET and HEAD return for an object (not its length, which depends on the range). */
 export function writeObjectHeaders(response: ServerResponse, request: S3Request, record: ObjectRecord, options: { includeChecksum: boolean }): void {
+  const overrides = responseHeaderOverrides(request);
   const { headers } = record;
   response.setHeader('content-type', headers.contentType);
   response.setHeader('etag', record.etag);
@@ -125,8 +126,21 @@ export function writeObjectHeaders(response: ServerResponse, request: S3Request,
     response.setHeader(checksumHeaderName(record.checksum.algorithm), record.checksum.value);
     response.setHeader('x-amz-checksum-type', record.checksum.type);
   }
+  for (const [header, value] of overrides) response.setHeader(header, value);
+}
+
+/** The `response-*` query overrides, checked before any header is written: a value no header may carry is the caller's error. */
+function responseHeaderOverrides(request: S3Request): Array<[header: string, value: string]> {
+  const overrides: Array<[string, string]> = [];
   for (const [parameter, header] of RESPONSE_OVERRIDES) {
     const value = request.query.get(parameter);
-    if (value !== undefined) response.setHeader(header, value);
+    if (value === undefined) continue;
+    try {
+      validateHeaderValue(header, value);
+    } catch {
+      throw new InvalidArgument(`${parameter} holds characters a response header cannot carry (control characters or non-Latin-1 text).`, parameter);
+    }
+    overrides.push([header, value]);
   }
+  return overrides;
 }
