@@ -4,6 +4,7 @@ import { cors } from 'hono/cors';
 import { denyAllAdmins, type AdminAuthorizer } from './admin-authorization.ts';
 import type { TokenServiceEnv } from './app-env.ts';
 import type { Authenticator } from './authenticators/authenticator.ts';
+import { withVerifiedSessionCache } from './authenticators/verified-session-cache.ts';
 import { CognitoTokenIssuer } from './cognito-token-issuer.ts';
 import { errorResponse, failureDetail, NotFoundError } from './errors.ts';
 import { createGuestLinkProofVerifier } from './guest-link-proof.ts';
@@ -45,12 +46,19 @@ export interface TokenServiceAppOptions {
   maxBodyBytes?: number;
   /** @default one JSON line per request on stdout */
   logSink?: LogSink;
+  /**
+   * How long a session token that verified is trusted again without a new signature check (never
+   * past its `exp`); also how long a key dropped from the issuer's key set keeps working. 0 turns
+   * it off. @default 60
+   */
+  verifiedSessionCacheSeconds?: number;
   /** Milliseconds since the epoch. @default Date.now */
   clock?: () => number;
 }
 
 export const DEFAULT_TOKEN_DURATION_SECONDS = 900;
 export const DEFAULT_RATE_LIMIT: RateLimit = { ratePerSecond: 10, burst: 20 };
+export const DEFAULT_VERIFIED_SESSION_CACHE_SECONDS = 60;
 
 /** The token service as one Hono app; `node-server.ts` and `lambda-handler.ts` serve this same app. */
 export function createTokenServiceApp(options: TokenServiceAppOptions): Hono<TokenServiceEnv> {
@@ -71,23 +79,28 @@ export function createTokenServiceApp(options: TokenServiceAppOptions): Hono<Tok
   const cache = new TokenCache({ refreshMarginMs: (options.cacheRefreshMarginSeconds ?? 300) * 1000, maxEntries: options.cacheMaxEntries ?? 10_000, clock });
   const rateLimiter = new TokenBucketRateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT, { clock });
   const allowedOrigins = new Set(options.allowedOrigins ?? []);
+  const verifiedSessionCacheSeconds = options.verifiedSessionCacheSeconds ?? DEFAULT_VERIFIED_SESSION_CACHE_SECONDS;
+  if (!(verifiedSessionCacheSeconds >= 0 && verifiedSessionCacheSeconds <= 3600)) {
+    throw new Error(`The verified-session cache lifetime must be 0 to 3600 seconds (got ${verifiedSessionCacheSeconds}).`);
+  }
+  const authenticator = withVerifiedSessionCache(options.authenticator, { ttlMs: verifiedSessionCacheSeconds * 1000, maxEntries: options.cacheMaxEntries ?? 10_000, clock });
 
   const app = new Hono<TokenServiceEnv>();
   app.use(requestLog(options.logSink ?? stdoutLogSink, clock));
-  app.use(
-    cors({
-      origin: (origin) => (allowedOrigins.has(origin) ? origin : null),
-      allowMethods: ['GET', 'POST', 'DELETE'],
-      allowHeaders: ['authorization', 'content-type'],
-      maxAge: 3600,
-    }),
-  );
+  const allowCrossOrigin = cors({
+    origin: (origin) => (allowedOrigins.has(origin) ? origin : null),
+    allowMethods: ['GET', 'POST', 'DELETE'],
+    allowHeaders: ['authorization', 'content-type'],
+    maxAge: 3600,
+  });
+  // Apps and servers send no Origin; only browsers need the CORS answer (its headers cost a Response copy).
+  app.use((c, next) => (c.req.header('origin') === undefined ? next() : allowCrossOrigin(c, next)));
   app.onError((error, c) => renderError(c, error));
   app.notFound((c) => renderError(c, new NotFoundError(`There is nothing at ${c.req.method} ${c.req.path.slice(0, 100)}.`)));
 
   mountHealthRoute(app);
   mountTokenRoutes(app, {
-    authenticateSession: sessionGate(options.authenticator, rateLimiter),
+    authenticateSession: sessionGate(authenticator, rateLimiter),
     issuer,
     cache,
     claimToTag,

@@ -1,4 +1,4 @@
-import { DEFAULT_RATE_LIMIT, DEFAULT_TOKEN_DURATION_SECONDS, type TokenServiceAppOptions } from './app.ts';
+import { DEFAULT_RATE_LIMIT, DEFAULT_TOKEN_DURATION_SECONDS, DEFAULT_VERIFIED_SESSION_CACHE_SECONDS, type TokenServiceAppOptions } from './app.ts';
 import { DEFAULT_OIDC_ALGORITHMS } from './authenticators/oidc-authenticator.ts';
 import { DEFAULT_CLAIM_TO_TAG, type ClaimToTagMap } from './principal-tags.ts';
 import type { RateLimit } from './rate-limiter.ts';
@@ -31,6 +31,7 @@ export interface TokenServiceConfig {
   allowedOrigins: string[];
   cacheRefreshMarginSeconds: number;
   cacheMaxEntries: number;
+  verifiedSessionCacheSeconds: number;
   rateLimit: RateLimit;
   guestTokenJwksUrl?: string;
   guestTokenIssuer?: string;
@@ -59,6 +60,7 @@ export function readTokenServiceConfig(environment: Environment): TokenServiceCo
     allowedOrigins: reader.list('TOKEN_SERVICE_ALLOWED_ORIGINS') ?? [],
     cacheRefreshMarginSeconds: reader.integer('TOKEN_SERVICE_CACHE_MARGIN_SECONDS', 300, 0, 86_400),
     cacheMaxEntries: reader.integer('TOKEN_SERVICE_CACHE_MAX_ENTRIES', 10_000, 0, 10_000_000),
+    verifiedSessionCacheSeconds: reader.integer('TOKEN_SERVICE_SESSION_CACHE_SECONDS', DEFAULT_VERIFIED_SESSION_CACHE_SECONDS, 0, 3600),
     rateLimit: {
       ratePerSecond: reader.number('TOKEN_SERVICE_RATE_LIMIT_PER_SECOND', DEFAULT_RATE_LIMIT.ratePerSecond),
       burst: reader.integer('TOKEN_SERVICE_RATE_LIMIT_BURST', DEFAULT_RATE_LIMIT.burst, 1, 1_000_000),
@@ -84,6 +86,7 @@ export function appOptionsFromConfig(config: TokenServiceConfig): Omit<TokenServ
     allowedOrigins: config.allowedOrigins,
     cacheRefreshMarginSeconds: config.cacheRefreshMarginSeconds,
     cacheMaxEntries: config.cacheMaxEntries,
+    verifiedSessionCacheSeconds: config.verifiedSessionCacheSeconds,
     rateLimit: config.rateLimit,
     guestTokenJwksUrl: config.guestTokenJwksUrl,
     guestTokenIssuer: config.guestTokenIssuer,

@@ -8,7 +8,10 @@ const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i;
  * Content-Length claims), then requires a JSON content type and well-formed JSON.
  */
 export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
-  const declaredLength = Number(request.headers.get('content-length') ?? '0');
+  const contentLength = request.headers.get('content-length');
+  // fetch() sends Content-Length: 0 for a POST without a body; not touching request.body spares building a stream.
+  if (contentLength === '0') return undefined;
+  const declaredLength = Number(contentLength ?? '0');
   if (declaredLength > maxBytes) throw tooLarge(maxBytes);
   const bytes = await readAtMost(request, maxBytes);
   if (bytes.length === 0) return undefined;

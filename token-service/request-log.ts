@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { TokenServiceEnv } from './app-env.ts';
@@ -26,7 +26,7 @@ export interface RequestLogLine {
 
 /** Short, stable, not reversible to the user id without guessing it. */
 export function userHash(userId: string): string {
-  return createHash('sha256').update(userId).digest('hex').slice(0, 16);
+  return hash('sha256', userId, 'hex').slice(0, 16);
 }
 
 export function requestLog(sink: LogSink, clock: () => number = Date.now): MiddlewareHandler<TokenServiceEnv> {
