@@ -1,15 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { Agent } from 'node:https';
 import { join, resolve } from 'node:path';
 import { appendFileSync } from 'node:fs';
-import { CognitoIdentityClient } from '@aws-sdk/client-cognito-identity';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { createAdminSecretAuthorizer } from '../../token-service/admin-authorization.ts';
 import { createDevelopmentAuthenticator } from '../../token-service/authenticators/development-authenticator.ts';
 import { startTokenServiceServer, type RunningTokenService } from '../../token-service/node-server.ts';
 import { startWebPageServer, type WebPageServer } from '../../app/web/web-page-server.ts';
 import { startLocalCloud, type RunningLocalCloud } from './local-cloud.ts';
+import { createTokenServiceCognitoClient } from './token-service-cognito-client.ts';
 import type { LocalCloudOptions } from './local-cloud-options.ts';
 import { readJsonFile, writeFileAtomic } from './persistence/atomic-file.ts';
 
@@ -49,18 +46,11 @@ export async function startMainJob(options: MainJobOptions = {}): Promise<Runnin
     throw error;
   }
   try {
-    const credentials = cloud.tokenServiceCredentials;
-    if (!credentials) throw new Error('The stack has no token service role; npm start needs it.');
     const secrets = await localSecrets(stateDirectory);
     const logPath = options.tokenServiceLog === undefined ? join(stateDirectory, 'token-service.log') : options.tokenServiceLog;
     const tokenService = await startTokenServiceServer({
       port: options.tokenServicePort ?? 0,
-      cognito: new CognitoIdentityClient({
-        region: cloud.outputs.region,
-        endpoint: cloud.httpsEndpoint,
-        credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken },
-        requestHandler: new NodeHttpHandler({ httpsAgent: new Agent({ keepAlive: true, ca: await readFile(cloud.caCertificatePath) }) }),
-      }),
+      cognito: await createTokenServiceCognitoClient(cloud),
       identityPoolId: cloud.outputs.identityPoolId,
       developerProviderName: cloud.outputs.developerProviderName,
       authenticator: createDevelopmentAuthenticator({ secret: Buffer.from(secrets.developmentSessionSecret, 'hex') }),

@@ -1,17 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CognitoIdentityClient } from '@aws-sdk/client-cognito-identity';
 import { CreateMultipartUploadCommand, HeadObjectCommand, ListObjectsV2Command, ListPartsCommand, type S3Client } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScopedStorageClient, StorageError, parseStorageOutputs, type ScopedStorageClientOptions } from '../../app/library/index.ts';
 import { createNodeRequestHandler, createNodeStorageClient } from '../../app/library/node/create-node-storage-client.ts';
 import { FileResumeStore } from '../../app/library/node/file-resume-store.ts';
 import { fileSource } from '../../app/library/node/file-source.ts';
 import { startLocalCloud, type RunningLocalCloud } from '../../infra/local/local-cloud.ts';
+import { createTokenServiceCognitoClient } from '../../infra/local/token-service-cognito-client.ts';
 import { createDevelopmentAuthenticator } from '../../token-service/authenticators/development-authenticator.ts';
 import { startTokenServiceServer, type RunningTokenService } from '../../token-service/node-server.ts';
 import { developmentSession, spawnMainJob, type BenchProcess } from '../bench/bench-processes.ts';
@@ -190,15 +188,9 @@ describe('faults around the token service and concurrent writers (in process)', 
 
   /** Tokens of 3 s (never cached: the cache margin is longer), so every credentials refresh asks the token service. */
   const startTokenService = async () => {
-    const credentials = cloud.tokenServiceCredentials!;
     tokenService = await startTokenServiceServer({
       port: tokenServicePort,
-      cognito: new CognitoIdentityClient({
-        region: cloud.outputs.region,
-        endpoint: cloud.httpsEndpoint,
-        credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken },
-        requestHandler: new NodeHttpHandler({ httpsAgent: new Agent({ keepAlive: true, ca: await readFile(cloud.caCertificatePath) }) }),
-      }),
+      cognito: await createTokenServiceCognitoClient(cloud),
       identityPoolId: cloud.outputs.identityPoolId,
       developerProviderName: cloud.outputs.developerProviderName,
       tokenDurationSeconds: 3,

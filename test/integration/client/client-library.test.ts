@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StorageError, type RandomAccessSource, type ScopedStorageClient, type UploadProgress } from '../../../app/library/index.ts';
+import { StorageError, type ScopedStorageClient, type UploadProgress } from '../../../app/library/index.ts';
 import { createNodeStorageClient } from '../../../app/library/node/create-node-storage-client.ts';
 import { downloadToFile } from '../../../app/library/node/download-to-file.ts';
 import { FileResumeStore } from '../../../app/library/node/file-resume-store.ts';
 import { fileSource } from '../../../app/library/node/file-source.ts';
 import { toStorageError } from '../../../app/library/storage-errors.ts';
 import { startMainJobFixture, type MainJobFixture } from './main-job-fixture.ts';
+import { slowSource } from '../../reliability/reliability-helpers.ts';
 
 const MIB = 1024 * 1024;
 /** The smallest multipart settings S3 allows, so multipart paths run on small test files. */
@@ -29,18 +30,6 @@ function multipartEtag(bytes: Buffer, partSize: number): string {
   const digests: Buffer[] = [];
   for (let start = 0; start < bytes.length; start += partSize) digests.push(createHash('md5').update(bytes.subarray(start, start + partSize)).digest());
   return `"${createHash('md5').update(Buffer.concat(digests)).digest('hex')}-${digests.length}"`;
-}
-
-/** A source that takes `delayMs` for each read, so an upload lasts long enough to cancel or outlive credentials. */
-function slowSource(bytes: Uint8Array, delayMs: number, name: string): RandomAccessSource {
-  return {
-    size: bytes.byteLength,
-    fingerprint: `${name}:${bytes.byteLength}`,
-    async read(start, end) {
-      await sleep(delayMs);
-      return bytes.subarray(start, end);
-    },
-  };
 }
 
 /** Counts the SDK commands a client sends, by name. */

@@ -12,7 +12,6 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { fromCognitoIdentity } from '@aws-sdk/credential-providers';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsCredentialIdentity } from '@smithy/types';
-import { expect } from 'vitest';
 import { startLocalCloud, type RunningLocalCloud } from '../../../infra/local/local-cloud.ts';
 import type { LocalCloudOptions } from '../../../infra/local/local-cloud-options.ts';
 
@@ -132,31 +131,4 @@ export async function startComposedCloud(options: LocalCloudOptions = {}): Promi
       if (ownsState) await rm(stateDirectory, { recursive: true, force: true });
     },
   };
-}
-
-interface ServiceError {
-  name: string;
-  message: string;
-  $metadata?: { httpStatusCode?: number };
-}
-
-/** Awaits an SDK call that must fail with this error name (S3 code or Cognito `__type`). */
-export async function expectServiceError(call: Promise<unknown>, name: string, status?: number): Promise<ServiceError> {
-  const error = (await call.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  )) as ServiceError | undefined;
-  expect(error, `expected ${name}`).toBeDefined();
-  expect(error?.name, error?.message).toBe(name);
-  if (status !== undefined) expect(error?.$metadata?.httpStatusCode).toBe(status);
-  return error as ServiceError;
-}
-
-/** For answers without a body (HEAD), where the SDK can name the error only by its status. */
-export async function expectHttpStatus(call: Promise<unknown>, status: number): Promise<void> {
-  const error = (await call.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  )) as ServiceError | undefined;
-  expect(error?.$metadata?.httpStatusCode, `expected HTTP ${status}`).toBe(status);
 }

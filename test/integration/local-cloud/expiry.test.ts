@@ -2,7 +2,8 @@ import { request } from 'node:https';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectServiceError, startComposedCloud, type ComposedCloud } from './composed-cloud.ts';
+import { startComposedCloud, type ComposedCloud } from './composed-cloud.ts';
+import { expectServiceError } from '../service-error-assertions.ts';
 
 const CREDENTIALS_LIFETIME_SECONDS = 3;
 

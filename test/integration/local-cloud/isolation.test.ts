@@ -23,7 +23,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessRule } from '../../../infra/access-rules/index.ts';
-import { expectHttpStatus, expectServiceError, startComposedCloud, type ComposedCloud, type SignedInIdentity } from './composed-cloud.ts';
+import { startComposedCloud, type ComposedCloud, type SignedInIdentity } from './composed-cloud.ts';
+import { expectHttpStatus, expectServiceError } from '../service-error-assertions.ts';
 
 /**
  * Isolation between identities on the composed local cloud with the default access rules

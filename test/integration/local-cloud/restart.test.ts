@@ -12,7 +12,8 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectServiceError, startComposedCloud, type ComposedCloud } from './composed-cloud.ts';
+import { startComposedCloud, type ComposedCloud } from './composed-cloud.ts';
+import { expectServiceError } from '../service-error-assertions.ts';
 
 const MIB = 1024 * 1024;
 const PART_SIZES = [5 * MIB, 5 * MIB, 5 * MIB, 1234];

@@ -2,7 +2,7 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-s
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BUCKET, issueCredentials, s3Client, startLocalS3, type LocalS3 } from './local-s3-fixture.ts';
-import { expectS3Error } from './s3-assertions.ts';
+import { expectServiceError } from '../service-error-assertions.ts';
 
 let s3: LocalS3;
 beforeAll(async () => {
@@ -86,33 +86,33 @@ describe('Authorization header failures carry S3 error codes', () => {
 
   test('expired credentials are ExpiredToken', async () => {
     const expired = issueCredentials(s3.alice.id, -60);
-    await expectS3Error(s3.addCredentials(expired).send(listOwn()), 'ExpiredToken', 400);
+    await expectServiceError(s3.addCredentials(expired).send(listOwn()), 'ExpiredToken', 400);
   });
 
   test('a wrong secret is SignatureDoesNotMatch', async () => {
     const client = s3Client(s3.endpoint, { ...s3.alice.credentials, secretAccessKey: 'wrong-secret' });
-    await expectS3Error(client.send(listOwn()), 'SignatureDoesNotMatch', 403);
+    await expectServiceError(client.send(listOwn()), 'SignatureDoesNotMatch', 403);
   });
 
   test('an unknown access key is InvalidAccessKeyId', async () => {
-    await expectS3Error(s3Client(s3.endpoint, issueCredentials(s3.alice.id)).send(listOwn()), 'InvalidAccessKeyId', 403);
+    await expectServiceError(s3Client(s3.endpoint, issueCredentials(s3.alice.id)).send(listOwn()), 'InvalidAccessKeyId', 403);
   });
 
   test('a wrong or missing session token is InvalidToken', async () => {
-    await expectS3Error(s3Client(s3.endpoint, { ...s3.alice.credentials, sessionToken: 'forged' }).send(listOwn()), 'InvalidToken', 400);
+    await expectServiceError(s3Client(s3.endpoint, { ...s3.alice.credentials, sessionToken: 'forged' }).send(listOwn()), 'InvalidToken', 400);
     const withoutToken = s3Client(s3.endpoint, s3.alice.credentials, {
       credentials: { accessKeyId: s3.alice.credentials.accessKeyId, secretAccessKey: s3.alice.credentials.secretAccessKey },
     });
-    await expectS3Error(withoutToken.send(listOwn()), 'InvalidToken', 400);
+    await expectServiceError(withoutToken.send(listOwn()), 'InvalidToken', 400);
   });
 
   test('a clock more than 15 minutes off is RequestTimeTooSkewed', async () => {
     const skewed = s3Client(s3.endpoint, s3.alice.credentials, { systemClockOffset: -20 * 60 * 1000, maxAttempts: 1 });
-    await expectS3Error(skewed.send(listOwn()), 'RequestTimeTooSkewed', 403);
+    await expectServiceError(skewed.send(listOwn()), 'RequestTimeTooSkewed', 403);
   });
 
   test('a signature for another region is AuthorizationHeaderMalformed', async () => {
-    await expectS3Error(s3Client(s3.endpoint, s3.alice.credentials, { region: 'eu-west-1' }).send(listOwn()), 'AuthorizationHeaderMalformed', 400);
+    await expectServiceError(s3Client(s3.endpoint, s3.alice.credentials, { region: 'eu-west-1' }).send(listOwn()), 'AuthorizationHeaderMalformed', 400);
   });
 
   test('a request without any authentication is AccessDenied', async () => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createChecksumDigest } from '../../../infra/local/s3/model/checksum-algorithms.ts';
 import { BUCKET, REGION, startLocalS3, type LocalS3 } from './local-s3-fixture.ts';
 import { errorCode, sendRaw, signHeaders } from './raw-requests.ts';
-import { expectS3Error } from './s3-assertions.ts';
+import { expectServiceError } from '../service-error-assertions.ts';
 
 let s3: LocalS3;
 beforeAll(async () => {
@@ -55,13 +55,13 @@ describe('checksums the SDK sends', () => {
   test('a wrong Content-MD5 is BadDigest and stores nothing', async () => {
     const key = `${s3.alice.prefix}bad-md5.txt`;
     const wrong = createHash('md5').update('something else').digest('base64');
-    await expectS3Error(s3.alice.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'body', ContentMD5: wrong })), 'BadDigest', 400);
-    await expectS3Error(s3.alice.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'body', ContentMD5: 'not-md5' })), 'InvalidDigest', 400);
-    await expectS3Error(s3.alice.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key })), 'AccessDenied', 403);
+    await expectServiceError(s3.alice.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'body', ContentMD5: wrong })), 'BadDigest', 400);
+    await expectServiceError(s3.alice.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'body', ContentMD5: 'not-md5' })), 'InvalidDigest', 400);
+    await expectServiceError(s3.alice.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key })), 'AccessDenied', 403);
   });
 
   test('a wrong x-amz-checksum-crc32 is BadDigest', async () => {
-    await expectS3Error(
+    await expectServiceError(
       s3.alice.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${s3.alice.prefix}bad-crc.txt`, Body: 'body', ChecksumCRC32: crc32Base64(Buffer.from('other')) })),
       'BadDigest',
       400,

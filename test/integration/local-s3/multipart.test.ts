@@ -16,7 +16,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BUCKET, startLocalS3, type LocalS3 } from './local-s3-fixture.ts';
-import { expectS3Error } from './s3-assertions.ts';
+import { expectServiceError } from '../service-error-assertions.ts';
 
 const MiB = 1024 * 1024;
 
@@ -54,7 +54,7 @@ describe('multipart uploads with lib-storage', () => {
 
   test('Upload onto the other identity prefix is AccessDenied', async () => {
     const upload = new Upload({ client: s3.alice.client, params: { Bucket: BUCKET, Key: `${s3.bob.prefix}big/planted.bin`, Body: randomBytes(6 * MiB) }, partSize: 5 * MiB });
-    await expectS3Error(upload.done(), 'AccessDenied', 403);
+    await expectServiceError(upload.done(), 'AccessDenied', 403);
   });
 });
 
@@ -69,23 +69,23 @@ describe('multipart operations one by one', () => {
 
     const listedUploads = await s3.alice.client.send(new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: s3.alice.prefix }));
     expect(listedUploads.Uploads?.map((upload) => upload.UploadId)).toContain(uploadId);
-    await expectS3Error(s3.alice.client.send(new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: s3.bob.prefix })), 'AccessDenied', 403);
+    await expectServiceError(s3.alice.client.send(new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: s3.bob.prefix })), 'AccessDenied', 403);
 
     await s3.restart();
 
     const listedParts = await s3.alice.client.send(new ListPartsCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId }));
     expect(listedParts.Parts?.map((part) => [part.PartNumber, part.Size, part.ETag])).toEqual([[1, 5 * MiB, first.ETag]]);
-    await expectS3Error(s3.bob.client.send(new ListPartsCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId })), 'AccessDenied', 403);
+    await expectServiceError(s3.bob.client.send(new ListPartsCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId })), 'AccessDenied', 403);
 
     const second = await s3.alice.client.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId, PartNumber: 2, Body: parts[1] }));
-    await expectS3Error(
+    await expectServiceError(
       s3.alice.client.send(
         new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId, MultipartUpload: { Parts: [{ PartNumber: 2, ETag: second.ETag }, { PartNumber: 1, ETag: first.ETag }] } }),
       ),
       'InvalidPartOrder',
       400,
     );
-    await expectS3Error(
+    await expectServiceError(
       s3.alice.client.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"00000000000000000000000000000000"' }] } })),
       'InvalidPart',
       400,
@@ -98,7 +98,7 @@ describe('multipart operations one by one', () => {
     const got = await s3.alice.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
     expect(got.Metadata).toEqual({ purpose: 'resume' });
     expect(md5(Buffer.from(await (got.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray()))).toBe(md5(Buffer.concat(parts)));
-    await expectS3Error(s3.alice.client.send(new ListPartsCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId })), 'NoSuchUpload', 404);
+    await expectServiceError(s3.alice.client.send(new ListPartsCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId })), 'NoSuchUpload', 404);
   });
 
   test('parts other than the last under 5 MiB are EntityTooSmall; part numbers outside 1..10000 are InvalidArgument', async () => {
@@ -106,28 +106,28 @@ describe('multipart operations one by one', () => {
     const { UploadId } = await s3.alice.client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key }));
     const one = await s3.alice.client.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: 1, Body: 'tiny' }));
     const two = await s3.alice.client.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: 2, Body: 'tiny' }));
-    await expectS3Error(
+    await expectServiceError(
       s3.alice.client.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: one.ETag }, { PartNumber: 2, ETag: two.ETag }] } })),
       'EntityTooSmall',
       400,
     );
-    await expectS3Error(s3.alice.client.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: 10001, Body: 'x' })), 'InvalidArgument', 400);
+    await expectServiceError(s3.alice.client.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: 10001, Body: 'x' })), 'InvalidArgument', 400);
     await s3.alice.client.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId }));
-    await expectS3Error(s3.alice.client.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: 3, Body: 'x' })), 'NoSuchUpload', 404);
-    await expectS3Error(s3.alice.client.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId })), 'NoSuchUpload', 404);
+    await expectServiceError(s3.alice.client.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: 3, Body: 'x' })), 'NoSuchUpload', 404);
+    await expectServiceError(s3.alice.client.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId })), 'NoSuchUpload', 404);
   });
 
   test('the other identity cannot upload parts, complete or abort an upload on this prefix', async () => {
     const key = `${s3.alice.prefix}guarded.bin`;
     const { UploadId } = await s3.alice.client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key }));
-    await expectS3Error(s3.bob.client.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: 1, Body: 'x' })), 'AccessDenied', 403);
-    await expectS3Error(s3.bob.client.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId })), 'AccessDenied', 403);
-    await expectS3Error(
+    await expectServiceError(s3.bob.client.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: 1, Body: 'x' })), 'AccessDenied', 403);
+    await expectServiceError(s3.bob.client.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId })), 'AccessDenied', 403);
+    await expectServiceError(
       s3.bob.client.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"x"' }] } })),
       'AccessDenied',
       403,
     );
-    await expectS3Error(s3.bob.client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key })), 'AccessDenied', 403);
+    await expectServiceError(s3.bob.client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key })), 'AccessDenied', 403);
     await s3.alice.client.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId }));
   });
 
@@ -150,7 +150,7 @@ describe('multipart operations one by one', () => {
 
     await s3.bob.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${s3.bob.prefix}secret.bin`, Body: 'secret' }));
     const other = await s3.alice.client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: `${s3.alice.prefix}steal.bin` }));
-    await expectS3Error(
+    await expectServiceError(
       s3.alice.client.send(new UploadPartCopyCommand({ Bucket: BUCKET, Key: `${s3.alice.prefix}steal.bin`, UploadId: other.UploadId, PartNumber: 1, CopySource: `${BUCKET}/${s3.bob.prefix}secret.bin` })),
       'AccessDenied',
       403,
@@ -162,7 +162,7 @@ describe('multipart operations one by one', () => {
     await s3.alice.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'already here' }));
     const { UploadId } = await s3.alice.client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key }));
     const part = await s3.alice.client.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: 1, Body: 'new' }));
-    await expectS3Error(
+    await expectServiceError(
       s3.alice.client.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId, IfNoneMatch: '*', MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } })),
       'PreconditionFailed',
       412,

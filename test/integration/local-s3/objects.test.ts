@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BUCKET, startLocalS3, type LocalS3 } from './local-s3-fixture.ts';
-import { expectHttpStatus, expectS3Error } from './s3-assertions.ts';
+import { expectHttpStatus, expectServiceError } from '../service-error-assertions.ts';
 
 let s3: LocalS3;
 beforeAll(async () => {
@@ -79,21 +79,21 @@ describe('single objects on the own prefix', () => {
     const deleted = await s3.alice.client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
     expect(deleted.$metadata.httpStatusCode).toBe(204);
     await s3.alice.client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
-    await expectS3Error(s3.alice.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key })), 'AccessDenied', 403);
+    await expectServiceError(s3.alice.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key })), 'AccessDenied', 403);
   });
 
   test('a missing key is NoSuchKey only for callers allowed to list the bucket, AccessDenied otherwise (as S3)', async () => {
     const s3WithListing = await startLocalS3({ authorize: () => ({ allowed: true }) });
     try {
-      await expectS3Error(s3WithListing.alice.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'missing' })), 'NoSuchKey', 404);
-      await expectS3Error(s3WithListing.alice.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'missing' })), 'NotFound', 404);
+      await expectServiceError(s3WithListing.alice.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'missing' })), 'NoSuchKey', 404);
+      await expectServiceError(s3WithListing.alice.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'missing' })), 'NotFound', 404);
     } finally {
       await s3WithListing.close();
     }
   });
 
   test('unknown buckets are NoSuchBucket; HeadBucket and GetBucketLocation answer for the served bucket', async () => {
-    await expectS3Error(s3.alice.client.send(new GetObjectCommand({ Bucket: 'no-such-bucket', Key: 'x' })), 'NoSuchBucket', 404);
+    await expectServiceError(s3.alice.client.send(new GetObjectCommand({ Bucket: 'no-such-bucket', Key: 'x' })), 'NoSuchBucket', 404);
     const location = await s3.alice.client.send(new GetBucketLocationCommand({ Bucket: BUCKET }));
     expect(location.LocationConstraint).toBeUndefined();
     // HeadBucket is s3:ListBucket without a prefix: the own-prefix policy does not grant it.
@@ -101,12 +101,12 @@ describe('single objects on the own prefix', () => {
   });
 
   test('user metadata over 2 KB is MetadataTooLarge; keys over 1024 bytes are KeyTooLongError', async () => {
-    await expectS3Error(
+    await expectServiceError(
       s3.alice.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${s3.alice.prefix}meta`, Body: 'x', Metadata: { big: 'v'.repeat(2100) } })),
       'MetadataTooLarge',
       400,
     );
-    await expectS3Error(s3.alice.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${s3.alice.prefix}${'k'.repeat(1100)}`, Body: 'x' })), 'KeyTooLongError', 400);
+    await expectServiceError(s3.alice.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${s3.alice.prefix}${'k'.repeat(1100)}`, Body: 'x' })), 'KeyTooLongError', 400);
   });
 });
 
@@ -114,12 +114,12 @@ describe('the other identity prefix is off limits', () => {
   test('Put, Get, Head, Delete and List on the other prefix are AccessDenied', async () => {
     const bobKey = `${s3.bob.prefix}private.txt`;
     await s3.bob.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: bobKey, Body: 'bob only' }));
-    await expectS3Error(s3.alice.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: bobKey, Body: 'overwrite' })), 'AccessDenied', 403);
-    await expectS3Error(s3.alice.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: bobKey })), 'AccessDenied', 403);
+    await expectServiceError(s3.alice.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: bobKey, Body: 'overwrite' })), 'AccessDenied', 403);
+    await expectServiceError(s3.alice.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: bobKey })), 'AccessDenied', 403);
     await expectHttpStatus(s3.alice.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: bobKey })), 403);
-    await expectS3Error(s3.alice.client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: bobKey })), 'AccessDenied', 403);
-    await expectS3Error(s3.alice.client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: s3.bob.prefix })), 'AccessDenied', 403);
-    await expectS3Error(s3.alice.client.send(new ListObjectsV2Command({ Bucket: BUCKET })), 'AccessDenied', 403);
+    await expectServiceError(s3.alice.client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: bobKey })), 'AccessDenied', 403);
+    await expectServiceError(s3.alice.client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: s3.bob.prefix })), 'AccessDenied', 403);
+    await expectServiceError(s3.alice.client.send(new ListObjectsV2Command({ Bucket: BUCKET })), 'AccessDenied', 403);
     const still = await s3.bob.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: bobKey }));
     expect(await still.Body?.transformToString()).toBe('bob only');
   });
@@ -202,12 +202,12 @@ describe('CopyObject', () => {
   test('copying from the other identity prefix is AccessDenied (s3:GetObject on the source)', async () => {
     const foreign = `${s3.bob.prefix}copy/secret.txt`;
     await s3.bob.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: foreign, Body: 'secret' }));
-    await expectS3Error(
+    await expectServiceError(
       s3.alice.client.send(new CopyObjectCommand({ Bucket: BUCKET, Key: `${s3.alice.prefix}copy/stolen.txt`, CopySource: `${BUCKET}/${foreign}` })),
       'AccessDenied',
       403,
     );
-    await expectS3Error(
+    await expectServiceError(
       s3.alice.client.send(new CopyObjectCommand({ Bucket: BUCKET, Key: `${s3.bob.prefix}copy/planted.txt`, CopySource: `${BUCKET}/${s3.alice.prefix}copy/source.txt` })),
       'AccessDenied',
       403,
@@ -217,7 +217,7 @@ describe('CopyObject', () => {
   test('copying an object onto itself without changes is InvalidRequest', async () => {
     const key = `${s3.alice.prefix}copy/self.txt`;
     await s3.alice.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'x' }));
-    await expectS3Error(s3.alice.client.send(new CopyObjectCommand({ Bucket: BUCKET, Key: key, CopySource: `${BUCKET}/${key}` })), 'InvalidRequest', 400);
+    await expectServiceError(s3.alice.client.send(new CopyObjectCommand({ Bucket: BUCKET, Key: key, CopySource: `${BUCKET}/${key}` })), 'InvalidRequest', 400);
   });
 });
 
@@ -243,28 +243,28 @@ describe('ranges and conditional requests', () => {
   });
 
   test('a range past the end is 416 InvalidRange', async () => {
-    await expectS3Error(s3.alice.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key, Range: 'bytes=20-' })), 'InvalidRange', 416);
+    await expectServiceError(s3.alice.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key, Range: 'bytes=20-' })), 'InvalidRange', 416);
   });
 
   test('If-Match / If-None-Match / If-Modified-Since / If-Unmodified-Since on GET and HEAD', async () => {
     const ok = await s3.alice.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key, IfMatch: etag }));
     expect(ok.$metadata.httpStatusCode).toBe(200);
-    await expectS3Error(s3.alice.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key, IfMatch: '"0000"' })), 'PreconditionFailed', 412);
+    await expectServiceError(s3.alice.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key, IfMatch: '"0000"' })), 'PreconditionFailed', 412);
     await expectHttpStatus(s3.alice.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key, IfNoneMatch: etag })), 304);
     await expectHttpStatus(s3.alice.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key, IfNoneMatch: etag })), 304);
     const future = new Date(Date.now() + 3600_000);
     const past = new Date(Date.now() - 3600_000);
     await expectHttpStatus(s3.alice.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key, IfModifiedSince: future })), 304);
-    await expectS3Error(s3.alice.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key, IfUnmodifiedSince: past })), 'PreconditionFailed', 412);
+    await expectServiceError(s3.alice.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key, IfUnmodifiedSince: past })), 'PreconditionFailed', 412);
     const modified = await s3.alice.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key, IfModifiedSince: past }));
     expect(modified.$metadata.httpStatusCode).toBe(200);
   });
 
   test('If-None-Match: * on PutObject refuses to overwrite; If-Match writes only over the named ETag', async () => {
-    await expectS3Error(s3.alice.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'new', IfNoneMatch: '*' })), 'PreconditionFailed', 412);
+    await expectServiceError(s3.alice.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'new', IfNoneMatch: '*' })), 'PreconditionFailed', 412);
     const fresh = `${s3.alice.prefix}conditional-new.txt`;
     await s3.alice.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: fresh, Body: 'first', IfNoneMatch: '*' }));
-    await expectS3Error(s3.alice.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: fresh, Body: 'second', IfMatch: '"0000"' })), 'PreconditionFailed', 412);
+    await expectServiceError(s3.alice.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: fresh, Body: 'second', IfMatch: '"0000"' })), 'PreconditionFailed', 412);
     const firstEtag = (await s3.alice.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: fresh }))).ETag;
     await s3.alice.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: fresh, Body: 'second', IfMatch: firstEtag }));
     const got = await s3.alice.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: fresh }));
@@ -313,6 +313,6 @@ describe('ListObjectsV2', () => {
   });
 
   test('an invalid continuation token is InvalidArgument', async () => {
-    await expectS3Error(s3.alice.client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix(), ContinuationToken: 'not-a-token' })), 'InvalidArgument', 400);
+    await expectServiceError(s3.alice.client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix(), ContinuationToken: 'not-a-token' })), 'InvalidArgument', 400);
   });
 });

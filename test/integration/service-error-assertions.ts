@@ -6,14 +6,14 @@ interface ServiceError {
   $metadata?: { httpStatusCode?: number };
 }
 
-/** Awaits an SDK call that must fail with this S3 error code (and HTTP status). */
-export async function expectS3Error(call: Promise<unknown>, code: string, status?: number): Promise<ServiceError> {
+/** Awaits an SDK call that must fail with this error name (S3 code or Cognito `__type`) and, if given, HTTP status. */
+export async function expectServiceError(call: Promise<unknown>, code: string, status?: number): Promise<ServiceError> {
   const error = (await call.then(
     () => undefined,
     (caught: unknown) => caught,
   )) as ServiceError | undefined;
   expect(error, `expected ${code}`).toBeDefined();
-  expect(error?.name).toBe(code);
+  expect(error?.name, error?.message).toBe(code);
   if (status !== undefined) expect(error?.$metadata?.httpStatusCode).toBe(status);
   return error as ServiceError;
 }
