@@ -15,12 +15,27 @@ const TLS_HANDSHAKE_RECORD = 0x16;
 /** A connection that sends nothing at all is dropped after this long (as the header timeout would). */
 const FIRST_BYTE_TIMEOUT_MS = 60_000;
 
+/** Responses still being produced, per connection: bytes that fail to parse after a request must not cut its answer short. */
+const answersInFlight = new WeakMap<Duplex, ServerResponse>();
+
+function trackAnswer(request: IncomingMessage, response: ServerResponse): void {
+  answersInFlight.set(request.socket, response);
+  response.once('close', () => answersInFlight.delete(request.socket));
+}
+
 /**
- * Requests Node's parser rejects (unknown methods, broken framing, oversized headers) get a
- * status as they would from Node's default handler, instead of a silently closed connection.
+ * Bytes Node's parser rejects (unknown methods, broken framing, oversized headers) get a status
+ * as from Node's default handler when they open the connection; after a request whose answer is
+ * still on its way (e.g. an unframed body behind a GET), that answer goes out first and the
+ * connection closes after it.
  */
 function answerUnparsableRequest(error: NodeJS.ErrnoException, socket: Duplex): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) {
+  const pending = answersInFlight.get(socket);
+  if (pending) {
+    pending.once('close', () => socket.destroy());
+    return;
+  }
+  if (error.code === 'ECONNRESET' || !socket.writable || (socket as Socket).bytesWritten > 0) {
     socket.destroy();
     return;
   }
@@ -62,8 +77,10 @@ export async function startDualProtocolServer(options: {
     });
   });
   httpsServer.on('tlsClientError', (_error, tlsSocket) => tlsSocket.destroy());
-  httpServer.on('clientError', answerUnparsableRequest);
-  httpsServer.on('clientError', answerUnparsableRequest);
+  for (const server of [httpServer, httpsServer]) {
+    server.on('request', trackAnswer);
+    server.on('clientError', answerUnparsableRequest);
+  }
 
   await new Promise<void>((resolve, reject) => {
     front.once('error', reject);
