@@ -1,6 +1,4 @@
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
-import { Hash } from '@smithy/hash-node';
-import { SignatureV4 } from '@smithy/signature-v4';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { SecretSource } from './authenticators/hmac-authenticator.ts';
 
@@ -13,35 +11,27 @@ export interface SecretsManagerSecretOptions {
   endpoint?: string;
   /** @default the default credential chain (the function's role on Lambda) */
   credentials?: AwsCredentialIdentityProvider;
-  fetch?: typeof fetch;
 }
 
-/**
- * Reads a secret with one SigV4-signed `GetSecretValue` call, using only packages the project
- * already has (the Secrets Manager client would be a new dependency for a single call).
- */
+/** Reads a secret's `SecretString` with `GetSecretValue` (on Lambda the SDK comes with the runtime). */
 export function secretsManagerSecretSource(options: SecretsManagerSecretOptions): SecretSource {
   const region = options.region ?? options.secretArn.split(':')[3];
   if (!region) throw new Error(`"${options.secretArn}" is not a Secrets Manager secret ARN.`);
-  const endpoint = new URL(options.endpoint ?? `https://secretsmanager.${region}.amazonaws.com/`);
-  const signer = new SignatureV4({ service: 'secretsmanager', region, credentials: options.credentials ?? fromNodeProviderChain(), sha256: Hash.bind(null, 'sha256') });
-  const send = options.fetch ?? fetch;
+  const client = new SecretsManagerClient({
+    region,
+    ...(options.endpoint !== undefined && { endpoint: options.endpoint }),
+    ...(options.credentials !== undefined && { credentials: options.credentials }),
+  });
 
   return async () => {
-    const body = JSON.stringify({ SecretId: options.secretArn });
-    const signed = await signer.sign({
-      method: 'POST',
-      protocol: endpoint.protocol,
-      hostname: endpoint.hostname,
-      port: endpoint.port === '' ? undefined : Number(endpoint.port),
-      path: endpoint.pathname,
-      headers: { host: endpoint.host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'secretsmanager.GetSecretValue' },
-      body,
-    });
-    const response = await send(endpoint, { method: 'POST', headers: signed.headers, body });
-    const answer = (await response.json().catch(() => ({}))) as { SecretString?: unknown; __type?: unknown };
-    if (!response.ok) throw new Error(`Secrets Manager refused GetSecretValue (${response.status} ${String(answer.__type ?? '')}).`);
-    if (typeof answer.SecretString !== 'string') throw new Error('The secret has no SecretString.');
-    return answer.SecretString;
+    let secretString: string | undefined;
+    try {
+      ({ SecretString: secretString } = await client.send(new GetSecretValueCommand({ SecretId: options.secretArn })));
+    } catch (error) {
+      const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+      throw new Error(`Secrets Manager refused GetSecretValue (${$metadata?.httpStatusCode ?? 'no answer'} ${name ?? ''}).`, { cause: error });
+    }
+    if (typeof secretString !== 'string') throw new Error('The secret has no SecretString.');
+    return secretString;
   };
 }

@@ -94,6 +94,11 @@ describe('shared-secret (HS256) sessions', () => {
       request.on('data', (chunk: Buffer) => (body += chunk.toString()));
       request.on('end', () => {
         seen.push({ target: request.headers['x-amz-target'] as string, authorization: request.headers.authorization, body });
+        if (!body.includes('session-AbCdEf')) {
+          response.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
+          response.end(JSON.stringify({ __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." }));
+          return;
+        }
         response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
         response.end(JSON.stringify({ SecretString: HMAC_SECRET }));
       });
@@ -110,6 +115,13 @@ describe('shared-secret (HS256) sessions', () => {
       expect(seen).toEqual([
         { target: 'secretsmanager.GetSecretValue', authorization: expect.stringMatching(/^AWS4-HMAC-SHA256 Credential=AKIDTOKENSERVICETEST\/\d{8}\/us-east-1\/secretsmanager\/aws4_request/), body: JSON.stringify({ SecretId: secretArn }) },
       ]);
+
+      const missing = secretsManagerSecretSource({
+        secretArn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:gone-XyZ123',
+        endpoint: `http://127.0.0.1:${(secretsManager.address() as AddressInfo).port}/`,
+        credentials: async () => ({ accessKeyId: 'AKIDTOKENSERVICETEST', secretAccessKey: 'secret' }),
+      });
+      await expect(missing()).rejects.toThrow('Secrets Manager refused GetSecretValue (400 ResourceNotFoundException).');
     } finally {
       secretsManager.close();
     }
