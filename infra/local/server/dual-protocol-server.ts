@@ -15,27 +15,28 @@ const TLS_HANDSHAKE_RECORD = 0x16;
 /** A connection that sends nothing at all is dropped after this long (as the header timeout would). */
 const FIRST_BYTE_TIMEOUT_MS = 60_000;
 
-/** Responses still being produced, per connection: bytes that fail to parse after a request must not cut its answer short. */
-const answersInFlight = new WeakMap<Duplex, ServerResponse>();
+/** Requests still being answered, per connection: bytes that fail to parse after a request must not cut its answer short. */
+const requestsInFlight = new WeakMap<Duplex, { request: IncomingMessage; response: ServerResponse }>();
 
-function trackAnswer(request: IncomingMessage, response: ServerResponse): void {
-  answersInFlight.set(request.socket, response);
-  response.once('close', () => answersInFlight.delete(request.socket));
+function trackRequest(request: IncomingMessage, response: ServerResponse): void {
+  requestsInFlight.set(request.socket, { request, response });
+  response.once('close', () => requestsInFlight.delete(request.socket));
 }
 
 /**
  * Bytes Node's parser rejects (unknown methods, broken framing, oversized headers) get a status
- * as from Node's default handler when they open the connection; after a request whose answer is
- * still on its way (e.g. an unframed body behind a GET), that answer goes out first and the
- * connection closes after it.
+ * as from Node's default handler when they open the connection. After a request that arrived
+ * whole and is still being answered (e.g. an unframed body behind a GET), that answer goes out
+ * first and the connection closes after it; a request whose own body broke is cut off at once,
+ * so its handler sees the abort and cleans up.
  */
 function answerUnparsableRequest(error: NodeJS.ErrnoException, socket: Duplex): void {
-  const pending = answersInFlight.get(socket);
-  if (pending) {
-    pending.once('close', () => socket.destroy());
+  const inFlight = requestsInFlight.get(socket);
+  if (inFlight?.request.complete) {
+    inFlight.response.once('close', () => socket.destroy());
     return;
   }
-  if (error.code === 'ECONNRESET' || !socket.writable || (socket as Socket).bytesWritten > 0) {
+  if (inFlight || error.code === 'ECONNRESET' || !socket.writable || (socket as Socket).bytesWritten > 0) {
     socket.destroy();
     return;
   }
@@ -78,7 +79,7 @@ export async function startDualProtocolServer(options: {
   });
   httpsServer.on('tlsClientError', (_error, tlsSocket) => tlsSocket.destroy());
   for (const server of [httpServer, httpsServer]) {
-    server.on('request', trackAnswer);
+    server.on('request', trackRequest);
     server.on('clientError', answerUnparsableRequest);
   }
 

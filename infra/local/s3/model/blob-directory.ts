@@ -51,10 +51,14 @@ export class BlobDirectory {
     const blobId = randomBytes(16).toString('hex');
     const temporaryPath = this.temporaryPath(blobId);
     const meter = new BodyMeter(options.maxBytes, options.digests ?? {});
+    const file = createWriteStream(temporaryPath, { flags: 'wx', mode: 0o600 });
     try {
-      await pipeline(source, meter, createWriteStream(temporaryPath, { flags: 'wx', mode: 0o600 }));
+      await pipeline(source, meter, file);
       await flushToDisk(temporaryPath);
     } catch (error) {
+      // The file is opened asynchronously: a body that fails at once can reject before the open
+      // creates it, so wait until the stream has closed before removing it.
+      if (!file.closed) await new Promise<void>((resolve) => file.once('close', () => resolve()));
       await rm(temporaryPath, { force: true });
       throw error;
     }
