@@ -1,3 +1,5 @@
+import { LeastRecentlyUsedMap } from './least-recently-used-map.ts';
+
 /** What Cognito vends for a user: an OpenID token for the user's identity. */
 export interface IssuedToken {
   identityId: string;
@@ -24,13 +26,13 @@ interface PendingLoad {
  * per-second quotas do not cap the app. Concurrent misses for one key share one load.
  */
 export class TokenCache {
-  /** Map order is recency order: the first key is the least recently used. */
-  private readonly entries = new Map<string, { userId: string; token: IssuedToken }>();
+  private readonly entries: LeastRecentlyUsedMap<string, { userId: string; token: IssuedToken }>;
   private readonly pending = new Map<string, PendingLoad & { userId: string }>();
   private readonly clock: () => number;
 
   constructor(private readonly options: TokenCacheOptions) {
     this.clock = options.clock ?? Date.now;
+    this.entries = new LeastRecentlyUsedMap(options.maxEntries);
   }
 
   get size(): number {
@@ -41,11 +43,8 @@ export class TokenCache {
     const key = cacheKey(userId, tags);
     const cached = this.entries.get(key);
     if (cached) {
+      if (cached.token.expiresAt.getTime() - this.clock() > this.options.refreshMarginMs) return cached.token;
       this.entries.delete(key);
-      if (cached.token.expiresAt.getTime() - this.clock() > this.options.refreshMarginMs) {
-        this.entries.set(key, cached);
-        return cached.token;
-      }
     }
     const inFlight = this.pending.get(key);
     if (inFlight) return inFlight.promise;
@@ -54,7 +53,7 @@ export class TokenCache {
     this.pending.set(key, pending);
     try {
       const token = await pending.promise;
-      if (!pending.discarded) this.store(key, userId, token);
+      if (!pending.discarded) this.entries.set(key, { userId, token });
       return token;
     } finally {
       if (this.pending.get(key) === pending) this.pending.delete(key);
@@ -68,14 +67,6 @@ export class TokenCache {
       if (pending.userId !== userId) continue;
       pending.discarded = true;
       this.pending.delete(key);
-    }
-  }
-
-  private store(key: string, userId: string, token: IssuedToken): void {
-    this.entries.set(key, { userId, token });
-    while (this.entries.size > this.options.maxEntries) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
     }
   }
 }

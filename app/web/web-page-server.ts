@@ -24,7 +24,7 @@ export interface WebPageServer {
  * browser should use (endpoints it can reach without a certificate wall). It listens before the
  * outputs exist because the page's origin (its port) goes into the stack's CORS rules.
  */
-export async function startWebPageServer(options: { host?: string; port: number; outputs?: StorageOutputs }): Promise<WebPageServer> {
+export async function startWebPageServer(options: { host?: string; port: number }): Promise<WebPageServer> {
   const script = await buildWebPageScript();
   const files = new Map<string, { body: Buffer | string; type: string }>();
   for (const [path, { file, type }] of Object.entries(STATIC_FILES)) {
@@ -32,7 +32,6 @@ export async function startWebPageServer(options: { host?: string; port: number;
   }
   files.set('/app.js', { body: script, type: 'text/javascript; charset=utf-8' });
   const publishOutputs = (outputs: StorageOutputs) => files.set('/config.json', { body: JSON.stringify({ outputs }), type: 'application/json' });
-  if (options.outputs) publishOutputs(options.outputs);
 
   const server: Server = createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://page').pathname;

@@ -1,3 +1,4 @@
+import { LeastRecentlyUsedMap } from '../least-recently-used-map.ts';
 import type { AuthenticatedSession, Authenticator } from './authenticator.ts';
 
 export interface VerifiedSessionCacheOptions {
@@ -18,24 +19,19 @@ export interface VerifiedSessionCacheOptions {
 export function withVerifiedSessionCache(authenticator: Authenticator, options: VerifiedSessionCacheOptions): Authenticator {
   if (options.ttlMs <= 0) return authenticator;
   const clock = options.clock ?? Date.now;
-  /** Map order is recency order: the first key is the least recently used. */
-  const entries = new Map<string, { session: AuthenticatedSession; validUntil: number }>();
+  const entries = new LeastRecentlyUsedMap<string, { session: AuthenticatedSession; validUntil: number }>(options.maxEntries);
   return {
     ...(authenticator.routes && { routes: authenticator.routes }),
     async authenticate(sessionToken) {
       const now = clock();
       const cached = entries.get(sessionToken);
       if (cached) {
+        if (cached.validUntil > now) return cached.session;
         entries.delete(sessionToken);
-        if (cached.validUntil > now) {
-          entries.set(sessionToken, cached);
-          return cached.session;
-        }
       }
       const session = await authenticator.authenticate(sessionToken);
       const expiresAt = typeof session.claims.exp === 'number' ? session.claims.exp * 1000 : Number.POSITIVE_INFINITY;
       entries.set(sessionToken, { session, validUntil: Math.min(now + options.ttlMs, expiresAt) });
-      if (entries.size > options.maxEntries) entries.delete(entries.keys().next().value!);
       return session;
     },
   };
