@@ -16,12 +16,19 @@ export function isValidTagKey(key: string): boolean {
 }
 
 /**
- * Empty values are refused although tags may not require them elsewhere: a policy prefix like
- * `tenants/${aws:PrincipalTag/tenant}/` would become `tenants//`, one prefix shared by everyone
- * whose tenant is empty.
+ * Why a value cannot be a principal tag value, or undefined when it can. A tag value fills policy
+ * paths such as `tenants/${aws:PrincipalTag/tenant}/`, and IAM substitutes it literally, so it must
+ * be one whole path segment: with `/` in it, tenant `acme/eu`'s prefix would lie inside tenant
+ * `acme`'s; `.` and `..` name no folder of their own. Empty values would make `tenants//`, one
+ * prefix shared by everyone whose tenant is empty.
  */
-export function isValidTagValue(value: string): boolean {
-  return [...value].length <= MAX_TAG_VALUE_LENGTH && TAG_CHARACTERS.test(value);
+export function tagValueProblem(value: string): string | undefined {
+  if (value === '') return 'it is empty, and tenants/{tag}/ would become one prefix shared by everyone without a tag';
+  if ([...value].length > MAX_TAG_VALUE_LENGTH) return `it is longer than ${MAX_TAG_VALUE_LENGTH} characters`;
+  if (value.includes('/')) return 'it contains "/", and a tag value must be one whole path segment (acme/eu would lie inside acme\'s prefix)';
+  if (value === '.' || value === '..') return `"${value}" names no folder of its own, and a tag value must be one whole path segment`;
+  if (!TAG_CHARACTERS.test(value)) return 'it may hold only letters, digits, spaces and _.:=+-@';
+  return undefined;
 }
 
 /** Checked at start-up, so a misconfigured map fails loudly instead of on every request. */
@@ -40,12 +47,9 @@ export function principalTagsFromClaims(claims: Record<string, unknown>, map: Cl
   for (const [claim, tag] of Object.entries(map)) {
     const value = claims[claim];
     if (value === undefined) continue;
-    if (typeof value !== 'string' || !isValidTagValue(value)) {
-      throw new ForbiddenError(
-        `The session's ${claim} claim cannot become a principal tag: it must be a non-empty string of at most 256 letters, digits, spaces and _.:/=+-@.`,
-      );
-    }
-    tags[tag] = value;
+    const problem = typeof value === 'string' ? tagValueProblem(value) : 'it is not a string';
+    if (problem !== undefined) throw new ForbiddenError(`The session's ${claim} claim cannot become a principal tag: ${problem}.`);
+    tags[tag] = String(value);
   }
   return tags;
 }

@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { jwtVerify, SignJWT } from 'jose';
 import type { TokenServiceEnv } from '../app-env.ts';
 import { InvalidRequestError } from '../errors.ts';
-import { isValidTagValue } from '../principal-tags.ts';
+import { tagValueProblem } from '../principal-tags.ts';
 import { readJsonBody, stringFields } from '../request-body.ts';
 import { refuseOtherMethods } from '../routes/method-not-allowed.ts';
 import { isValidUserId, sessionFromClaims, type Authenticator } from './authenticator.ts';
@@ -53,9 +53,8 @@ export function createDevelopmentAuthenticator(options: DevelopmentAuthenticator
   routes.post(SESSION_PATH, async (c) => {
     const { user, tenant } = stringFields(await readJsonBody(c.req.raw, MAX_SIGN_IN_BODY_BYTES), ['user', 'tenant']);
     if (!isValidUserId(user)) throw new InvalidRequestError('"user" must be a user id of 1 to 128 letters, digits or _.@+=:-.');
-    if (tenant !== undefined && !isValidTagValue(tenant)) {
-      throw new InvalidRequestError('"tenant" must be a non-empty string of at most 256 letters, digits, spaces and _.:/=+-@.');
-    }
+    const tenantProblem = tenant === undefined ? undefined : tagValueProblem(tenant);
+    if (tenantProblem !== undefined) throw new InvalidRequestError(`"tenant" cannot be a principal tag value: ${tenantProblem}.`);
     return c.json({ sessionToken: await issueSessionToken(user, tenant) }, 200, { 'cache-control': 'no-store' });
   });
   refuseOtherMethods(routes, SESSION_PATH, ['POST']);

@@ -54,6 +54,14 @@ describe('development sign-in (local mode)', () => {
     expect(wrongMethod.headers.get('allow')).toBe('POST');
   });
 
+  it('refuses a tenant that is not one whole path segment, with a 400 that says why', async () => {
+    for (const tenant of ['acme/eu', '/', '.', '..']) {
+      const refused = await fetch(`${service.url}/v1/dev/session`, postJson({ user: 'alice', tenant }));
+      expect(refused.status).toBe(400);
+      expect(await refused.json()).toEqual({ error: { code: 'invalid_request', message: expect.stringMatching(/^"tenant" cannot be a principal tag value: .*one whole path segment/) } });
+    }
+  });
+
   it('cannot be created inside AWS Lambda', () => {
     expect(() => createDevelopmentAuthenticator({ environment: { AWS_LAMBDA_FUNCTION_NAME: 'token-service' } })).toThrow(/cannot run inside AWS Lambda/);
     expect(() => tokenServiceServerOptionsFromEnvironment({ ...environmentFor({ TOKEN_SERVICE_AUTHENTICATOR: 'development' }), AWS_LAMBDA_FUNCTION_NAME: 'x' })).toThrow(

@@ -62,6 +62,16 @@ describe('POST /v1/token', () => {
     }
   });
 
+  it("refuses a tenant claim that is not one whole path segment: tenant acme/eu's files would lie inside tenants/acme/", async () => {
+    for (const tenant of ['acme/eu', '/acme', 'acme/', '.', '..']) {
+      const refused = await service.request('/v1/token', { method: 'POST', session: await issuer.sessionToken('erin', { tenant }) });
+      expect(refused.status).toBe(403);
+      expect(refused.body.error).toEqual({ code: 'forbidden', message: expect.stringMatching(/^The session's tenant claim cannot become a principal tag: .*one whole path segment/) });
+    }
+    const dotted = await service.request('/v1/token', { method: 'POST', session: await issuer.sessionToken('erin', { tenant: 'acme.eu' }) });
+    expect(dotted.status).toBe(200);
+  });
+
   it('serves a still-valid token from the cache instead of calling Cognito again', async () => {
     const session = await issuer.sessionToken('frank');
     const before = callsOf('GetOpenIdTokenForDeveloperIdentity');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ForbiddenError } from '../../../token-service/errors.ts';
-import { isValidTagKey, isValidTagValue, principalTagsFromClaims, validateClaimToTagMap } from '../../../token-service/principal-tags.ts';
+import { isValidTagKey, principalTagsFromClaims, tagValueProblem, validateClaimToTagMap } from '../../../token-service/principal-tags.ts';
 
 describe('principal tags from session claims', () => {
   it('maps configured claims to tags and leaves absent claims out', () => {
@@ -13,13 +13,19 @@ describe('principal tags from session claims', () => {
     expect(() => principalTagsFromClaims({ tenant: '' }, { tenant: 'tenant' })).toThrow(ForbiddenError);
   });
 
-  it.each([['a/b:c=d+e-f@g_h.i'], ['Ünïcödé 東京 42'], ['x'.repeat(256)]])('accepts the value %s', (value) => {
-    expect(isValidTagValue(value)).toBe(true);
+  it.each([['a:b=c+d-e@f_g.h'], ['Ünïcödé 東京 42'], ['x'.repeat(256)], ['.hidden'], ['a..b'], ['...']])('accepts the value %s', (value) => {
+    expect(tagValueProblem(value)).toBeUndefined();
   });
 
   it.each([[''], ['x'.repeat(257)], ['a&b'], ['a*b'], ['a\nb'], ['${aws:username}'], ['a,b']])('refuses the value %j', (value) => {
-    expect(isValidTagValue(value)).toBe(false);
+    expect(tagValueProblem(value)).toEqual(expect.any(String));
     expect(() => principalTagsFromClaims({ tenant: value }, { tenant: 'tenant' })).toThrow(ForbiddenError);
+  });
+
+  it.each([['acme/eu'], ['/'], ['acme/'], ['/acme'], ['.'], ['..']])('refuses %j, which is not one whole path segment, and says why', (value) => {
+    expect(tagValueProblem(value)).toEqual(expect.any(String));
+    expect(() => principalTagsFromClaims({ tenant: value }, { tenant: 'tenant' })).toThrow(ForbiddenError);
+    expect(() => principalTagsFromClaims({ tenant: value }, { tenant: 'tenant' })).toThrow(/one whole path segment/);
   });
 
   it('refuses claims that are not strings', () => {
