@@ -60,7 +60,7 @@ export function compileAccessRules(rules: readonly AccessRule[], options: Compil
   rules.forEach((rule, ruleIndex) => {
     const shape = describePrefix(rule.prefix);
     const policyPrefix = prefixToPolicyForm(rule.prefix);
-    const condition = requireNonEmptyTags(shape.tagKeys);
+    const condition = requireOneSegmentTags(shape.tagKeys);
     for (const [grantee, permissions] of Object.entries(rule.grants) as [AccessGrantee, AccessPermission[]][]) {
       const role = GRANTEE_ROLE[grantee];
       const sidBase = `Rule${ruleIndex}${grantee[0]!.toUpperCase()}${grantee.slice(1)}`;
@@ -106,11 +106,20 @@ export function compileAccessRules(rules: readonly AccessRule[], options: Compil
   return compiled;
 }
 
+/** Tag values that would not be one path segment: a `/` anywhere (`*` also matches nothing, so this covers a leading or trailing `/`), or `.`/`..`. */
+const NOT_ONE_SEGMENT = ['*/*', '.', '..'];
+
 /**
- * An empty principal tag would turn `tenants/${aws:PrincipalTag/tenant}/` into `tenants//`,
- * one prefix shared by every identity without a tenant; require at least one character.
+ * IAM substitutes a tag value into the resource literally, so the statements themselves must
+ * keep `{tag:<key>}` one whole path segment: an empty value would turn `tenants/${aws:PrincipalTag/tenant}/`
+ * into `tenants//`, shared by every identity without a tenant; a value `acme/eu` would put that
+ * tenant's files inside tenant `acme`'s prefix; `.` and `..` name no segment of their own.
+ * StringNotLike with several values holds only when none of them matches.
  */
-function requireNonEmptyTags(tagKeys: string[]): IamStatement['Condition'] | undefined {
+function requireOneSegmentTags(tagKeys: string[]): IamStatement['Condition'] | undefined {
   if (tagKeys.length === 0) return undefined;
-  return { StringLike: Object.fromEntries(tagKeys.map((key) => [`aws:PrincipalTag/${key}`, '?*'])) };
+  return {
+    StringLike: Object.fromEntries(tagKeys.map((key) => [`aws:PrincipalTag/${key}`, '?*'])),
+    StringNotLike: Object.fromEntries(tagKeys.map((key) => [`aws:PrincipalTag/${key}`, [...NOT_ONE_SEGMENT]])),
+  };
 }

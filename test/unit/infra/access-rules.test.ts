@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AccessRuleError, compileAccessRules, DEFAULT_ACCESS_RULES, prefixToPolicyForm, validateAccessRules, type AccessRule } from '../../../infra/access-rules/index.ts';
+import { compilePolicy, evaluatePolicies } from '../../../infra/policy-engine/index.ts';
 
 const BUCKET_ARN = 'arn:aws:s3:::example-bucket';
 
@@ -36,12 +37,30 @@ describe('compileAccessRules with the default rules', () => {
   it('keys the tenant prefix by the principal tag and refuses an empty tag value', () => {
     const tenant = compiled.authenticated.find((statement) => statement.Sid === 'Rule2TenantMembersObjects');
     expect(tenant?.Resource).toBe('arn:aws:s3:::example-bucket/tenants/${aws:PrincipalTag/tenant}/*');
-    expect(tenant?.Condition).toEqual({ StringLike: { 'aws:PrincipalTag/tenant': '?*' } });
+    expect(tenant?.Condition?.StringLike).toEqual({ 'aws:PrincipalTag/tenant': '?*' });
     const tenantList = compiled.authenticated.find((statement) => statement.Sid === 'Rule2TenantMembersList');
     expect(tenantList?.Condition?.StringLike).toEqual({
       'aws:PrincipalTag/tenant': '?*',
       's3:prefix': ['tenants/${aws:PrincipalTag/tenant}/', 'tenants/${aws:PrincipalTag/tenant}/*'],
     });
+  });
+
+  it('refuses a tag value that is not one path segment ("/" anywhere, ".", "..") in every tenant statement', () => {
+    const tenantStatements = compiled.authenticated.filter((statement) => statement.Sid.startsWith('Rule2TenantMembers'));
+    expect(tenantStatements.map((statement) => statement.Sid)).toEqual(['Rule2TenantMembersObjects', 'Rule2TenantMembersList']);
+    for (const statement of tenantStatements) {
+      expect(statement.Condition?.StringNotLike).toEqual({ 'aws:PrincipalTag/tenant': ['*/*', '.', '..'] });
+    }
+  });
+
+  it('puts the one-segment condition on each tag of a prefix with several, and on no statement without a tag', () => {
+    const nested = compileAccessRules([{ prefix: 'orgs/{tag:org}/teams/{tag:team}/', grants: { tenantMembers: ['read', 'list'] } }], { bucketArn: BUCKET_ARN });
+    for (const statement of nested.authenticated) {
+      expect(statement.Condition?.StringNotLike).toEqual({ 'aws:PrincipalTag/org': ['*/*', '.', '..'], 'aws:PrincipalTag/team': ['*/*', '.', '..'] });
+    }
+    for (const statement of compiled.authenticated.filter((statement) => !statement.Sid.startsWith('Rule2'))) {
+      expect(statement.Condition?.StringNotLike).toBeUndefined();
+    }
   });
 
   it('makes the shared prefix read-only', () => {
@@ -68,6 +87,38 @@ describe('compileAccessRules with the default rules', () => {
         expect(resource.charAt(resource.indexOf(variable) + variable.length)).toBe('/');
       }
     }
+  });
+});
+
+describe('the default tenant statements, evaluated by the policy engine', () => {
+  const rolePolicy = compilePolicy({ Version: '2012-10-17', Statement: compileAccessRules(DEFAULT_ACCESS_RULES, { bucketArn: BUCKET_ARN }).authenticated }, { name: 'AuthenticatedRole', kind: 'identity' });
+  const OBJECT_ACTIONS = ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'];
+  const context = (tenant: string, extra: Record<string, string> = {}) => ({ 'cognito-identity.amazonaws.com:sub': 'us-east-1:a11ce000-0000-4000-8000-00000000000a', 'aws:PrincipalTag/tenant': tenant, ...extra });
+  const objectDecision = (tenant: string, action: string, key: string) => evaluatePolicies({ identityPolicies: [rolePolicy] }, { action, resource: `${BUCKET_ARN}/${key}`, context: context(tenant) }).decision;
+  const listDecision = (tenant: string, prefix: string) => evaluatePolicies({ identityPolicies: [rolePolicy] }, { action: 's3:ListBucket', resource: BUCKET_ARN, context: context(tenant, { 's3:prefix': prefix }) }).decision;
+
+  it.each(['acme/eu', '/acme', 'acme/', '/', '.', '..'])('gives tenant %j nothing under its would-be prefix', (tenant) => {
+    for (const action of OBJECT_ACTIONS) expect(objectDecision(tenant, action, `tenants/${tenant}/plan.txt`)).toBe('ImplicitDeny');
+    expect(listDecision(tenant, `tenants/${tenant}/`)).toBe('ImplicitDeny');
+    expect(listDecision(tenant, `tenants/${tenant}/plan`)).toBe('ImplicitDeny');
+  });
+
+  it('gives tenant "acme/eu" nothing under tenants/ at all, not even acme\'s files', () => {
+    for (const key of ['tenants/acme/eu/plan.txt', 'tenants/acme/plan.txt', 'tenants/acme/eu/x/y.txt']) {
+      for (const action of OBJECT_ACTIONS) expect(objectDecision('acme/eu', action, key)).toBe('ImplicitDeny');
+    }
+    for (const prefix of ['tenants/', 'tenants/acme/', 'tenants/acme/eu/']) expect(listDecision('acme/eu', prefix)).toBe('ImplicitDeny');
+  });
+
+  it('still gives an acme member its whole prefix, and a dotted name that is one segment its own', () => {
+    for (const action of OBJECT_ACTIONS) {
+      expect(objectDecision('acme', action, 'tenants/acme/plan.txt')).toBe('Allow');
+      expect(objectDecision('acme', action, 'tenants/acme/eu/plan.txt')).toBe('Allow');
+      expect(objectDecision('acme.eu', action, 'tenants/acme.eu/plan.txt')).toBe('Allow');
+      expect(objectDecision('...', action, 'tenants/.../plan.txt')).toBe('Allow');
+    }
+    expect(listDecision('acme', 'tenants/acme/')).toBe('Allow');
+    expect(listDecision('acme', 'tenants/acme/eu/')).toBe('Allow');
   });
 });
 
