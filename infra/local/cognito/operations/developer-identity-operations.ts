@@ -6,6 +6,7 @@ import type {
   MergeDeveloperIdentitiesInput,
   UnlinkDeveloperIdentityInput,
 } from '../protocol/operation-inputs.ts';
+import { requireAccessibleIdentity } from './identity-access.ts';
 import { issueOpenIdToken } from './issue-openid-token.ts';
 import type { CallerCheck, CognitoServiceDependencies } from './service-dependencies.ts';
 
@@ -30,6 +31,7 @@ export async function getOpenIdTokenForDeveloperIdentity(
   let identity;
   if (input.IdentityId !== undefined) {
     const requested = identities.identityInPool(pool.identityPoolId, input.IdentityId);
+    requireAccessibleIdentity(requested);
     if (linked && linked.identityId !== requested.identityId) {
       throw new ResourceConflictException(`Developer user '${user}' is already linked to a different identity than '${input.IdentityId}'.`);
     }

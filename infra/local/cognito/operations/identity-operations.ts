@@ -2,6 +2,7 @@ import type { Identity } from '../model/identity-store.ts';
 import { AccessDeniedException, ResourceNotFoundException } from '../protocol/errors.ts';
 import type { DeleteIdentitiesInput, DescribeIdentityInput, GetIdInput } from '../protocol/operation-inputs.ts';
 import { epochSeconds } from '../protocol/render-response.ts';
+import { requireAccessibleIdentity } from './identity-access.ts';
 import { requireGuestAccess, verifyPresentedLogins } from './presented-logins.ts';
 import type { CallerCheck, CognitoServiceDependencies } from './service-dependencies.ts';
 
@@ -12,7 +13,11 @@ export async function getId(dependencies: CognitoServiceDependencies, input: Get
   }
   const pool = dependencies.identities.pool(input.IdentityPoolId);
   const claims = await verifyPresentedLogins(dependencies, pool, input.Logins);
-  if (claims) return { IdentityId: dependencies.identities.identityInPool(pool.identityPoolId, claims.sub).identityId };
+  if (claims) {
+    const identity = dependencies.identities.identityInPool(pool.identityPoolId, claims.sub);
+    requireAccessibleIdentity(identity);
+    return { IdentityId: identity.identityId };
+  }
   requireGuestAccess(pool);
   const identity = await dependencies.identities.createIdentity(pool.identityPoolId);
   return { IdentityId: identity.identityId };

@@ -3,6 +3,7 @@ import type { GetCredentialsForIdentityInput, GetOpenIdTokenInput } from '../pro
 import { epochSeconds } from '../protocol/render-response.ts';
 import { cognitoSessionContext } from '../session-context.ts';
 import { principalTagsOf } from '../tokens/openid-token.ts';
+import { requireAccessibleIdentity } from './identity-access.ts';
 import { guestClaims, issueOpenIdToken } from './issue-openid-token.ts';
 import { LOGINS_REQUIRED_MESSAGE, requireGuestAccess, verifyPresentedLogins } from './presented-logins.ts';
 import type { CognitoServiceDependencies } from './service-dependencies.ts';
@@ -14,6 +15,7 @@ const INVALID_POOL_CONFIGURATION = 'Invalid identity pool configuration. Check a
 /** A fresh token for a guest, or for an identity that presents a still valid token of its own. */
 export async function getOpenIdToken(dependencies: CognitoServiceDependencies, input: GetOpenIdTokenInput) {
   const identity = dependencies.identities.identity(input.IdentityId);
+  requireAccessibleIdentity(identity);
   const pool = dependencies.identities.pool(identity.identityPoolId);
   const claims = await verifyPresentedLogins(dependencies, pool, input.Logins, identity.identityId);
   if (!claims) {
@@ -32,6 +34,7 @@ export async function getOpenIdToken(dependencies: CognitoServiceDependencies, i
  */
 export async function getCredentialsForIdentity(dependencies: CognitoServiceDependencies, input: GetCredentialsForIdentityInput) {
   const identity = dependencies.identities.identity(input.IdentityId);
+  requireAccessibleIdentity(identity);
   const pool = dependencies.identities.pool(identity.identityPoolId);
   let claims = await verifyPresentedLogins(dependencies, pool, input.Logins, identity.identityId);
   if (!claims) {
