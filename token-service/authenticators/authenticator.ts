@@ -15,18 +15,24 @@ export interface Authenticator {
   readonly routes?: Hono<TokenServiceEnv>;
 }
 
-/** App user ids become Cognito developer user identifiers and log hashes; anything else is refused. */
-export const USER_ID_PATTERN = /^[\w.@+=:-]{1,128}$/;
+/**
+ * App user ids become Cognito developer user identifiers, which may be any 1 to 1024 characters
+ * (so identity-provider subjects like `auth0|abc` work). Length counts UTF-16 code units, never
+ * more permissive than Cognito's count. Control characters and lone surrogates are refused: no
+ * identity provider issues them, and they cannot be written unambiguously anywhere. User ids only
+ * ever travel as whole JSON values and appear in logs as a keyed hash, so no separator is special.
+ */
+const MAX_USER_ID_LENGTH = 1024;
+const UNSAFE_USER_ID_CHARACTER = /[\p{Cc}\p{Cs}]/u;
+export const USER_ID_RULE = `1 to ${MAX_USER_ID_LENGTH} characters without control characters`;
 
 export function isValidUserId(value: unknown): value is string {
-  return typeof value === 'string' && USER_ID_PATTERN.test(value);
+  return typeof value === 'string' && value.length >= 1 && value.length <= MAX_USER_ID_LENGTH && !UNSAFE_USER_ID_CHARACTER.test(value);
 }
 
 /** The session of a verified token's claims; its user id is the `userIdClaim` claim. */
 export function sessionFromClaims(claims: Record<string, unknown>, userIdClaim: string): AuthenticatedSession {
   const userId = claims[userIdClaim];
-  if (!isValidUserId(userId)) {
-    throw new UnauthenticatedError(`The session's ${userIdClaim} claim is not a valid user id (1 to 128 letters, digits or _.@+=:-).`);
-  }
+  if (!isValidUserId(userId)) throw new UnauthenticatedError(`The session's ${userIdClaim} claim is not a valid user id (${USER_ID_RULE}).`);
   return { userId, claims };
 }

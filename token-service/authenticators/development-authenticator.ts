@@ -6,12 +6,13 @@ import { InvalidRequestError } from '../errors.ts';
 import { tagValueProblem } from '../principal-tags.ts';
 import { readJsonBody, stringFields } from '../request-body.ts';
 import { refuseOtherMethods } from '../routes/method-not-allowed.ts';
-import { isValidUserId, sessionFromClaims, type Authenticator } from './authenticator.ts';
+import { isValidUserId, sessionFromClaims, USER_ID_RULE, type Authenticator } from './authenticator.ts';
 import { sessionRejection } from './jwt-failure.ts';
 
 const DEVELOPMENT_ISSUER = 'urn:scoped-storage:token-service:development';
 const SESSION_PATH = '/v1/dev/session';
-const MAX_SIGN_IN_BODY_BYTES = 1024;
+/** Room for a 1024-character user id and a 256-character tenant, even JSON-escaped. */
+const MAX_SIGN_IN_BODY_BYTES = 8 * 1024;
 
 export interface DevelopmentAuthenticatorOptions {
   /** Signs the sessions; give one to keep sessions valid across restarts. @default 32 random bytes per process */
@@ -52,7 +53,7 @@ export function createDevelopmentAuthenticator(options: DevelopmentAuthenticator
   const routes = new Hono<TokenServiceEnv>();
   routes.post(SESSION_PATH, async (c) => {
     const { user, tenant } = stringFields(await readJsonBody(c.req.raw, MAX_SIGN_IN_BODY_BYTES), ['user', 'tenant']);
-    if (!isValidUserId(user)) throw new InvalidRequestError('"user" must be a user id of 1 to 128 letters, digits or _.@+=:-.');
+    if (!isValidUserId(user)) throw new InvalidRequestError(`"user" must be a user id of ${USER_ID_RULE}.`);
     const tenantProblem = tenant === undefined ? undefined : tagValueProblem(tenant);
     if (tenantProblem !== undefined) throw new InvalidRequestError(`"tenant" cannot be a principal tag value: ${tenantProblem}.`);
     return c.json({ sessionToken: await issueSessionToken(user, tenant) }, 200, { 'cache-control': 'no-store' });

@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
 import type { AdminAuthorizer } from '../admin-authorization.ts';
 import type { TokenServiceEnv } from '../app-env.ts';
-import { isValidUserId } from '../authenticators/authenticator.ts';
+import { isValidUserId, USER_ID_RULE } from '../authenticators/authenticator.ts';
 import type { CognitoTokenIssuer } from '../cognito-token-issuer.ts';
 import { ForbiddenError, InvalidRequestError, NotFoundError } from '../errors.ts';
 import { refuseOtherMethods } from './method-not-allowed.ts';
@@ -13,7 +13,7 @@ export function mountAdminRoutes(app: Hono<TokenServiceEnv>, dependencies: { aut
   app.get(IDENTITY_LOOKUP_PATH, async (c) => {
     if (!(await dependencies.authorizeAdmin(c.req.raw, c.env ?? {}))) throw new ForbiddenError('This route is for the app\'s own backends and needs admin authorization.');
     const appUserId = c.req.param('appUserId');
-    if (!isValidUserId(appUserId)) throw new InvalidRequestError('appUserId is not a valid user id (1 to 128 letters, digits or _.@+=:-).');
+    if (!isValidUserId(appUserId)) throw new InvalidRequestError(`appUserId is not a valid user id (${USER_ID_RULE}).`);
     const identityId = await dependencies.issuer.identityOfUser(appUserId);
     if (identityId === undefined) throw new NotFoundError('No identity is linked to that user.');
     return c.json({ identityId }, 200, { 'cache-control': 'no-store' });

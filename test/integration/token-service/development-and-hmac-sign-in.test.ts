@@ -45,8 +45,16 @@ describe('development sign-in (local mode)', () => {
     expect(decodeJwt(body.token)).toMatchObject({ amr: ['authenticated', 'login.example.app', expect.stringMatching(/:alice$/)], 'https://aws.amazon.com/tags': { principal_tags: { tenant: ['acme'] } } });
   });
 
+  it('signs in identity-provider user ids such as auth0|abc', async () => {
+    const signIn = await fetch(`${service.url}/v1/dev/session`, postJson({ user: 'auth0|abc' }));
+    expect(signIn.status).toBe(200);
+    const { sessionToken } = (await signIn.json()) as { sessionToken: string };
+    const token = await fetch(`${service.url}/v1/token`, { method: 'POST', headers: { authorization: `Bearer ${sessionToken}` } });
+    expect(token.status).toBe(200);
+  });
+
   it('refuses invalid users and tenants, and other methods', async () => {
-    for (const body of [{}, { user: '' }, { user: 'a b' }, { user: 'alice', tenant: '' }, { user: 'alice', tenant: 7 }, { user: 'alice', admin: true }]) {
+    for (const body of [{}, { user: '' }, { user: 'a\u0000b' }, { user: 'x'.repeat(1025) }, { user: 'alice', tenant: '' }, { user: 'alice', tenant: 7 }, { user: 'alice', admin: true }]) {
       expect((await fetch(`${service.url}/v1/dev/session`, postJson(body))).status).toBe(400);
     }
     const wrongMethod = await fetch(`${service.url}/v1/dev/session`);

@@ -91,8 +91,8 @@ describe('app session authentication (OIDC)', () => {
     expect((await tokenStatus(`Bearer ${forged}`)).status).toBe(401);
   });
 
-  it('refuses sessions whose user id is not a safe developer user identifier', async () => {
-    for (const user of ['', 'a b', 'x'.repeat(129), 'ivan/../root', 'ünïcode']) {
+  it('refuses sessions whose user id is not a developer user identifier Cognito takes (1 to 1024 characters, no control characters)', async () => {
+    for (const user of ['', 'x'.repeat(1025), 'a\u0000b', 'line\nbreak', 'lone \ud800 surrogate']) {
       expect((await tokenStatus(`Bearer ${await issuer.sessionToken(user)}`)).status).toBe(401);
     }
   });

@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
+import { isValidUserId } from '../../../token-service/authenticators/authenticator.ts';
 import { createDevelopmentAuthenticator } from '../../../token-service/authenticators/development-authenticator.ts';
 import { createHmacAuthenticator } from '../../../token-service/authenticators/hmac-authenticator.ts';
 import { createOidcAuthenticator } from '../../../token-service/authenticators/oidc-authenticator.ts';
@@ -9,6 +10,38 @@ import { UnauthenticatedError, UpstreamUnavailableError } from '../../../token-s
 const SECRET = 'a-shared-secret-that-is-long-enough-000';
 const sign = (secret: string, claims: Record<string, unknown> = {}, subject = 'alice') =>
   new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject(subject).setExpirationTime('5m').sign(new TextEncoder().encode(secret));
+
+describe('app user ids', () => {
+  // Cognito takes any developer user identifier of 1 to 1024 characters.
+  it.each([
+    ['an Auth0 id', 'auth0|abc'],
+    ['a Google id through Auth0', 'google-oauth2|112233445566'],
+    ['an id with a slash', 'waad|tenant/user'],
+    ['an Okta id', '00u1abcd2EFGH3ijk4x7'],
+    ['an email address', 'alice@example.com'],
+    ['an id with a space', 'a b'],
+    ['a non-ASCII id', 'ünïcödé 東京'],
+    ['1024 characters', 'x'.repeat(1024)],
+    ['512 characters outside the BMP (1024 UTF-16 code units)', '😀'.repeat(512)],
+  ])('accepts %s', (_what, userId) => {
+    expect(isValidUserId(userId)).toBe(true);
+  });
+
+  it.each([
+    ['an empty id', ''],
+    ['1025 characters', 'x'.repeat(1025)],
+    ['513 characters outside the BMP', '😀'.repeat(513)],
+    ['a NUL', 'a\u0000b'],
+    ['a line break', 'line\nbreak'],
+    ['DEL', '\u007f'],
+    ['a C1 control', 'a\u0085b'],
+    ['a lone surrogate', 'lone \ud800 surrogate'],
+    ['a number', 42],
+    ['null', null],
+  ])('refuses %s', (_what, userId) => {
+    expect(isValidUserId(userId)).toBe(false);
+  });
+});
 
 describe('authenticators', () => {
   it('OIDC refuses symmetric and none algorithms in its configuration', () => {
@@ -29,7 +62,7 @@ describe('authenticators', () => {
     expect(await authenticator.authenticate(await sign(SECRET, { tenant: 'acme' }))).toMatchObject({ userId: 'alice', claims: { tenant: 'acme', sub: 'alice' } });
     await authenticator.authenticate(await sign(SECRET));
     expect(reads).toBe(1);
-    await expect(authenticator.authenticate(await sign(SECRET, {}, 'bad user'))).rejects.toBeInstanceOf(UnauthenticatedError);
+    await expect(authenticator.authenticate(await sign(SECRET, {}, 'bad\nuser'))).rejects.toBeInstanceOf(UnauthenticatedError);
   });
 
   it('HMAC retries a failed secret load and refuses short secrets', async () => {
