@@ -62,18 +62,20 @@ export interface TokenServiceApiProps {
   readonly logRetention?: RetentionDays;
 }
 
-const LAMBDA_ENTRY = fileURLToPath(new URL('../../token-service/lambda-handler.ts', import.meta.url));
+export const TOKEN_SERVICE_LAMBDA_ENTRY = fileURLToPath(new URL('../../token-service/lambda-handler.ts', import.meta.url));
+/** The Node.js 24 Lambda runtime provides the AWS SDK v3, so the bundle leaves it out. */
+export const TOKEN_SERVICE_EXTERNAL_MODULES: readonly string[] = ['@aws-sdk/*', '@smithy/*'];
 const DEVELOPER_IDENTITY_ACTIONS = [
   'cognito-identity:GetOpenIdTokenForDeveloperIdentity',
   'cognito-identity:LookupDeveloperIdentity',
-  'cognito-identity:MergeDeveloperIdentities',
   'cognito-identity:UnlinkDeveloperIdentity',
 ];
 
 /**
  * The token service as deployed: one Node.js Lambda (bundled with esbuild at synth time, ARM64)
- * behind an HTTP API with throttling and CORS for the app origins. Its role may call only the
- * developer-identity APIs of this one pool, and nothing in S3.
+ * behind an HTTP API with throttling and CORS for the app origins. Its role may make exactly the
+ * calls the function's code makes (the developer-identity calls it uses on this one pool, reading
+ * its own secret) and nothing in S3.
  */
 export class TokenServiceApi extends Construct {
   readonly function: NodejsFunction;
@@ -118,7 +120,18 @@ export class TokenServiceApi extends Construct {
         description: 'HS256 secret the app backend signs session tokens with; the token service verifies them.',
         generateSecretString: { passwordLength: 64, excludePunctuation: true },
       });
-      this.secret.grantRead(role);
+      // Not grantRead: it adds DescribeSecret, which the function never calls.
+      role.addToPolicy(new PolicyStatement({ sid: 'ReadSessionSigningSecret', actions: ['secretsmanager:GetSecretValue'], resources: [this.secret.secretFullArn ?? `${this.secret.secretArn}-??????`] }));
+      if (this.secret.encryptionKey) {
+        role.addToPolicy(
+          new PolicyStatement({
+            sid: 'DecryptSessionSigningSecret',
+            actions: ['kms:Decrypt'],
+            resources: [this.secret.encryptionKey.keyArn],
+            conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` } },
+          }),
+        );
+      }
       if (!authenticator.secret) {
         Validations.of(this.secret.node.defaultChild as CfnElement).acknowledge({
           id: 'AwsSolutions-SMG4',
@@ -129,7 +142,7 @@ export class TokenServiceApi extends Construct {
     }
 
     this.function = new NodejsFunction(this, 'Function', {
-      entry: LAMBDA_ENTRY,
+      entry: TOKEN_SERVICE_LAMBDA_ENTRY,
       handler: 'handler',
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
@@ -138,7 +151,7 @@ export class TokenServiceApi extends Construct {
       role,
       logGroup,
       environment,
-      bundling: { format: OutputFormat.ESM, minify: true, sourceMap: true, target: 'node24', externalModules: ['@aws-sdk/*', '@smithy/*'] },
+      bundling: { format: OutputFormat.ESM, minify: true, sourceMap: true, target: 'node24', externalModules: [...TOKEN_SERVICE_EXTERNAL_MODULES] },
     });
 
     this.api = new HttpApi(this, 'Api', {

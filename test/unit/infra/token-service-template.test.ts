@@ -1,7 +1,11 @@
-import { App } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { build } from 'esbuild';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ScopedStoragePropsError } from '../../../infra/construct/index.ts';
+import { TOKEN_SERVICE_EXTERNAL_MODULES, TOKEN_SERVICE_LAMBDA_ENTRY } from '../../../infra/construct/token-service-api.ts';
 import { buildStack, type BuildStackOptions } from '../../../infra/stack/build-stack.ts';
 
 function synthesize(options: Partial<BuildStackOptions> = {}): Template {
@@ -10,6 +14,44 @@ function synthesize(options: Partial<BuildStackOptions> = {}): Template {
 }
 
 type PolicyStatement = { Action: string | string[]; Resource: unknown; Effect: string; Sid?: string };
+
+function functionRoleStatements(template: Template): PolicyStatement[] {
+  const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Array<{ Properties: { Roles: Array<{ Ref: string }>; PolicyDocument: { Statement: PolicyStatement[] } } }>;
+  return policies.filter((policy) => policy.Properties.Roles.some((role) => role.Ref.startsWith('TokenServiceFunctionRole'))).flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+}
+
+/** What Lambda itself does with the function's role: write its logs. No code in the bundle makes these calls. */
+const LAMBDA_RUNTIME_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+
+/** IAM service prefix per AWS SDK client package; a client missing here fails the test until it is added. */
+const IAM_PREFIX_OF_SDK_CLIENT: Record<string, string> = {
+  'client-cognito-identity': 'cognito-identity',
+  'client-secrets-manager': 'secretsmanager',
+};
+
+/**
+ * The IAM actions the deployed function can call: the AWS SDK Command classes left in its
+ * esbuild bundle (same entry and externals as the construct, so unused imports are gone), each
+ * mapped to its action (these services name actions after their API operations).
+ */
+async function actionsCalledByLambdaBundle(): Promise<string[]> {
+  const result = await build({ entryPoints: [TOKEN_SERVICE_LAMBDA_ENTRY], bundle: true, format: 'esm', platform: 'node', target: 'node24', external: [...TOKEN_SERVICE_EXTERNAL_MODULES], write: false, logLevel: 'silent' });
+  const bundle = result.outputFiles[0]!.text;
+  const sdkImports = [...bundle.matchAll(/from\s*"@aws-sdk\/([^"]+)"/g)];
+  const namedImports = [...bundle.matchAll(/import\s*\{([^}]*)\}\s*from\s*"@aws-sdk\/([^"]+)"/g)];
+  expect(namedImports.length, 'every AWS SDK import in the bundle is a named import this scan can read').toBe(sdkImports.length);
+  expect(bundle).not.toMatch(/(import|require)\(\s*"@aws-sdk\//);
+  const actions = new Set<string>();
+  for (const [, names, sdkPackage] of namedImports) {
+    for (const imported of names!.split(',').map((name) => name.trim().split(/\s+as\s+/)[0]!)) {
+      if (!imported.endsWith('Command')) continue;
+      const prefix = IAM_PREFIX_OF_SDK_CLIENT[sdkPackage!];
+      expect(prefix, `IAM prefix of @aws-sdk/${sdkPackage}`).toBeDefined();
+      actions.add(`${prefix}:${imported.slice(0, -'Command'.length)}`);
+    }
+  }
+  return [...actions].sort();
+}
 
 describe('token service in the stack', () => {
   let template: Template;
@@ -34,28 +76,32 @@ describe('token service in the stack', () => {
     });
   });
 
-  it('gives the function role only the developer-identity calls on this one pool, its logs and its secret, and nothing in S3', () => {
-    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Array<{ Properties: { Roles: Array<{ Ref: string }>; PolicyDocument: { Statement: PolicyStatement[] } } }>;
-    const functionPolicy = policies.find((policy) => policy.Properties.Roles.some((role) => role.Ref.startsWith('TokenServiceFunctionRole')));
-    const statements = functionPolicy!.Properties.PolicyDocument.Statement;
+  it('gives the function role exactly the AWS calls the bundled function makes, on this one pool and its own secret, and nothing in S3', async () => {
+    const statements = functionRoleStatements(template);
     const actions = statements.flatMap((statement) => [statement.Action].flat());
-    expect(actions.sort()).toEqual([
-      'cognito-identity:GetOpenIdTokenForDeveloperIdentity',
-      'cognito-identity:LookupDeveloperIdentity',
-      'cognito-identity:MergeDeveloperIdentities',
-      'cognito-identity:UnlinkDeveloperIdentity',
-      'logs:CreateLogStream',
-      'logs:PutLogEvents',
-      'secretsmanager:DescribeSecret',
-      'secretsmanager:GetSecretValue',
-    ]);
+    expect(actions.sort()).toEqual([...(await actionsCalledByLambdaBundle()), ...LAMBDA_RUNTIME_ACTIONS].sort());
     const cognito = statements.find((statement) => statement.Sid === 'DeveloperIdentitiesOfThisPool');
     expect(JSON.stringify(cognito!.Resource)).toMatch(/:identitypool\/".*"Ref":"StorageIdentityPool/);
+    const secret = statements.find((statement) => statement.Sid === 'ReadSessionSigningSecret');
+    expect(secret!.Resource).toEqual({ Ref: expect.stringMatching(/^TokenServiceSessionSigningSecret/) });
     expect(actions.some((action) => action.startsWith('s3:'))).toBe(false);
     template.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })] },
       ManagedPolicyArns: Match.absent(),
     });
+  });
+
+  it('never lets the function merge identities or describe its secret, which no code path does', async () => {
+    const called = await actionsCalledByLambdaBundle();
+    expect(called).toEqual([
+      'cognito-identity:GetOpenIdTokenForDeveloperIdentity',
+      'cognito-identity:LookupDeveloperIdentity',
+      'cognito-identity:UnlinkDeveloperIdentity',
+      'secretsmanager:GetSecretValue',
+    ]);
+    const granted = functionRoleStatements(template).flatMap((statement) => [statement.Action].flat());
+    expect(granted).not.toContain('cognito-identity:MergeDeveloperIdentities');
+    expect(granted).not.toContain('secretsmanager:DescribeSecret');
   });
 
   it('puts the function behind an HTTP API with throttling, CORS for the app origins and access logs', () => {
@@ -80,6 +126,29 @@ describe('token service in the stack', () => {
     const groups = Object.values(template.findResources('AWS::Logs::LogGroup')) as Array<{ Properties: { RetentionInDays: number } }>;
     expect(groups.length).toBe(2);
     for (const group of groups) expect(group.Properties.RetentionInDays).toBe(30);
+  });
+
+  it('reads a secret passed in with GetSecretValue only, and decrypts it through Secrets Manager when it has its own KMS key', () => {
+    const env = { account: '111122223333', region: 'eu-west-1' };
+    const statementsWith = (importSecret: (scope: Stack) => ISecret) => {
+      const app = new App();
+      const secret = importSecret(new Stack(app, 'Imports', { env }));
+      const { stack } = buildStack({ app, env, nagChecks: false, allowedOrigins: ['https://app.example.com'], tokenService: { authenticator: { kind: 'hmac', secret } } });
+      return functionRoleStatements(Template.fromStack(stack));
+    };
+    const keyArn = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const encrypted = statementsWith((scope) =>
+      Secret.fromSecretAttributes(scope, 'Complete', { secretCompleteArn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:app-session-AbCdEf', encryptionKey: Key.fromKeyArn(scope, 'Key', keyArn) }),
+    );
+    expect(encrypted.find((statement) => statement.Sid === 'ReadSessionSigningSecret')).toMatchObject({ Action: 'secretsmanager:GetSecretValue', Resource: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:app-session-AbCdEf' });
+    expect(encrypted.find((statement) => statement.Sid === 'DecryptSessionSigningSecret')).toMatchObject({
+      Action: 'kms:Decrypt',
+      Resource: keyArn,
+      Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' } },
+    });
+    const plain = statementsWith((scope) => Secret.fromSecretPartialArn(scope, 'Partial', 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:app-session'));
+    expect(plain.find((statement) => statement.Sid === 'ReadSessionSigningSecret')?.Resource).toBe('arn:aws:secretsmanager:eu-west-1:111122223333:secret:app-session-??????');
+    expect(plain.flatMap((statement) => [statement.Action].flat())).not.toContain('kms:Decrypt');
   });
 
   it('verifies OIDC sessions when configured, with no secret then', () => {
