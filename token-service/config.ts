@@ -13,8 +13,10 @@ export type AuthenticatorSettings =
       secret?: string;
       /** Secrets Manager ARN of the secret (the stack). */
       secretArn?: string;
-      issuer?: string;
-      audience?: string;
+      /** Expected `iss`; the developer provider name unless configured. */
+      issuer: string;
+      /** Expected `aud`; the identity pool id unless configured. */
+      audience: string;
       clockToleranceSeconds: number;
       userIdClaim: string;
     }
@@ -50,12 +52,13 @@ export function readTokenServiceConfig(environment: Environment): TokenServiceCo
   const problems: string[] = [];
   const reader = new EnvironmentReader(environment, problems);
   const identityPoolId = reader.required('TOKEN_SERVICE_IDENTITY_POOL_ID', /^[\w-]+:[0-9a-f-]+$/, 'an identity pool id (region:uuid)');
+  const developerProviderName = reader.required('TOKEN_SERVICE_DEVELOPER_PROVIDER_NAME', /^[\w.-]{1,128}$/, 'a developer provider name');
   const config: TokenServiceConfig = {
     identityPoolId,
     region: reader.optional('TOKEN_SERVICE_REGION') ?? environment.AWS_REGION ?? identityPoolId.split(':')[0] ?? '',
-    developerProviderName: reader.required('TOKEN_SERVICE_DEVELOPER_PROVIDER_NAME', /^[\w.-]{1,128}$/, 'a developer provider name'),
+    developerProviderName,
     tokenDurationSeconds: reader.integer('TOKEN_SERVICE_TOKEN_DURATION_SECONDS', DEFAULT_TOKEN_DURATION_SECONDS, 1, 86_400),
-    authenticator: readAuthenticator(reader),
+    authenticator: readAuthenticator(reader, { identityPoolId, developerProviderName }),
     claimToTag: reader.map('TOKEN_SERVICE_TAG_CLAIMS') ?? DEFAULT_CLAIM_TO_TAG,
     allowedOrigins: reader.list('TOKEN_SERVICE_ALLOWED_ORIGINS') ?? [],
     cacheRefreshMarginSeconds: reader.integer('TOKEN_SERVICE_CACHE_MARGIN_SECONDS', 300, 0, 86_400),
@@ -93,7 +96,12 @@ export function appOptionsFromConfig(config: TokenServiceConfig): Omit<TokenServ
   };
 }
 
-function readAuthenticator(reader: EnvironmentReader): AuthenticatorSettings {
+/**
+ * Without `iss`/`aud` checks, any HS256 token signed with the secret for another purpose would be
+ * a session; by default the app backend names itself by the developer provider name and the
+ * deployment by its identity pool id (both are stack outputs it can read).
+ */
+function readAuthenticator(reader: EnvironmentReader, deployment: { identityPoolId: string; developerProviderName: string }): AuthenticatorSettings {
   const kind = reader.optional('TOKEN_SERVICE_AUTHENTICATOR') ?? 'hmac';
   const clockToleranceSeconds = reader.integer('TOKEN_SERVICE_CLOCK_TOLERANCE_SECONDS', 30, 0, 300);
   const userIdClaim = reader.optional('TOKEN_SERVICE_USER_ID_CLAIM') ?? 'sub';
@@ -118,8 +126,8 @@ function readAuthenticator(reader: EnvironmentReader): AuthenticatorSettings {
         kind,
         secret,
         secretArn,
-        issuer: reader.optional('TOKEN_SERVICE_HMAC_ISSUER'),
-        audience: reader.optional('TOKEN_SERVICE_HMAC_AUDIENCE'),
+        issuer: reader.optional('TOKEN_SERVICE_HMAC_ISSUER') ?? deployment.developerProviderName,
+        audience: reader.optional('TOKEN_SERVICE_HMAC_AUDIENCE') ?? deployment.identityPoolId,
         clockToleranceSeconds,
         userIdClaim,
       };

@@ -11,17 +11,17 @@ const MIN_SECRET_BYTES = 32;
 
 export interface HmacAuthenticatorOptions {
   secret: SecretSource;
-  /** Expected `iss`, when the app's backend sets one. */
-  issuer?: string;
-  /** Expected `aud`, when the app's backend sets one. */
-  audience?: string;
+  /** Expected `iss`: who signed the session (the app's backend). */
+  issuer: string;
+  /** Expected `aud`: the deployment the session is for. */
+  audience: string;
   /** @default 30 */
   clockToleranceSeconds?: number;
   /** @default 'sub' */
   userIdClaim?: string;
 }
 
-/** Verifies HS256 session tokens signed by the app's backend with a shared secret. */
+/** Verifies HS256 session tokens signed by the app's backend with a shared secret, for this issuer and audience only. */
 export function createHmacAuthenticator(options: HmacAuthenticatorOptions): Authenticator {
   let key: Promise<Uint8Array> | undefined;
   const userIdClaim = options.userIdClaim ?? 'sub';

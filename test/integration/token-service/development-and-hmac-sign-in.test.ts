@@ -88,16 +88,55 @@ describe('development sign-in (local mode)', () => {
 });
 
 describe('shared-secret (HS256) sessions', () => {
-  const sign = (secret: string, user = 'bob', algorithm = 'HS256') =>
-    new SignJWT({}).setProtectedHeader({ alg: algorithm }).setSubject(user).setExpirationTime('5m').sign(new TextEncoder().encode(secret));
+  /** What the app backend signs by default: `iss` the developer provider name, `aud` the identity pool id. */
+  const DEFAULT_CLAIMS = { issuer: POOL.developerProviderName, audience: POOL.identityPoolId };
+  const sign = (secret: string, user = 'bob', algorithm = 'HS256', claims: { issuer?: string; audience?: string } = DEFAULT_CLAIMS) => {
+    const jwt = new SignJWT({}).setProtectedHeader({ alg: algorithm }).setSubject(user).setExpirationTime('5m');
+    if (claims.issuer !== undefined) jwt.setIssuer(claims.issuer);
+    if (claims.audience !== undefined) jwt.setAudience(claims.audience);
+    return jwt.sign(new TextEncoder().encode(secret));
+  };
+  const tokenRequest = async (service: RunningTokenService, token: string) => {
+    const response = await fetch(`${service.url}/v1/token`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    return { status: response.status, body: (await response.json()) as { error?: { code: string; message: string } } };
+  };
 
   it('accepts tokens signed with the secret and refuses others', async () => {
     const service = await startFromEnvironment(environmentFor({ TOKEN_SERVICE_AUTHENTICATOR: 'hmac', TOKEN_SERVICE_HMAC_SECRET: HMAC_SECRET }));
     try {
-      const request = async (token: string) => (await fetch(`${service.url}/v1/token`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).status;
-      expect(await request(await sign(HMAC_SECRET))).toBe(200);
-      expect(await request(await sign(`${HMAC_SECRET}-other`))).toBe(401);
-      expect(await request(await sign(HMAC_SECRET, 'bob', 'HS512'))).toBe(401);
+      expect((await tokenRequest(service, await sign(HMAC_SECRET))).status).toBe(200);
+      expect((await tokenRequest(service, await sign(`${HMAC_SECRET}-other`))).status).toBe(401);
+      expect((await tokenRequest(service, await sign(HMAC_SECRET, 'bob', 'HS512'))).status).toBe(401);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('refuses by default a token without the right iss and aud (developer provider name, identity pool id)', async () => {
+    const service = await startFromEnvironment(environmentFor({ TOKEN_SERVICE_AUTHENTICATOR: 'hmac', TOKEN_SERVICE_HMAC_SECRET: HMAC_SECRET }));
+    try {
+      for (const [claims, claim] of [
+        [{}, 'iss'],
+        [{ audience: POOL.identityPoolId }, 'iss'],
+        [{ issuer: POOL.developerProviderName }, 'aud'],
+        [{ issuer: 'https://another-backend.example', audience: POOL.identityPoolId }, 'iss'],
+        [{ issuer: POOL.developerProviderName, audience: 'us-east-1:00000000-0000-4000-8000-000000000000' }, 'aud'],
+      ] as const) {
+        const refused = await tokenRequest(service, await sign(HMAC_SECRET, 'bob', 'HS256', claims));
+        expect(refused).toEqual({ status: 401, body: { error: { code: 'unauthenticated', message: `The session token's ${claim} claim is not accepted.` } } });
+      }
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('checks the iss and aud that TOKEN_SERVICE_HMAC_ISSUER and TOKEN_SERVICE_HMAC_AUDIENCE name instead', async () => {
+    const service = await startFromEnvironment(
+      environmentFor({ TOKEN_SERVICE_AUTHENTICATOR: 'hmac', TOKEN_SERVICE_HMAC_SECRET: HMAC_SECRET, TOKEN_SERVICE_HMAC_ISSUER: 'https://backend.example.app', TOKEN_SERVICE_HMAC_AUDIENCE: 'photos' }),
+    );
+    try {
+      expect((await tokenRequest(service, await sign(HMAC_SECRET, 'bob', 'HS256', { issuer: 'https://backend.example.app', audience: 'photos' }))).status).toBe(200);
+      expect((await tokenRequest(service, await sign(HMAC_SECRET))).status).toBe(401);
     } finally {
       await service.close();
     }

@@ -8,8 +8,11 @@ import { createOidcAuthenticator } from '../../../token-service/authenticators/o
 import { UnauthenticatedError, UpstreamUnavailableError } from '../../../token-service/errors.ts';
 
 const SECRET = 'a-shared-secret-that-is-long-enough-000';
+const ISSUER = 'login.example.app';
+const AUDIENCE = 'eu-west-1:0f0f0f0f-1111-4222-8333-444455556666';
 const sign = (secret: string, claims: Record<string, unknown> = {}, subject = 'alice') =>
-  new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject(subject).setExpirationTime('5m').sign(new TextEncoder().encode(secret));
+  new SignJWT({ iss: ISSUER, aud: AUDIENCE, ...claims }).setProtectedHeader({ alg: 'HS256' }).setSubject(subject).setExpirationTime('5m').sign(new TextEncoder().encode(secret));
+const hmacAuthenticator = (secret: () => Promise<string>) => createHmacAuthenticator({ secret, issuer: ISSUER, audience: AUDIENCE });
 
 describe('app user ids', () => {
   // Cognito takes any developer user identifier of 1 to 1024 characters.
@@ -53,11 +56,9 @@ describe('authenticators', () => {
 
   it('HMAC returns the session with its claims and reads the secret once', async () => {
     let reads = 0;
-    const authenticator = createHmacAuthenticator({
-      secret: async () => {
-        reads += 1;
-        return SECRET;
-      },
+    const authenticator = hmacAuthenticator(async () => {
+      reads += 1;
+      return SECRET;
     });
     expect(await authenticator.authenticate(await sign(SECRET, { tenant: 'acme' }))).toMatchObject({ userId: 'alice', claims: { tenant: 'acme', sub: 'alice' } });
     await authenticator.authenticate(await sign(SECRET));
@@ -65,19 +66,24 @@ describe('authenticators', () => {
     await expect(authenticator.authenticate(await sign(SECRET, {}, 'bad\nuser'))).rejects.toBeInstanceOf(UnauthenticatedError);
   });
 
+  it('HMAC refuses sessions without its issuer and audience', async () => {
+    const authenticator = hmacAuthenticator(async () => SECRET);
+    for (const claims of [{ iss: undefined }, { aud: undefined }, { iss: 'https://another.example' }, { aud: 'another-pool' }]) {
+      await expect(authenticator.authenticate(await sign(SECRET, claims))).rejects.toThrow(/^The session token's (iss|aud) claim is not accepted\.$/);
+    }
+  });
+
   it('HMAC retries a failed secret load and refuses short secrets', async () => {
     let attempts = 0;
-    const flaky = createHmacAuthenticator({
-      secret: async () => {
-        attempts += 1;
-        if (attempts === 1) throw new Error('Secrets Manager unavailable');
-        return SECRET;
-      },
+    const flaky = hmacAuthenticator(async () => {
+      attempts += 1;
+      if (attempts === 1) throw new Error('Secrets Manager unavailable');
+      return SECRET;
     });
     await expect(flaky.authenticate(await sign(SECRET))).rejects.toBeInstanceOf(UpstreamUnavailableError);
     expect((await flaky.authenticate(await sign(SECRET))).userId).toBe('alice');
 
-    const weak = createHmacAuthenticator({ secret: async () => 'short' });
+    const weak = hmacAuthenticator(async () => 'short');
     await expect(weak.authenticate(await sign('short'))).rejects.toThrow(/at least 32 bytes/);
   });
 

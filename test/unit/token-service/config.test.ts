@@ -23,6 +23,12 @@ describe('readTokenServiceConfig', () => {
     });
   });
 
+  it('checks iss and aud of HMAC sessions by default: the developer provider name and the identity pool id', () => {
+    expect(readTokenServiceConfig(BASE).authenticator).toMatchObject({ kind: 'hmac', issuer: 'login.example.app', audience: BASE.TOKEN_SERVICE_IDENTITY_POOL_ID });
+    const explicit = readTokenServiceConfig({ ...BASE, TOKEN_SERVICE_HMAC_ISSUER: 'https://backend.example.app', TOKEN_SERVICE_HMAC_AUDIENCE: 'photos' });
+    expect(explicit.authenticator).toMatchObject({ kind: 'hmac', issuer: 'https://backend.example.app', audience: 'photos' });
+  });
+
   it('reads the stack variables for OIDC', () => {
     const config = readTokenServiceConfig({
       ...BASE,

@@ -8,12 +8,21 @@ import { UnauthenticatedError } from '../../../token-service/errors.ts';
 const SECRET = 'a-shared-secret-that-is-long-enough-000';
 const NOW_SECONDS = Math.floor(Date.now() / 1000);
 
+const ISSUER = 'login.example.app';
+const AUDIENCE = 'eu-west-1:0f0f0f0f-1111-4222-8333-444455556666';
+
 const sign = (subject: string, expiresAt = NOW_SECONDS + 3600, secret = SECRET) =>
-  new SignJWT({ tenant: 'acme' }).setProtectedHeader({ alg: 'HS256' }).setSubject(subject).setExpirationTime(expiresAt).sign(new TextEncoder().encode(secret));
+  new SignJWT({ tenant: 'acme' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setSubject(subject)
+    .setExpirationTime(expiresAt)
+    .sign(new TextEncoder().encode(secret));
 
 /** The real HMAC authenticator, counting how often it is asked to verify. */
 function countingAuthenticator(): Authenticator & { verifications: number } {
-  const inner = createHmacAuthenticator({ secret: async () => SECRET });
+  const inner = createHmacAuthenticator({ secret: async () => SECRET, issuer: ISSUER, audience: AUDIENCE });
   const counting = {
     verifications: 0,
     authenticate: (token: string) => {
