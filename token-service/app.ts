@@ -8,6 +8,7 @@ import { withVerifiedSessionCache } from './authenticators/verified-session-cach
 import { CognitoTokenIssuer } from './cognito-token-issuer.ts';
 import { errorResponse, failureDetail, NotFoundError } from './errors.ts';
 import { createGuestLinkProofVerifier } from './guest-link-proof.ts';
+import { logHashKeySource } from './log-hash-key.ts';
 import { DEFAULT_CLAIM_TO_TAG, validateClaimToTagMap, type ClaimToTagMap } from './principal-tags.ts';
 import { TokenBucketRateLimiter, type RateLimit } from './rate-limiter.ts';
 import { DEFAULT_MAX_BODY_BYTES } from './request-body.ts';
@@ -46,6 +47,11 @@ export interface TokenServiceAppOptions {
   maxBodyBytes?: number;
   /** @default one JSON line per request on stdout */
   logSink?: LogSink;
+  /**
+   * Keys the user hashes of the log lines. @default a key derived from the authenticator's secret
+   * (HMAC, development), else a random key per process (hashes then differ across restarts and instances)
+   */
+  logHashSecret?: string;
   /**
    * How long a session token that verified is trusted again without a new signature check (never
    * past its `exp`); also how long a key dropped from the issuer's key set keeps working. 0 turns
@@ -86,7 +92,7 @@ export function createTokenServiceApp(options: TokenServiceAppOptions): Hono<Tok
   const authenticator = withVerifiedSessionCache(options.authenticator, { ttlMs: verifiedSessionCacheSeconds * 1000, maxEntries: options.cacheMaxEntries ?? 10_000, clock });
 
   const app = new Hono<TokenServiceEnv>();
-  app.use(requestLog(options.logSink ?? stdoutLogSink, clock));
+  app.use(requestLog(options.logSink ?? stdoutLogSink, logHashKeySource(options.logHashSecret, options.authenticator), clock));
   const allowCrossOrigin = cors({
     origin: (origin) => (allowedOrigins.has(origin) ? origin : null),
     allowMethods: ['GET', 'POST', 'DELETE'],

@@ -5,6 +5,9 @@ import type { RateLimit } from './rate-limiter.ts';
 
 type Environment = Readonly<Record<string, string | undefined>>;
 
+/** As for the HMAC session secret: a shorter key could be guessed along with the user ids. */
+const MIN_LOG_HASH_SECRET_BYTES = 32;
+
 export type AuthenticatorSettings =
   | { kind: 'oidc'; issuer: string; audience: string; jwksUrl: string; algorithms: string[]; clockToleranceSeconds: number; userIdClaim: string }
   | {
@@ -41,6 +44,8 @@ export interface TokenServiceConfig {
   cognitoEndpoint?: string;
   /** Bearer secret of the admin routes (local runs). */
   adminSecret?: string;
+  /** Keys the user hashes of the request log. */
+  logHashSecret?: string;
   port: number;
   host: string;
 }
@@ -72,6 +77,7 @@ export function readTokenServiceConfig(environment: Environment): TokenServiceCo
     guestTokenIssuer: reader.optional('TOKEN_SERVICE_GUEST_TOKEN_ISSUER'),
     cognitoEndpoint: reader.url('TOKEN_SERVICE_COGNITO_ENDPOINT'),
     adminSecret: reader.optional('TOKEN_SERVICE_ADMIN_SECRET'),
+    logHashSecret: reader.secret('TOKEN_SERVICE_LOG_HASH_SECRET', MIN_LOG_HASH_SECRET_BYTES),
     port: reader.integer('TOKEN_SERVICE_PORT', 8787, 0, 65_535),
     host: reader.optional('TOKEN_SERVICE_HOST') ?? '127.0.0.1',
   };
@@ -93,6 +99,7 @@ export function appOptionsFromConfig(config: TokenServiceConfig): Omit<TokenServ
     rateLimit: config.rateLimit,
     guestTokenJwksUrl: config.guestTokenJwksUrl,
     guestTokenIssuer: config.guestTokenIssuer,
+    logHashSecret: config.logHashSecret,
   };
 }
 
@@ -184,6 +191,13 @@ class EnvironmentReader {
       return fallback;
     }
     return parsed;
+  }
+
+  /** A secret of at least `minBytes` bytes (UTF-8). */
+  secret(name: string, minBytes: number): string | undefined {
+    const value = this.optional(name);
+    if (value !== undefined && Buffer.byteLength(value) < minBytes) this.problem(`${name} must be at least ${minBytes} bytes long.`);
+    return value;
   }
 
   url(name: string): string | undefined {

@@ -1,4 +1,4 @@
-import { hash } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { TokenServiceEnv } from './app-env.ts';
@@ -10,7 +10,7 @@ export const stdoutLogSink: LogSink = (line) => {
   process.stdout.write(`${line}\n`);
 };
 
-/** The log line of one request. Tokens, Authorization headers and user ids never appear, only a hash of the user id. */
+/** The log line of one request. Tokens, Authorization headers and user ids never appear, only a keyed hash of the user id. */
 export interface RequestLogLine {
   time: string;
   level: 'info' | 'warn' | 'error';
@@ -24,12 +24,26 @@ export interface RequestLogLine {
   detail?: string;
 }
 
-/** Short, stable, not reversible to the user id without guessing it. */
-export function userHash(userId: string): string {
-  return hash('sha256', userId, 'hex').slice(0, 16);
+/** Where the request log's user-hash key comes from (see `log-hash-key.ts`). */
+export type LogHashKeySource = () => Promise<Uint8Array>;
+
+/** Short and stable under one key; without the key, guessing a user id does not reveal its hash. */
+export function userHash(userId: string, key: KeyObject): string {
+  return createHmac('sha256', key).update(userId).digest('hex').slice(0, 16);
 }
 
-export function requestLog(sink: LogSink, clock: () => number = Date.now): MiddlewareHandler<TokenServiceEnv> {
+export function requestLog(sink: LogSink, hashKeySource: LogHashKeySource, clock: () => number = Date.now): MiddlewareHandler<TokenServiceEnv> {
+  let hashKey: KeyObject | undefined;
+  /** Loaded on the first logged user; a key that failed to load leaves that line without a hash and is tried again. */
+  async function loadHashKey(): Promise<KeyObject | undefined> {
+    try {
+      hashKey ??= createSecretKey(await hashKeySource());
+    } catch {
+      return undefined;
+    }
+    return hashKey;
+  }
+
   return async (c, next) => {
     const started = performance.now();
     await next();
@@ -37,6 +51,7 @@ export function requestLog(sink: LogSink, clock: () => number = Date.now): Middl
     const userId = c.get('userId');
     const code = c.get('errorCode');
     const detail = c.get('failureDetail');
+    const key = userId === undefined ? undefined : (hashKey ?? (await loadHashKey()));
     const line: RequestLogLine = {
       time: new Date(clock()).toISOString(),
       level: status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info',
@@ -44,7 +59,7 @@ export function requestLog(sink: LogSink, clock: () => number = Date.now): Middl
       method: c.req.method,
       status,
       latencyMs: Math.round((performance.now() - started) * 100) / 100,
-      ...(userId === undefined ? {} : { userHash: userHash(userId) }),
+      ...(userId === undefined || key === undefined ? {} : { userHash: userHash(userId, key) }),
       ...(code === undefined ? {} : { code }),
       ...(detail === undefined ? {} : { detail }),
     };

@@ -13,6 +13,8 @@ export interface Authenticator {
   authenticate(sessionToken: string): Promise<AuthenticatedSession>;
   /** Routes the authenticator serves itself. Only the development sign-in has any, so they exist only where it is used. */
   readonly routes?: Hono<TokenServiceEnv>;
+  /** A key for `purpose` derived from the authenticator's own secret, where it has one: a secret every instance of the deployment shares. */
+  readonly derivedKey?: (purpose: string) => Promise<Uint8Array>;
 }
 
 /**

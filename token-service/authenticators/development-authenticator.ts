@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { jwtVerify, SignJWT } from 'jose';
 import type { TokenServiceEnv } from '../app-env.ts';
 import { InvalidRequestError } from '../errors.ts';
+import { deriveKey } from '../key-derivation.ts';
 import { tagValueProblem } from '../principal-tags.ts';
 import { readJsonBody, stringFields } from '../request-body.ts';
 import { refuseOtherMethods } from '../routes/method-not-allowed.ts';
@@ -62,6 +63,7 @@ export function createDevelopmentAuthenticator(options: DevelopmentAuthenticator
 
   return {
     routes,
+    derivedKey: async (purpose) => deriveKey(secret, purpose),
     async authenticate(sessionToken) {
       let payload;
       try {

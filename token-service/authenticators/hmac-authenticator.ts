@@ -1,5 +1,6 @@
 import { jwtVerify } from 'jose';
 import { UpstreamUnavailableError } from '../errors.ts';
+import { deriveKey } from '../key-derivation.ts';
 import { sessionFromClaims, type Authenticator } from './authenticator.ts';
 import { sessionRejection } from './jwt-failure.ts';
 
@@ -45,6 +46,7 @@ export function createHmacAuthenticator(options: HmacAuthenticatorOptions): Auth
   }
 
   return {
+    derivedKey: async (purpose) => deriveKey(await loadKey(), purpose),
     async authenticate(sessionToken) {
       const secret = await loadKey();
       let payload;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decodeJwt, SignJWT } from 'jose';
@@ -24,8 +25,8 @@ function environmentFor(authenticator: Record<string, string>): Record<string, s
   };
 }
 
-async function startFromEnvironment(environment: Record<string, string>): Promise<RunningTokenService> {
-  return startTokenServiceServer({ ...tokenServiceServerOptionsFromEnvironment(environment), port: 0, cognito: cognito.tokenServiceClient(), logSink: () => undefined });
+async function startFromEnvironment(environment: Record<string, string>, logSink: (line: string) => void = () => undefined): Promise<RunningTokenService> {
+  return startTokenServiceServer({ ...tokenServiceServerOptionsFromEnvironment(environment), port: 0, cognito: cognito.tokenServiceClient(), logSink });
 }
 
 describe('development sign-in (local mode)', () => {
@@ -140,6 +141,38 @@ describe('shared-secret (HS256) sessions', () => {
     } finally {
       await service.close();
     }
+  });
+
+  describe('user hashes in the request log', () => {
+    /** The userHash one service instance logs for a successful token request by `user`. */
+    async function loggedUserHash(environment: Record<string, string>, user: string): Promise<string> {
+      const lines: string[] = [];
+      const service = await startFromEnvironment(environment, (line) => lines.push(line));
+      try {
+        expect((await tokenRequest(service, await sign(HMAC_SECRET, user))).status).toBe(200);
+      } finally {
+        await service.close();
+      }
+      const hashes = lines.map((line) => (JSON.parse(line) as { userHash?: string }).userHash).filter((hash) => hash !== undefined);
+      expect(hashes).toHaveLength(1);
+      return hashes[0]!;
+    }
+    const plainSha256Prefix = (userId: string) => createHash('sha256').update(userId).digest('hex').slice(0, 16);
+    const hmac = { TOKEN_SERVICE_AUTHENTICATOR: 'hmac', TOKEN_SERVICE_HMAC_SECRET: HMAC_SECRET };
+
+    it('are keyed with a key derived from the session secret: not a guessable SHA-256, the same on every instance', async () => {
+      const first = await loggedUserHash(environmentFor(hmac), 'alice-s');
+      expect(first).not.toBe(plainSha256Prefix('alice-s'));
+      expect(await loggedUserHash(environmentFor(hmac), 'alice-s')).toBe(first);
+    });
+
+    it('are keyed with TOKEN_SERVICE_LOG_HASH_SECRET when it is set', async () => {
+      const withSecret = environmentFor({ ...hmac, TOKEN_SERVICE_LOG_HASH_SECRET: 'log-hash-secret-of-this-deployment-0123' });
+      const keyed = await loggedUserHash(withSecret, 'alice-s');
+      expect(keyed).not.toBe(plainSha256Prefix('alice-s'));
+      expect(keyed).not.toBe(await loggedUserHash(environmentFor(hmac), 'alice-s'));
+      expect(await loggedUserHash(withSecret, 'alice-s')).toBe(keyed);
+    });
   });
 
   it('reads the secret from Secrets Manager with a signed GetSecretValue call', async () => {

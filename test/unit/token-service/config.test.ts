@@ -55,6 +55,12 @@ describe('readTokenServiceConfig', () => {
     expect(config.rateLimit.ratePerSecond).toBe(2.5);
   });
 
+  it('reads the log hash secret, at least 32 bytes', () => {
+    expect(readTokenServiceConfig(BASE).logHashSecret).toBeUndefined();
+    expect(readTokenServiceConfig({ ...BASE, TOKEN_SERVICE_LOG_HASH_SECRET: 'k'.repeat(32) }).logHashSecret).toBe('k'.repeat(32));
+    expect(() => readTokenServiceConfig({ ...BASE, TOKEN_SERVICE_LOG_HASH_SECRET: 'short' })).toThrow(/TOKEN_SERVICE_LOG_HASH_SECRET must be at least 32 bytes/);
+  });
+
   it('reports every problem at once', () => {
     let error: unknown;
     try {
