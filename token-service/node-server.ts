@@ -1,12 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import { CognitoIdentityClient } from '@aws-sdk/client-cognito-identity';
 import { serve } from '@hono/node-server';
+import { ALLOWED_HOSTS_VARIABLE, createHostCheck, FORBIDDEN_HOST_MESSAGE, parseAllowedHosts } from '../app/web/loopback-host-check.ts';
 import { createAdminSecretAuthorizer } from './admin-authorization.ts';
 import { createTokenServiceApp, type TokenServiceAppOptions } from './app.ts';
 import type { Authenticator } from './authenticators/authenticator.ts';
 import { createConfiguredAuthenticator } from './authenticators/configured-authenticator.ts';
 import { createDevelopmentAuthenticator } from './authenticators/development-authenticator.ts';
 import { appOptionsFromConfig, readTokenServiceConfig, type TokenServiceConfig } from './config.ts';
+import { errorResponse, TokenServiceError } from './errors.ts';
 import { secretsManagerSecretSource } from './secrets-manager-secret-source.ts';
 
 export interface TokenServiceServerOptions extends TokenServiceAppOptions {
@@ -14,6 +16,14 @@ export interface TokenServiceServerOptions extends TokenServiceAppOptions {
   port?: number;
   /** @default 127.0.0.1 */
   host?: string;
+  /** Host names answered besides localhost, 127.0.0.1 and [::1] (DNS-rebinding guard). @default none */
+  allowedHosts?: readonly string[];
+}
+
+/** The Host header names no allowed host; only the Node server checks (API Gateway owns the Lambda's names). */
+export class ForbiddenHostError extends TokenServiceError {
+  readonly status = 403;
+  readonly code = 'forbidden_host';
 }
 
 export interface RunningTokenService {
@@ -24,10 +34,16 @@ export interface RunningTokenService {
 
 /** Serves the token service app on a local HTTP port. */
 export async function startTokenServiceServer(options: TokenServiceServerOptions): Promise<RunningTokenService> {
-  const { port = 0, host = '127.0.0.1', ...appOptions } = options;
+  const { port = 0, host = '127.0.0.1', allowedHosts, ...appOptions } = options;
   const app = createTokenServiceApp(appOptions);
+  const isAllowedHost = createHostCheck(allowedHosts);
+  const fetch: typeof app.fetch = (request, ...rest) => {
+    if (isAllowedHost(request.headers.get('host') ?? undefined)) return app.fetch(request, ...rest);
+    const { status, headers, body } = errorResponse(new ForbiddenHostError(FORBIDDEN_HOST_MESSAGE));
+    return new Response(JSON.stringify(body), { status, headers });
+  };
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const started = serve({ fetch: app.fetch, port, hostname: host }, () => resolve(started));
+    const started = serve({ fetch, port, hostname: host }, () => resolve(started));
     started.once('error', reject);
   });
   const address = server.address() as AddressInfo;
@@ -42,13 +58,14 @@ export async function startTokenServiceServer(options: TokenServiceServerOptions
   };
 }
 
-/** Server options from `TOKEN_SERVICE_*` variables; Cognito credentials come from the default AWS chain (e.g. AWS_ACCESS_KEY_ID). */
+/** Server options from `TOKEN_SERVICE_*` variables (and `LOCAL_ALLOWED_HOSTS`); Cognito credentials come from the default AWS chain (e.g. AWS_ACCESS_KEY_ID). */
 export function tokenServiceServerOptionsFromEnvironment(environment: Readonly<Record<string, string | undefined>> = process.env): TokenServiceServerOptions {
   const config = readTokenServiceConfig(environment);
   return {
     ...appOptionsFromConfig(config),
     port: config.port,
     host: config.host,
+    allowedHosts: parseAllowedHosts(environment[ALLOWED_HOSTS_VARIABLE]),
     cognito: new CognitoIdentityClient({ region: config.region, endpoint: config.cognitoEndpoint }),
     authenticator: localAuthenticator(config, environment),
     ...(config.adminSecret === undefined ? {} : { authorizeAdmin: createAdminSecretAuthorizer(config.adminSecret) }),

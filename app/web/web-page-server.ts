@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { StorageOutputs } from '../library/index.ts';
 import { buildWebPageScript } from './build-web-page.ts';
+import { createHostCheck, FORBIDDEN_HOST_MESSAGE } from './loopback-host-check.ts';
 
 const STATIC_FILES: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
@@ -24,7 +25,8 @@ export interface WebPageServer {
  * browser should use (endpoints it can reach without a certificate wall). It listens before the
  * outputs exist because the page's origin (its port) goes into the stack's CORS rules.
  */
-export async function startWebPageServer(options: { host?: string; port: number }): Promise<WebPageServer> {
+export async function startWebPageServer(options: { host?: string; port: number; /** Besides loopback names. @default none */ allowedHosts?: readonly string[] }): Promise<WebPageServer> {
+  const isAllowedHost = createHostCheck(options.allowedHosts);
   const script = await buildWebPageScript();
   const files = new Map<string, { body: Buffer | string; type: string }>();
   for (const [path, { file, type }] of Object.entries(STATIC_FILES)) {
@@ -34,6 +36,10 @@ export async function startWebPageServer(options: { host?: string; port: number 
   const publishOutputs = (outputs: StorageOutputs) => files.set('/config.json', { body: JSON.stringify({ outputs }), type: 'application/json' });
 
   const server: Server = createServer((request, response) => {
+    if (!isAllowedHost(request.headers.host)) {
+      response.writeHead(403, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ error: { code: 'forbidden_host', message: FORBIDDEN_HOST_MESSAGE } }));
+      return;
+    }
     const path = new URL(request.url ?? '/', 'http://page').pathname;
     const entry = files.get(path);
     if (request.method !== 'GET' && request.method !== 'HEAD') {

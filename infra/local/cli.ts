@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { ALLOWED_HOSTS_VARIABLE, parseAllowedHosts } from '../../app/web/loopback-host-check.ts';
 import { startLocalCloud } from './local-cloud.ts';
 
 /** `npm run local`: the local cloud alone (Cognito Identity + S3 enforcing the stack's policies). */
@@ -18,9 +19,10 @@ const options = new Command('local-cloud')
   .option('--max-token-lifetime <seconds>', 'cap on OpenID token lifetimes', nonNegativeInteger, 86_400)
   .option('--strict-transport', 'treat loopback plain HTTP as insecure, as AWS treats all plain HTTP')
   .option('--log-requests', 'print one line per request')
+  .option('--allowed-host <hosts...>', `host names the port answers to besides localhost, 127.0.0.1 and [::1] (or ${ALLOWED_HOSTS_VARIABLE}, comma-separated)`)
   .addHelpText('after', '\nClients read .local/outputs.json (endpoints, bucket, pool id, CA certificate).')
   .parse()
-  .opts<{ port: number; stateDir: string; dataDir?: string; origin: string[]; credentialsLifetime: number; maxTokenLifetime: number; strictTransport?: boolean; logRequests?: boolean }>();
+  .opts<{ port: number; stateDir: string; dataDir?: string; origin: string[]; credentialsLifetime: number; maxTokenLifetime: number; strictTransport?: boolean; logRequests?: boolean; allowedHost?: string[] }>();
 
 const cloud = await startLocalCloud({
   port: options.port,
@@ -31,6 +33,7 @@ const cloud = await startLocalCloud({
   maxOpenIdTokenLifetimeSeconds: options.maxTokenLifetime,
   loopbackHttpIsSecure: !options.strictTransport,
   logRequests: options.logRequests,
+  allowedHosts: parseAllowedHosts(options.allowedHost ?? process.env[ALLOWED_HOSTS_VARIABLE]),
 });
 process.stdout.write(
   [

@@ -35,3 +35,5 @@ export interface LocalCloudOptions {
   /** Log each request to stderr. @default false */
   logRequests?: boolean;
 }
+  /** Host names the port answers to besides localhost, 127.0.0.1 and [::1] (DNS-rebinding guard). @default none */
+  allowedHosts?: readonly string[];

@@ -78,7 +78,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   });
 
   const certificate = await loadOrCreateLocalCertificate(join(stateDirectory, 'tls'));
-  const route = routeLocalRequest({ cognito: cognito.handleRequest, s3 });
+  const route = routeLocalRequest({ cognito: cognito.handleRequest, s3 }, { allowedHosts: options.allowedHosts });
   const server = await startDualProtocolServer({
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 0,

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { appendFileSync } from 'node:fs';
 import { createAdminSecretAuthorizer } from '../../token-service/admin-authorization.ts';
 import { createDevelopmentAuthenticator } from '../../token-service/authenticators/development-authenticator.ts';
 import { startTokenServiceServer, type RunningTokenService } from '../../token-service/node-server.ts';
+import { ALLOWED_HOSTS_VARIABLE, parseAllowedHosts } from '../../app/web/loopback-host-check.ts';
 import { startWebPageServer, type WebPageServer } from '../../app/web/web-page-server.ts';
 import { startLocalCloud, type RunningLocalCloud } from './local-cloud.ts';
 import { createTokenServiceCognitoClient } from './token-service-cognito-client.ts';
@@ -20,6 +22,8 @@ export interface MainJobOptions {
   stack?: LocalCloudOptions['stack'];
   /** Where the token service writes its JSON log lines. @default `<state dir>/token-service.log` */
   tokenServiceLog?: string | false;
+  /** Host names the three servers answer to besides localhost, 127.0.0.1 and [::1] (DNS-rebinding guard). @default none */
+  allowedHosts?: readonly string[];
 }
 
 export interface RunningMainJob {
@@ -36,11 +40,12 @@ export interface RunningMainJob {
  */
 export async function startMainJob(options: MainJobOptions = {}): Promise<RunningMainJob> {
   const stateDirectory = resolve(options.cloud?.stateDirectory ?? '.local');
-  const page = await startWebPageServer({ port: options.pagePort ?? 5173 });
+  const allowedHosts = parseAllowedHosts(options.allowedHosts);
+  const page = await startWebPageServer({ port: options.pagePort ?? 5173, allowedHosts });
   const pageOrigins = [`http://localhost:${page.port}`, `http://127.0.0.1:${page.port}`];
   let cloud: RunningLocalCloud;
   try {
-    cloud = await startLocalCloud({ ...options.cloud, stateDirectory, stack: { ...options.stack, allowedOrigins: [...pageOrigins, ...(options.stack?.allowedOrigins ?? [])] } });
+    cloud = await startLocalCloud({ ...options.cloud, stateDirectory, allowedHosts, stack: { ...options.stack, allowedOrigins: [...pageOrigins, ...(options.stack?.allowedOrigins ?? [])] } });
   } catch (error) {
     await page.close();
     throw error;
@@ -50,6 +55,7 @@ export async function startMainJob(options: MainJobOptions = {}): Promise<Runnin
     const logPath = options.tokenServiceLog === undefined ? join(stateDirectory, 'token-service.log') : options.tokenServiceLog;
     const tokenService = await startTokenServiceServer({
       port: options.tokenServicePort ?? 0,
+      allowedHosts,
       cognito: await createTokenServiceCognitoClient(cloud),
       identityPoolId: cloud.outputs.identityPoolId,
       developerProviderName: cloud.outputs.developerProviderName,
@@ -95,7 +101,13 @@ async function localSecrets(stateDirectory: string): Promise<{ developmentSessio
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const environment = process.env;
+  const flags = new Command('npm start')
+    .description('The local cloud, the token service (local mode) and the web page on this machine.')
+    .option('--allowed-host <hosts...>', `host names the servers answer to besides localhost, 127.0.0.1 and [::1] (or ${ALLOWED_HOSTS_VARIABLE}, comma-separated)`)
+    .parse()
+    .opts<{ allowedHost?: string[] }>();
   const job = await startMainJob({
+    allowedHosts: flags.allowedHost ?? parseAllowedHosts(environment[ALLOWED_HOSTS_VARIABLE]),
     pagePort: Number(environment.PAGE_PORT ?? 5173),
     cloud: {
       port: Number(environment.LOCAL_CLOUD_PORT ?? 0),

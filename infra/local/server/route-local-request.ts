@@ -1,26 +1,58 @@
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createHostCheck, FORBIDDEN_HOST_MESSAGE } from '../../../app/web/loopback-host-check.ts';
+import { CognitoIdentityError } from '../cognito/protocol/errors.ts';
+import { renderError as renderCognitoError } from '../cognito/protocol/render-response.ts';
+import { renderError as renderS3Error } from '../s3/protocol/render-error.ts';
 
 export interface LocalServices {
   cognito: (request: IncomingMessage, response: ServerResponse) => Promise<void>;
   s3: (request: IncomingMessage, response: ServerResponse) => Promise<void>;
 }
 
+export interface LocalRoutingOptions {
+  /** Host names answered besides localhost, 127.0.0.1 and [::1] (DNS-rebinding guard). @default none */
+  allowedHosts?: readonly string[];
+}
+
 const COGNITO_TARGET_PREFIX = 'awscognitoidentityservice.';
+
+/** A request whose Host header names no allowed host: not an AWS error, as AWS owns its names. */
+class ForbiddenHostException extends CognitoIdentityError {
+  readonly type = 'ForbiddenHostException';
+  override readonly statusCode = 403;
+}
 
 /**
  * One port serves both services, as separate AWS endpoints would: Cognito Identity is JSON 1.1
  * (`X-Amz-Target` on `POST /`, its JWKS under `/.well-known/`, browser preflights to `/`);
- * everything else is S3's REST API in path style (bucket names cannot start with ".").
+ * everything else is S3's REST API in path style (bucket names cannot start with "."). A request
+ * addressed to another host than this machine's loopback names is refused in the protocol it speaks.
  */
-export function routeLocalRequest(services: LocalServices) {
+export function routeLocalRequest(services: LocalServices, options: LocalRoutingOptions = {}) {
+  const isAllowedHost = createHostCheck(options.allowedHosts);
   return (request: IncomingMessage, response: ServerResponse): void => {
     const path = (request.url ?? '/').split('?')[0]!;
     const target = String(request.headers['x-amz-target'] ?? '').toLowerCase();
+    const isCognito = target.startsWith(COGNITO_TARGET_PREFIX) || path.startsWith('/.well-known/') || (path === '/' && request.method === 'OPTIONS');
+    if (!isAllowedHost(request.headers.host)) {
+      refuseHost(request, response, path, isCognito);
+      return;
+    }
     if (path === '/healthz' && request.method === 'GET') {
       response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
       return;
     }
-    const isCognito = target.startsWith(COGNITO_TARGET_PREFIX) || path.startsWith('/.well-known/') || (path === '/' && request.method === 'OPTIONS');
     void (isCognito ? services.cognito : services.s3)(request, response);
   };
+}
+
+function refuseHost(request: IncomingMessage, response: ServerResponse, path: string, isCognito: boolean): void {
+  if (isCognito) {
+    renderCognitoError(response, new ForbiddenHostException(FORBIDDEN_HOST_MESSAGE));
+    return;
+  }
+  const requestId = randomBytes(8).toString('hex').toUpperCase();
+  response.setHeader('x-amz-request-id', requestId);
+  renderS3Error(response, { code: 'ForbiddenHost', message: FORBIDDEN_HOST_MESSAGE, status: 403, details: {} }, { resource: path, requestId, method: request.method ?? 'GET' });
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ScopedStorageClient } from '../../../app/library/index.ts';
 import { createNodeStorageClient } from '../../../app/library/node/create-node-storage-client.ts';
-import { startMainJob, type RunningMainJob } from '../../../infra/local/main-job.ts';
+import { startMainJob, type MainJobOptions, type RunningMainJob } from '../../../infra/local/main-job.ts';
 import type { LocalCloudOptions } from '../../../infra/local/local-cloud-options.ts';
 
 type ClientOptions = Omit<Parameters<typeof createNodeStorageClient>[1], 'getSessionToken'>;
@@ -23,9 +23,12 @@ export interface MainJobFixture {
 }
 
 /** `npm start` in-process: local cloud, token service (local mode) and web page, in a temporary state directory. */
-export async function startMainJobFixture(cloud: Omit<LocalCloudOptions, 'stack' | 'tokenServiceUrl' | 'stateDirectory'> = {}): Promise<MainJobFixture> {
+export async function startMainJobFixture(
+  cloud: Omit<LocalCloudOptions, 'stack' | 'tokenServiceUrl' | 'stateDirectory'> = {},
+  jobOptions: Pick<MainJobOptions, 'allowedHosts'> = {},
+): Promise<MainJobFixture> {
   const stateDirectory = await mkdtemp(join(tmpdir(), 'main-job-'));
-  const job = await startMainJob({ pagePort: 0, cloud: { ...cloud, stateDirectory }, tokenServiceLog: false });
+  const job = await startMainJob({ ...jobOptions, pagePort: 0, cloud: { ...cloud, stateDirectory }, tokenServiceLog: false });
   const caCertificate = await readFile(job.cloud.caCertificatePath);
 
   const sessionFor = async (user: string, tenant?: string) => {
