@@ -1,10 +1,11 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { ScopedStoragePropsError } from '../construct/index.ts';
 import { ScopedStorageStack, type ScopedStorageStackProps } from './scoped-storage-stack.ts';
 import { suppressAcceptedNagFindings } from './nag-suppressions.ts';
 
 export const DEFAULT_STACK_NAME = 'ScopedStorage';
-/** The origin `npm start` serves the web page on unless told otherwise. */
+/** The origin `npm start` serves the web page on unless told otherwise; only local synthesis uses it by default. */
 export const DEFAULT_LOCAL_ORIGIN = 'http://localhost:5173';
 
 export interface BuildStackOptions extends Partial<ScopedStorageStackProps> {
@@ -17,7 +18,13 @@ export interface BuildStackOptions extends Partial<ScopedStorageStackProps> {
 /** Builds the app and stack the same way for `cdk synth`, the local cloud and the tests. */
 export function buildStack(options: BuildStackOptions = {}): { app: App; stack: ScopedStorageStack } {
   const { app = new App(), stackName = DEFAULT_STACK_NAME, nagChecks = true, ...props } = options;
-  const allowedOrigins = props.allowedOrigins ?? originsFromContext(app.node.tryGetContext('allowedOrigins')) ?? [DEFAULT_LOCAL_ORIGIN];
+  const allowedOrigins = props.allowedOrigins ?? originsFromContext(app.node.tryGetContext('allowedOrigins'));
+  // No fallback: a forgotten -c would otherwise let a localhost page drive a real deployment's bucket and API.
+  if (allowedOrigins === undefined || allowedOrigins.length === 0) {
+    throw new ScopedStoragePropsError(
+      'allowedOrigins is not set: pass -c allowedOrigins=https://app.example.com (comma-separated for several) to cdk synth/deploy, or allowedOrigins to buildStack. A deployment never falls back to a localhost origin.',
+    );
+  }
   const stack = new ScopedStorageStack(app, stackName, {
     ...props,
     allowedOrigins,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { buildStack, type BuildStackOptions } from '../../stack/build-stack.ts';
+import { buildStack, DEFAULT_LOCAL_ORIGIN, type BuildStackOptions } from '../../stack/build-stack.ts';
 
 export interface SynthesizedTemplate {
   stackName: string;
@@ -15,7 +15,8 @@ export interface SynthesizedTemplate {
 export function synthesizeStackTemplate(outputDirectory: string, options: Omit<BuildStackOptions, 'app'> = {}): SynthesizedTemplate {
   // The local cloud runs the token service from source, so the Lambda bundle is not built here.
   const app = new App({ outdir: outputDirectory, context: { 'aws:cdk:bundling-stacks': [] } });
-  const { stack } = buildStack({ nagChecks: false, ...options, app });
+  // A deployment must name its origins; locally the page's own origin is the sensible default.
+  const { stack } = buildStack({ nagChecks: false, ...options, allowedOrigins: options.allowedOrigins ?? [DEFAULT_LOCAL_ORIGIN], app });
   const assembly = app.synth();
   const template = JSON.parse(readFileSync(join(assembly.directory, `${stack.artifactId}.template.json`), 'utf8')) as SynthesizedTemplate['template'];
   return { stackName: stack.stackName, template };

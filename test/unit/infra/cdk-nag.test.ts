@@ -9,7 +9,7 @@ import { buildStack } from '../../../infra/stack/build-stack.ts';
 
 function synthesizeWithNag(configure?: (app: App, stack: ReturnType<typeof buildStack>['stack']) => void, props: Parameters<typeof buildStack>[0] = {}) {
   const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'nag-')) });
-  const { stack } = buildStack({ ...props, app, nagChecks: false });
+  const { stack } = buildStack({ allowedOrigins: ['https://app.example.com'], ...props, app, nagChecks: false });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }));
   configure?.(app, stack);
   const assembly = app.synth();

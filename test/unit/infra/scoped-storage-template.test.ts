@@ -196,7 +196,7 @@ describe('ScopedStorage prop validation', () => {
 
 describe('ScopedStorageStack', () => {
   it('outputs the keys the client reads', () => {
-    const { stack } = buildStack({ nagChecks: false });
+    const { stack } = buildStack({ nagChecks: false, allowedOrigins: ['https://app.example.com'] });
     const outputs = Template.fromStack(stack).findOutputs('*');
     expect(Object.keys(outputs).sort()).toEqual(['bucket', 'developerProviderName', 'identityPoolId', 'region', 'tokenServiceUrl']);
     expect(outputs.region!.Value).toEqual({ Ref: 'AWS::Region' });
