@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { CredentialLookup } from '../credentials/issued-credentials.ts';
-import { openVerifiedPayload } from '../sigv4/open-verified-payload.ts';
+import { PayloadOwner } from '../sigv4/payload-owner.ts';
 import { splitRequestTarget } from '../sigv4/signed-request.ts';
 import { verifySigV4 } from '../sigv4/verify-sigv4.ts';
 import type { AuthorizeS3Request, RequestContext } from './authorization/authorize-callback.ts';
@@ -86,20 +86,25 @@ export async function createS3RequestHandler(options: S3HandlerOptions): Promise
     for (const permission of permissionsFor(operation, s3Request)) {
       if (!(await isAllowed(permission.action, permission.resource, permission.context))) throw new AccessDenied();
     }
-    await runOperation(operation, {
-      request: s3Request,
-      response,
-      bucket,
-      store,
-      caller: verified.caller,
-      openPayload: () => openVerifiedPayload(request, verified),
-      isAllowed,
-      limits,
-      region: options.region,
-      accountId,
-      owner,
-      endpointUrl: `${isTls(request) ? 'https' : 'http'}://${request.headers.host ?? 'localhost'}`,
-    });
+    const payload = new PayloadOwner(request, verified);
+    try {
+      await runOperation(operation, {
+        request: s3Request,
+        response,
+        bucket,
+        store,
+        caller: verified.caller,
+        openPayload: () => payload.open(),
+        isAllowed,
+        limits,
+        region: options.region,
+        accountId,
+        owner,
+        endpointUrl: `${isTls(request) ? 'https' : 'http'}://${request.headers.host ?? 'localhost'}`,
+      });
+    } finally {
+      payload.release();
+    }
   }
 
   return async function handleS3Request(request, response) {
