@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateMultipartUploadCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BUCKET, startLocalS3, type LocalS3 } from './local-s3-fixture.ts';
 import { errorCode, sendRaw, signHeaders } from './raw-requests.ts';
@@ -62,6 +62,30 @@ describe('bad input never crashes the server or escapes the data directory', () 
       });
       const response = await sendRaw(s3.endpoint, { method: 'POST', path: `${path}?${query}`, headers, body: payload });
       expect(errorCode(response)).toBe('MalformedXML');
+    }
+    await expectStillServing();
+  });
+
+  test('XML nested past the parser depth limit is MalformedXML (400), not an internal error', async () => {
+    const created = await s3.alice.client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: `${s3.alice.prefix}deep.bin` }));
+    for (const depth of [101, 100_000]) {
+      const nested = `${'<a>'.repeat(depth)}${'</a>'.repeat(depth)}`;
+      for (const [path, query, body] of [
+        [`/${BUCKET}/`, { delete: '' }, `<Delete>${nested}<Object><Key>k</Key></Object></Delete>`],
+        [`/${BUCKET}/${encodedPrefix()}/deep.bin`, { uploadId: created.UploadId ?? '' }, `<CompleteMultipartUpload>${nested}</CompleteMultipartUpload>`],
+      ] as const) {
+        const payload = Buffer.from(body);
+        const headers = await signHeaders(s3.alice.credentials, s3.endpoint, {
+          method: 'POST',
+          path,
+          query,
+          headers: { 'x-amz-content-sha256': createHash('sha256').update(payload).digest('hex'), 'content-md5': createHash('md5').update(payload).digest('base64'), 'content-length': String(payload.length) },
+        });
+        const search = new URLSearchParams(query).toString().replace(/=$/, '');
+        const response = await sendRaw(s3.endpoint, { method: 'POST', path: `${path}?${search}`, headers, body: payload });
+        expect(response === 'destroyed' ? 0 : response.status, `${depth} deep`).toBe(400);
+        expect(errorCode(response)).toBe('MalformedXML');
+      }
     }
     await expectStillServing();
   });

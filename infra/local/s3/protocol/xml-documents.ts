@@ -25,8 +25,17 @@ export function renderXmlDocument(rootElement: string, content: Record<string, u
 export function parseXmlDocument(body: Buffer, rootElement: string): Record<string, unknown> {
   const text = body.toString('utf8');
   if (/<!DOCTYPE|<!ENTITY/i.test(text) || XMLValidator.validate(text) !== true) throw new MalformedXML();
-  const parsed = parser.parse(text) as Record<string, unknown>;
+  const parsed = parseWithinLimits(text);
   const root = parsed[rootElement];
   if (root === undefined || root === null) throw new MalformedXML();
   return typeof root === 'object' ? (root as Record<string, unknown>) : {};
+}
+
+/** The parser's own limits (nesting depth and the like) are the client's fault, as any other malformed document. */
+function parseWithinLimits(text: string): Record<string, unknown> {
+  try {
+    return parser.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new MalformedXML();
+  }
 }
