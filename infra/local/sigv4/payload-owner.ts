@@ -27,12 +27,9 @@ export class PayloadOwner {
     return payload;
   }
 
-  /** Closes the body stream if the operation left it unfinished; unread request bytes are the caller's to drain. */
+  /** Closes the body stream if the operation left it unfinished (the request unpipes from it); unread request bytes are the caller's to drain. */
   release(): void {
     const body = this.payload?.body;
-    if (body && !body.readableEnded && !body.destroyed) {
-      this.request.unpipe(body);
-      body.destroy();
-    }
+    if (body && !body.readableEnded && !body.destroyed) body.destroy();
   }
 }
