@@ -92,7 +92,9 @@ export function s3Client(endpoint: string, credentials: IssuedCredentials, overr
 }
 
 export async function startLocalS3(overrides: Partial<S3HandlerOptions> = {}): Promise<LocalS3> {
-  const dataDirectory = await mkdtemp(join(tmpdir(), 'local-s3-'));
+  // The data directory sits alone in a private folder, so tests can check nothing was written (or removed) beside it.
+  const workDirectory = await mkdtemp(join(tmpdir(), 'local-s3-'));
+  const dataDirectory = join(workDirectory, 'data');
   const known = new Map<string, IssuedCredentials>();
   const lookup: CredentialLookup = { findByAccessKeyId: (accessKeyId) => known.get(accessKeyId) };
   const decisions: S3AuthorizationRequest[] = [];
@@ -148,7 +150,7 @@ export async function startLocalS3(overrides: Partial<S3HandlerOptions> = {}): P
     },
     async close() {
       await closeServer();
-      await rm(dataDirectory, { recursive: true, force: true });
+      await rm(workDirectory, { recursive: true, force: true });
     },
   };
   return fixture;
