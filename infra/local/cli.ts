@@ -9,6 +9,12 @@ function nonNegativeInteger(value: string): number {
   return parsed;
 }
 
+function positiveInteger(value: string): number {
+  const parsed = nonNegativeInteger(value);
+  if (parsed === 0) throw new InvalidArgumentError('expected a whole number above 0.');
+  return parsed;
+}
+
 const options = new Command('local-cloud')
   .description('Run Cognito Identity and S3 on this machine, enforcing the policies of the synthesized stack.')
   .option('-p, --port <port>', 'port for HTTPS and loopback HTTP (0: a free one)', nonNegativeInteger, Number(process.env.LOCAL_CLOUD_PORT ?? 0))
@@ -17,12 +23,13 @@ const options = new Command('local-cloud')
   .option('--origin <origins...>', 'web origins the bucket CORS rules allow', ['http://localhost:5173'])
   .option('--credentials-lifetime <seconds>', 'lifetime of credentials from GetCredentialsForIdentity', nonNegativeInteger, 3600)
   .option('--max-token-lifetime <seconds>', 'cap on OpenID token lifetimes', nonNegativeInteger, 86_400)
+  .option('--max-credentials-per-identity <count>', 'credential sets one identity holds at once (the oldest is evicted)', positiveInteger, 20)
   .option('--strict-transport', 'treat loopback plain HTTP as insecure, as AWS treats all plain HTTP')
   .option('--log-requests', 'print one line per request')
   .option('--allowed-host <hosts...>', `host names the port answers to besides localhost, 127.0.0.1 and [::1] (or ${ALLOWED_HOSTS_VARIABLE}, comma-separated)`)
   .addHelpText('after', '\nClients read .local/outputs.json (endpoints, bucket, pool id, CA certificate).')
   .parse()
-  .opts<{ port: number; stateDir: string; dataDir?: string; origin: string[]; credentialsLifetime: number; maxTokenLifetime: number; strictTransport?: boolean; logRequests?: boolean; allowedHost?: string[] }>();
+  .opts<{ port: number; stateDir: string; dataDir?: string; origin: string[]; credentialsLifetime: number; maxTokenLifetime: number; maxCredentialsPerIdentity: number; strictTransport?: boolean; logRequests?: boolean; allowedHost?: string[] }>();
 
 const cloud = await startLocalCloud({
   port: options.port,
@@ -31,6 +38,7 @@ const cloud = await startLocalCloud({
   stack: { allowedOrigins: options.origin },
   credentialsLifetimeSeconds: options.credentialsLifetime,
   maxOpenIdTokenLifetimeSeconds: options.maxTokenLifetime,
+  maxCredentialsPerIdentity: options.maxCredentialsPerIdentity,
   loopbackHttpIsSecure: !options.strictTransport,
   logRequests: options.logRequests,
   allowedHosts: parseAllowedHosts(options.allowedHost ?? process.env[ALLOWED_HOSTS_VARIABLE]),

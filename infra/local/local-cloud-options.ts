@@ -20,6 +20,8 @@ export interface LocalCloudOptions {
   maxOpenIdTokenLifetimeSeconds?: number;
   /** Lifetime of temporary credentials from GetCredentialsForIdentity. @default 3600, as on AWS */
   credentialsLifetimeSeconds?: number;
+  /** Credential sets one identity holds at once; one more evicts its oldest (then InvalidAccessKeyId). @default 20 */
+  maxCredentialsPerIdentity?: number;
   /**
    * Treat plain HTTP from the loopback interface as secure transport (`aws:SecureTransport` true),
    * so a browser reaches the local cloud without a certificate wall. The one deliberate difference
@@ -34,6 +36,6 @@ export interface LocalCloudOptions {
   tokenServiceCredentialsLifetimeSeconds?: number;
   /** Log each request to stderr. @default false */
   logRequests?: boolean;
-}
   /** Host names the port answers to besides localhost, 127.0.0.1 and [::1] (DNS-rebinding guard). @default none */
   allowedHosts?: readonly string[];
+}

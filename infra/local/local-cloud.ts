@@ -55,7 +55,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const pool = deployment.identityPools[0];
   if (!bucket || !pool) throw new Error('The synthesized stack has no bucket or no identity pool; the local cloud needs both.');
 
-  const credentialStore = await CredentialStore.open({ dataDirectory });
+  const credentialStore = await CredentialStore.open({ dataDirectory, maxCredentialsPerIdentity: options.maxCredentialsPerIdentity });
   const cognito = await createCognitoIdentityRequestHandler({
     dataDirectory,
     region,

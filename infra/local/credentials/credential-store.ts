@@ -1,6 +1,8 @@
 import { randomBytes, randomInt } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readJsonFile, writeFileAtomic } from '../persistence/atomic-file.ts';
+import { readJsonFile } from '../persistence/atomic-file.ts';
+import { JsonLinesLog } from '../persistence/json-lines-log.ts';
 import type { CredentialLookup, IssuedCredentials } from './issued-credentials.ts';
 
 export interface CredentialStoreOptions {
@@ -9,6 +11,12 @@ export interface CredentialStoreOptions {
   clock?: () => Date;
   /** How long expired credentials stay findable, so callers get ExpiredToken rather than an unknown key. @default 86400 */
   expiredRetentionSeconds?: number;
+  /**
+   * Credential sets one identity holds at once: issuing one more evicts its oldest, which from
+   * then on answers like an access key that never existed. Bounds what one signed-in user can make
+   * the store keep. @default 20
+   */
+  maxCredentialsPerIdentity?: number;
 }
 
 export interface SessionRequest {
@@ -19,6 +27,8 @@ export interface SessionRequest {
   sessionName: string;
   lifetimeSeconds: number;
   sessionContext: Record<string, string | string[]>;
+  /** The Cognito identity the credentials are for; counts against its `maxCredentialsPerIdentity`. */
+  identityId?: string;
 }
 
 export interface StaticCredentialsRequest extends SessionRequest {
@@ -26,52 +36,92 @@ export interface StaticCredentialsRequest extends SessionRequest {
   name: string;
 }
 
-interface StoredCredentials {
+/** One line of the log: credentials as issued. */
+interface IssueRecord {
+  credentials: IssuedCredentials;
+  identityId?: string;
+  /** The name static credentials were issued under. */
+  staticName?: string;
+  /** Access key ids this issue evicted, so that replaying the log never brings them back. */
+  evicted?: string[];
+}
+
+/** The whole-state file earlier versions rewrote on every issue; read once, then removed. */
+interface LegacyState {
   credentials: IssuedCredentials[];
-  /** Static credential name -> access key id. */
   staticNames: Record<string, string>;
 }
 
+const LOG_FILE = 'issued.jsonl';
+const LEGACY_FILE = 'issued.json';
+/** The log is compacted once it has more than twice as many lines as live entries, and at least this many. */
+const MIN_LINES_BEFORE_COMPACTION = 64;
+/** Expired credentials are swept from memory (and the log compacted) at most this often. */
+const PRUNE_INTERVAL_MS = 60_000;
 const ACCESS_KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
 /**
  * The credentials the local STS has issued, kept in memory for synchronous lookup by access key id
- * and written atomically to `<dataDirectory>/credentials/issued.json`, so they survive a restart.
- * Expired credentials are dropped lazily (on the next write) once their retention has passed.
+ * and in an append-only log, `<dataDirectory>/credentials/issued.jsonl` (one line per issue, on
+ * disk before the credentials are handed out), so they survive a restart. What the store holds is
+ * bounded: at most `maxCredentialsPerIdentity` sets per identity, and credentials leave once past
+ * their retention (swept on a write at most once a minute, and at start-up). The log is rewritten
+ * atomically with only the live entries at start-up, after a sweep that dropped entries, and when it
+ * has grown past twice the live entries.
  */
 export class CredentialStore implements CredentialLookup {
-  private readonly byAccessKeyId = new Map<string, IssuedCredentials>();
+  /** Access key id -> record, oldest first. */
+  private readonly records = new Map<string, IssueRecord>();
+  /** Identity id -> its access key ids, oldest first. */
+  private readonly keysByIdentity = new Map<string, string[]>();
+  /** Static credential name -> access key id. */
   private readonly staticNames = new Map<string, string>();
-  private pendingWrite: Promise<void> = Promise.resolve();
+  private lastPruneMs = Number.NEGATIVE_INFINITY;
 
   private constructor(
-    private readonly path: string,
+    private readonly log: JsonLinesLog<IssueRecord>,
     private readonly clock: () => Date,
     private readonly expiredRetentionMs: number,
+    private readonly maxPerIdentity: number,
   ) {}
 
   static async open(options: CredentialStoreOptions): Promise<CredentialStore> {
+    const maxPerIdentity = options.maxCredentialsPerIdentity ?? 20;
+    if (!Number.isInteger(maxPerIdentity) || maxPerIdentity < 1) {
+      throw new RangeError(`maxCredentialsPerIdentity must be a whole number of at least 1, not ${maxPerIdentity}.`);
+    }
+    const directory = join(options.dataDirectory, 'credentials');
+    const { log, entries } = await JsonLinesLog.open(join(directory, LOG_FILE), parseIssueRecord);
     const store = new CredentialStore(
-      join(options.dataDirectory, 'credentials', 'issued.json'),
+      log,
       options.clock ?? (() => new Date()),
       (options.expiredRetentionSeconds ?? 86_400) * 1000,
+      maxPerIdentity,
     );
-    const stored = await readJsonFile<StoredCredentials>(store.path);
-    for (const credentials of stored?.credentials ?? []) store.byAccessKeyId.set(credentials.accessKeyId, credentials);
-    for (const [name, accessKeyId] of Object.entries(stored?.staticNames ?? {})) store.staticNames.set(name, accessKeyId);
+    const legacyPath = join(directory, LEGACY_FILE);
+    const legacy = await readJsonFile<LegacyState>(legacyPath);
+    const legacyNames = new Map(Object.entries(legacy?.staticNames ?? {}).map(([name, accessKeyId]) => [accessKeyId, name]));
+    for (const credentials of legacy?.credentials ?? []) {
+      const staticName = legacyNames.get(credentials.accessKeyId);
+      store.add({ credentials, ...(staticName === undefined ? {} : { staticName }) });
+    }
+    for (const entry of entries) store.add(entry);
+    store.prune();
+    await log.rewrite(store.liveRecords());
+    if (legacy) await rm(legacyPath, { force: true });
     return store;
   }
 
   findByAccessKeyId(accessKeyId: string): IssuedCredentials | undefined {
-    const credentials = this.byAccessKeyId.get(accessKeyId);
+    const credentials = this.records.get(accessKeyId)?.credentials;
     return credentials && !this.isPastRetention(credentials) ? credentials : undefined;
   }
 
   /** Issues temporary session credentials for a role, as STS AssumeRole* would. */
   async issue(request: SessionRequest): Promise<IssuedCredentials> {
     const credentials = this.create(request);
-    this.byAccessKeyId.set(credentials.accessKeyId, credentials);
-    await this.persist();
+    const record: IssueRecord = { credentials, ...(request.identityId === undefined ? {} : { identityId: request.identityId }) };
+    await this.persist(record, this.add(record));
     return credentials;
   }
 
@@ -82,13 +132,59 @@ export class CredentialStore implements CredentialLookup {
    */
   async issueStatic(request: StaticCredentialsRequest): Promise<IssuedCredentials> {
     const existingKey = this.staticNames.get(request.name);
-    const existing = existingKey === undefined ? undefined : this.byAccessKeyId.get(existingKey);
+    const existing = existingKey === undefined ? undefined : this.records.get(existingKey)?.credentials;
     if (existing && existing.roleArn === request.roleArn && this.remainingMs(existing) > (request.lifetimeSeconds * 1000) / 2) return existing;
-    const credentials = this.create(request);
-    this.byAccessKeyId.set(credentials.accessKeyId, credentials);
-    this.staticNames.set(request.name, credentials.accessKeyId);
-    await this.persist();
-    return credentials;
+    const record: IssueRecord = { credentials: this.create(request), staticName: request.name };
+    await this.persist(record, this.add(record));
+    return record.credentials;
+  }
+
+  /** Indexes a record; returns the access key ids of its identity that it pushed past the cap (now removed). */
+  private add(record: IssueRecord): string[] {
+    for (const accessKeyId of record.evicted ?? []) this.remove(accessKeyId);
+    const { accessKeyId } = record.credentials;
+    this.remove(accessKeyId);
+    this.records.set(accessKeyId, { credentials: record.credentials, identityId: record.identityId, staticName: record.staticName });
+    if (record.staticName !== undefined) this.staticNames.set(record.staticName, accessKeyId);
+    if (record.identityId === undefined) return [];
+    const keys = [...(this.keysByIdentity.get(record.identityId) ?? []), accessKeyId];
+    this.keysByIdentity.set(record.identityId, keys);
+    const evicted = keys.slice(0, Math.max(0, keys.length - this.maxPerIdentity));
+    for (const key of evicted) this.remove(key);
+    return evicted;
+  }
+
+  private remove(accessKeyId: string): void {
+    const record = this.records.get(accessKeyId);
+    if (!record) return;
+    this.records.delete(accessKeyId);
+    if (record.staticName !== undefined && this.staticNames.get(record.staticName) === accessKeyId) this.staticNames.delete(record.staticName);
+    if (record.identityId === undefined) return;
+    const remaining = (this.keysByIdentity.get(record.identityId) ?? []).filter((key) => key !== accessKeyId);
+    if (remaining.length === 0) this.keysByIdentity.delete(record.identityId);
+    else this.keysByIdentity.set(record.identityId, remaining);
+  }
+
+  /** Appends the record, then compacts the log when a sweep dropped entries or it has grown past twice the live entries. */
+  private async persist(record: IssueRecord, evicted: string[]): Promise<void> {
+    const swept = this.clock().getTime() - this.lastPruneMs >= PRUNE_INTERVAL_MS && this.prune();
+    const appended = this.log.append(evicted.length === 0 ? record : { ...record, evicted });
+    const grown = this.log.lineCount > Math.max(MIN_LINES_BEFORE_COMPACTION, 2 * this.records.size);
+    await Promise.all([appended, swept || grown ? this.log.rewrite(this.liveRecords()) : undefined]);
+  }
+
+  /** Drops credentials past their retention; tells whether any were dropped. */
+  private prune(): boolean {
+    this.lastPruneMs = this.clock().getTime();
+    const before = this.records.size;
+    for (const [accessKeyId, record] of this.records) {
+      if (this.isPastRetention(record.credentials)) this.remove(accessKeyId);
+    }
+    return this.records.size < before;
+  }
+
+  private liveRecords(): IssueRecord[] {
+    return [...this.records.values()];
   }
 
   private create({ roleArn, roleId, sessionName, lifetimeSeconds, sessionContext }: SessionRequest): IssuedCredentials {
@@ -111,19 +207,6 @@ export class CredentialStore implements CredentialLookup {
   private isPastRetention(credentials: IssuedCredentials): boolean {
     return this.remainingMs(credentials) < -this.expiredRetentionMs;
   }
-
-  private persist(): Promise<void> {
-    for (const [accessKeyId, credentials] of this.byAccessKeyId) {
-      if (this.isPastRetention(credentials)) this.byAccessKeyId.delete(accessKeyId);
-    }
-    for (const [name, accessKeyId] of this.staticNames) {
-      if (!this.byAccessKeyId.has(accessKeyId)) this.staticNames.delete(name);
-    }
-    const snapshot: StoredCredentials = { credentials: [...this.byAccessKeyId.values()], staticNames: Object.fromEntries(this.staticNames) };
-    const write = this.pendingWrite.catch(() => undefined).then(() => writeFileAtomic(this.path, JSON.stringify(snapshot)));
-    this.pendingWrite = write;
-    return write;
-  }
 }
 
 /** `arn:aws:iam::<account>:role/<path/>Name` -> `arn:aws:sts::<account>:assumed-role/Name/<session>`. */
@@ -135,4 +218,10 @@ function assumedRoleArn(roleArn: string, sessionName: string): string {
 
 function randomAlphanumeric(length: number): string {
   return Array.from({ length }, () => ACCESS_KEY_ALPHABET[randomInt(ACCESS_KEY_ALPHABET.length)]).join('');
+}
+
+function parseIssueRecord(value: unknown): IssueRecord | undefined {
+  const record = value as Partial<IssueRecord> | null;
+  const credentials = record?.credentials;
+  return typeof credentials?.accessKeyId === 'string' && typeof credentials.expiration === 'string' ? (record as IssueRecord) : undefined;
 }

@@ -1,8 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CredentialStore } from '../../../infra/local/credentials/credential-store.ts';
+import type { IssuedCredentials } from '../../../infra/local/credentials/issued-credentials.ts';
 
 const ROLE = { roleArn: 'arn:aws:iam::000000000000:role/TokenServiceRole', roleId: 'AROATOKENSERVICE0000' };
 let dataDirectory: string;
@@ -43,5 +44,82 @@ describe('CredentialStore', () => {
     const renewed = await reopened.issueStatic(request);
     expect(renewed.accessKeyId).not.toBe(first.accessKeyId);
     expect(reopened.findByAccessKeyId(first.accessKeyId)).toEqual(first);
+  });
+
+  describe('bounded growth', () => {
+    const logPath = () => join(dataDirectory, 'credentials', 'issued.jsonl');
+    const exchange = (store: CredentialStore, identityId: string, lifetimeSeconds = 3600) =>
+      store.issue({ ...ROLE, identityId, sessionName: 'CognitoIdentityCredentials', lifetimeSeconds, sessionContext: {} });
+    const issueMany = async (store: CredentialStore, identityId: string, count: number) => {
+      const issued: IssuedCredentials[] = [];
+      for (let index = 0; index < count; index++) issued.push(await exchange(store, identityId));
+      return issued;
+    };
+    const held = (store: CredentialStore, issued: IssuedCredentials[]) => issued.filter((credentials) => store.findByAccessKeyId(credentials.accessKeyId) !== undefined);
+
+    it('keeps at most the cap of credential sets per identity, the newest, and its file stays small', async () => {
+      const store = await CredentialStore.open({ dataDirectory, clock, maxCredentialsPerIdentity: 20 });
+      const [mallory, other] = [await issueMany(store, 'us-east-1:mallory', 200), await issueMany(store, 'us-east-1:other', 3)];
+      expect(held(store, mallory)).toEqual(mallory.slice(-20));
+      expect(held(store, other)).toEqual(other);
+      // Compaction keeps the log below twice the live entries (or a small floor); 800 sets used to take 886 KB.
+      expect((await stat(logPath())).size).toBeLessThan(64 * 1024);
+      expect(await readdir(join(dataDirectory, 'credentials'))).toEqual(['issued.jsonl']);
+
+      const reopened = await CredentialStore.open({ dataDirectory, clock, maxCredentialsPerIdentity: 20 });
+      expect(held(reopened, mallory)).toEqual(mallory.slice(-20));
+      expect(held(reopened, other)).toEqual(other);
+    });
+
+    it('refuses a cap below one', async () => {
+      await expect(CredentialStore.open({ dataDirectory, clock, maxCredentialsPerIdentity: 0 })).rejects.toThrow(/maxCredentialsPerIdentity must be a whole number of at least 1/);
+    });
+
+    it('never brings evicted credentials back, even when reopened with a larger cap', async () => {
+      const store = await CredentialStore.open({ dataDirectory, clock, maxCredentialsPerIdentity: 2 });
+      const issued = await issueMany(store, 'us-east-1:capped', 5);
+      expect(held(store, issued)).toEqual(issued.slice(-2));
+      const reopened = await CredentialStore.open({ dataDirectory, clock, maxCredentialsPerIdentity: 20 });
+      expect(held(reopened, issued)).toEqual(issued.slice(-2));
+    });
+
+    it('leaves no credentials past their retention in the file after a restart', async () => {
+      const store = await CredentialStore.open({ dataDirectory, clock, expiredRetentionSeconds: 60 });
+      const expiring = await exchange(store, 'us-east-1:a', 10);
+      const lasting = await exchange(store, 'us-east-1:b', 3600);
+      now += 120_000;
+      expect(store.findByAccessKeyId(expiring.accessKeyId)).toBeUndefined();
+      await exchange(store, 'us-east-1:c');
+
+      const reopened = await CredentialStore.open({ dataDirectory, clock, expiredRetentionSeconds: 60 });
+      expect(reopened.findByAccessKeyId(lasting.accessKeyId)).toEqual(lasting);
+      expect(await readFile(logPath(), 'utf8')).not.toContain(expiring.accessKeyId);
+    });
+
+    it('takes over the whole-state file of earlier versions, static names included, and removes it', async () => {
+      const request = { ...ROLE, name: 'token-service', sessionName: 'token-service', lifetimeSeconds: 3600, sessionContext: {} };
+      const earlier = await CredentialStore.open({ dataDirectory, clock });
+      const [service, user] = [await earlier.issueStatic(request), await exchange(earlier, 'us-east-1:upgraded')];
+      await rm(logPath());
+      await mkdir(join(dataDirectory, 'credentials'), { recursive: true });
+      await writeFile(join(dataDirectory, 'credentials', 'issued.json'), JSON.stringify({ credentials: [service, user], staticNames: { 'token-service': service.accessKeyId } }));
+
+      const upgraded = await CredentialStore.open({ dataDirectory, clock });
+      expect(upgraded.findByAccessKeyId(user.accessKeyId)).toEqual(user);
+      expect(await upgraded.issueStatic(request)).toEqual(service);
+      expect(await readdir(join(dataDirectory, 'credentials'))).toEqual(['issued.jsonl']);
+    });
+
+    it('ignores a torn last line left by a crash mid-write', async () => {
+      const store = await CredentialStore.open({ dataDirectory, clock });
+      const kept = await exchange(store, 'us-east-1:torn');
+      await appendFile(logPath(), '{"credentials":{"accessKeyId":"ASIATORN');
+      const reopened = await CredentialStore.open({ dataDirectory, clock });
+      expect(reopened.findByAccessKeyId(kept.accessKeyId)).toEqual(kept);
+      const next = await exchange(reopened, 'us-east-1:torn');
+      const again = await CredentialStore.open({ dataDirectory, clock });
+      expect(again.findByAccessKeyId(next.accessKeyId)).toEqual(next);
+      expect(await readFile(logPath(), 'utf8')).not.toContain('ASIATORN');
+    });
   });
 });

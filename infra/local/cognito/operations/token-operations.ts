@@ -60,6 +60,7 @@ export async function getCredentialsForIdentity(dependencies: CognitoServiceDepe
     sessionName: SESSION_NAME,
     lifetimeSeconds: dependencies.lifetimes.credentialsSeconds,
     sessionContext: cognitoSessionContext(claims),
+    identityId: identity.identityId,
   });
   return {
     IdentityId: identity.identityId,
