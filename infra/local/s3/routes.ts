@@ -2,7 +2,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { CredentialLookup } from '../credentials/issued-credentials.ts';
-import { PayloadOwner } from '../sigv4/payload-owner.ts';
 import { splitRequestTarget } from '../sigv4/signed-request.ts';
 import { verifySigV4 } from '../sigv4/verify-sigv4.ts';
 import type { AuthorizeS3Request, RequestContext } from './authorization/authorize-callback.ts';
@@ -14,6 +13,7 @@ import { S3_LIMITS, type StorageLimits } from './model/storage-limits.ts';
 import { runOperation } from './operations/run-operation.ts';
 import { answerPreflight, applyCorsHeaders, type CorsRule } from './protocol/cors.ts';
 import { parseOperation } from './protocol/parse-operation.ts';
+import { PayloadOwner } from './protocol/payload-owner.ts';
 import { describeError, renderError } from './protocol/render-error.ts';
 import { AccessDenied } from './protocol/request-errors.ts';
 import { parseS3Request } from './protocol/s3-request.ts';
@@ -41,6 +41,8 @@ export interface S3HandlerOptions {
   clock?: () => Date;
   /** Lower limits for tests; S3's own by default. */
   limits?: Partial<StorageLimits>;
+  /** A request body that sends nothing for this long fails with 400 RequestTimeout, as on S3. @default 20000 */
+  bodyIdleTimeoutMs?: number;
   /** Told about failures answered as 500 InternalError. @default console.error */
   onInternalError?: (error: unknown) => void;
 }
@@ -49,6 +51,9 @@ export type S3RequestHandler = (request: IncomingMessage, response: ServerRespon
 
 /** Unread request bodies are drained up to this much after an early error answer, then the connection is dropped. */
 const MAX_DRAINED_BYTES = 16 * 1024 * 1024;
+
+/** S3 closes a connection whose body stalls for about 20 seconds. */
+const DEFAULT_BODY_IDLE_TIMEOUT_MS = 20_000;
 
 /**
  * Opens the buckets' state and returns the handler serving S3's REST API in path style
@@ -59,6 +64,7 @@ export async function createS3RequestHandler(options: S3HandlerOptions): Promise
   const clock = options.clock ?? (() => new Date());
   const limits: StorageLimits = { ...S3_LIMITS, ...options.limits };
   const accountId = options.accountId ?? '000000000000';
+  const bodyIdleTimeoutMs = options.bodyIdleTimeoutMs ?? DEFAULT_BODY_IDLE_TIMEOUT_MS;
   const owner = { ID: createHash('sha256').update(accountId).digest('hex'), DisplayName: accountId };
   const onInternalError = options.onInternalError ?? ((error: unknown) => console.error('s3: internal error', error));
   const store = await ObjectStore.open({ dataDirectory: options.dataDirectory, bucketNames: options.buckets.map((bucket) => bucket.name), clock });
@@ -86,7 +92,7 @@ export async function createS3RequestHandler(options: S3HandlerOptions): Promise
     for (const permission of permissionsFor(operation, s3Request)) {
       if (!(await isAllowed(permission.action, permission.resource, permission.context))) throw new AccessDenied();
     }
-    const payload = new PayloadOwner(request, verified);
+    const payload = new PayloadOwner(request, verified, bodyIdleTimeoutMs);
     try {
       await runOperation(operation, {
         request: s3Request,

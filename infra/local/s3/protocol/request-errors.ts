@@ -62,3 +62,11 @@ export class InternalError extends S3Error {
     super('We encountered an internal error. Please try again.');
   }
 }
+
+/** The body stopped arriving before it was complete. */
+export class RequestTimeout extends S3Error {
+  readonly code = 'RequestTimeout';
+  constructor() {
+    super('Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.');
+  }
+}
