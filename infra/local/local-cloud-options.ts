@@ -34,6 +34,12 @@ export interface LocalCloudOptions {
   tokenServiceUrl?: string;
   /** Lifetime of the credentials handed to the local token service. @default 12 hours */
   tokenServiceCredentialsLifetimeSeconds?: number;
+  /**
+   * A request body that sends nothing for this long fails with S3's 400 RequestTimeout; a connection
+   * on which the client sends nothing for twice this long while the server waits for it is closed
+   * (Cognito bodies, the unread rest after an error). @default 20, about what S3 allows
+   */
+  clientIdleTimeoutSeconds?: number;
   /** Log each request to stderr. @default false */
   logRequests?: boolean;
   /** Host names the port answers to besides localhost, 127.0.0.1 and [::1] (DNS-rebinding guard). @default none */

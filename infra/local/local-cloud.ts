@@ -67,6 +67,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     ...(options.maxOpenIdTokenLifetimeSeconds === undefined ? {} : { maxOpenIdTokenLifetimeSeconds: options.maxOpenIdTokenLifetimeSeconds }),
     ...(options.credentialsLifetimeSeconds === undefined ? {} : { credentialsLifetimeSeconds: options.credentialsLifetimeSeconds }),
   });
+  const clientIdleTimeoutMs = (options.clientIdleTimeoutSeconds ?? 20) * 1000;
   const s3 = await createS3RequestHandler({
     dataDirectory,
     region,
@@ -75,6 +76,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     credentials: credentialStore,
     authorize: createS3Authorizer(deployment.policies),
     isSecureTransport: (request: IncomingMessage) => (request.socket as TLSSocket).encrypted === true || (loopbackHttpIsSecure && LOOPBACK_ADDRESSES.has(request.socket.remoteAddress ?? '')),
+    bodyIdleTimeoutMs: clientIdleTimeoutMs,
   });
 
   const certificate = await loadOrCreateLocalCertificate(join(stateDirectory, 'tls'));
@@ -84,6 +86,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     port: options.port ?? 0,
     certificatePem: certificate.serverCertificatePem,
     keyPem: certificate.serverKeyPem,
+    idleTimeoutMs: 2 * clientIdleTimeoutMs,
     listener: options.logRequests
       ? (request, response) => {
           const started = Date.now();

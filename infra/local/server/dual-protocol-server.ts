@@ -14,6 +14,9 @@ export interface DualProtocolServer {
 const TLS_HANDSHAKE_RECORD = 0x16;
 /** A connection that sends nothing at all is dropped after this long (as the header timeout would). */
 const FIRST_BYTE_TIMEOUT_MS = 60_000;
+/** Headers must be complete this long after the connection's request began (Node's default, stated). */
+const HEADERS_TIMEOUT_MS = 60_000;
+const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 
 /** Requests still being answered, per connection: bytes that fail to parse after a request must not cut its answer short. */
 const requestsInFlight = new WeakMap<Duplex, { request: IncomingMessage; response: ServerResponse }>();
@@ -21,6 +24,16 @@ const requestsInFlight = new WeakMap<Duplex, { request: IncomingMessage; respons
 function trackRequest(request: IncomingMessage, response: ServerResponse): void {
   requestsInFlight.set(request.socket, { request, response });
   response.once('close', () => requestsInFlight.delete(request.socket));
+}
+
+/** The client went quiet: close, unless the quiet side is the server, still working on a request that arrived whole. */
+function closeIdleConnection(socket: Duplex, idleTimeoutMs: number): void {
+  const inFlight = requestsInFlight.get(socket);
+  if (inFlight?.request.complete && !inFlight.response.writableFinished) {
+    (socket as Socket).setTimeout(idleTimeoutMs);
+    return;
+  }
+  socket.destroy();
 }
 
 /**
@@ -55,9 +68,17 @@ export async function startDualProtocolServer(options: {
   certificatePem: string;
   keyPem: string;
   listener: RequestListener;
+  /**
+   * A connection on which the client sends nothing for this long while the server waits for it
+   * (a stalled body, an error answer's unread rest) is closed. Uploads have no total time limit
+   * (`requestTimeout` 0: a 5 GiB body may take long), only this idle one; a request the server is
+   * still working on is never cut. @default 60000
+   */
+  idleTimeoutMs?: number;
 }): Promise<DualProtocolServer> {
-  const httpServer = createHttpServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 }, options.listener);
-  const httpsServer = createHttpsServer({ cert: options.certificatePem, key: options.keyPem, requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 }, options.listener);
+  const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  const httpServer = createHttpServer({ requestTimeout: 0, headersTimeout: HEADERS_TIMEOUT_MS, keepAliveTimeout: 5_000 }, options.listener);
+  const httpsServer = createHttpsServer({ cert: options.certificatePem, key: options.keyPem, requestTimeout: 0, headersTimeout: HEADERS_TIMEOUT_MS, keepAliveTimeout: 5_000 }, options.listener);
   const sockets = new Set<Socket>();
 
   const front: Server = createNetServer({ pauseOnConnect: false }, (socket) => {
@@ -81,6 +102,7 @@ export async function startDualProtocolServer(options: {
   for (const server of [httpServer, httpsServer]) {
     server.on('request', trackRequest);
     server.on('clientError', answerUnparsableRequest);
+    server.setTimeout(idleTimeoutMs, (socket: Duplex) => closeIdleConnection(socket, idleTimeoutMs));
   }
 
   await new Promise<void>((resolve, reject) => {
