@@ -31,6 +31,8 @@ export interface SigV4Authorization {
 }
 
 const LONG_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
+/** Query parameters of a SigV2 pre-signed URL (`AWSAccessKeyId=...&Signature=...&Expires=...`). */
+const SIGV2_QUERY_PARAMETERS = new Set(['AWSAccessKeyId', 'Signature']);
 const PRESIGN_PARAMETERS = ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Signature', 'X-Amz-Date', 'X-Amz-SignedHeaders', 'X-Amz-Expires'] as const;
 
 /**
@@ -40,20 +42,25 @@ const PRESIGN_PARAMETERS = ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Signat
 export function parseSigV4Authorization(request: SignedRequestParts): SigV4Authorization | undefined {
   const header = headerValue(request.headers, 'authorization');
   const queryAuthorization = request.query.some(([name]) => name === 'X-Amz-Algorithm' || name === 'X-Amz-Signature' || name === 'X-Amz-Credential');
-  if (header !== undefined && queryAuthorization) {
+  const sigV2QueryAuthorization = request.query.some(([name]) => SIGV2_QUERY_PARAMETERS.has(name));
+  if ((header !== undefined && (queryAuthorization || sigV2QueryAuthorization)) || (queryAuthorization && sigV2QueryAuthorization)) {
     throw new SigV4Error('InvalidArgument', 'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified');
   }
   if (header !== undefined) return parseAuthorizationHeader(header, request);
   if (queryAuthorization) return parsePresignedQuery(request);
+  // A SigV2 pre-signed URL (AWS CLI v1, s3cmd) is refused as S3 refuses it, not treated as anonymous.
+  if (sigV2QueryAuthorization) throw unsupportedMechanism();
   return undefined;
+}
+
+function unsupportedMechanism(): SigV4Error {
+  return new SigV4Error('InvalidRequest', `The authorization mechanism you have provided is not supported. Please use ${SIGV4_ALGORITHM}.`);
 }
 
 function parseAuthorizationHeader(header: string, request: SignedRequestParts): SigV4Authorization {
   const space = header.indexOf(' ');
   const algorithm = space < 0 ? header : header.slice(0, space);
-  if (algorithm !== SIGV4_ALGORITHM) {
-    throw new SigV4Error('InvalidRequest', `The authorization mechanism you have provided is not supported. Please use ${SIGV4_ALGORITHM}.`);
-  }
+  if (algorithm !== SIGV4_ALGORITHM) throw unsupportedMechanism();
   const fields = new Map<string, string>();
   for (const field of header.slice(space + 1).split(',')) {
     const equals = field.indexOf('=');

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -16,6 +17,33 @@ async function errorCodeOf(response: Response): Promise<string | undefined> {
 }
 
 describe('pre-signed URLs', () => {
+  /** What AWS CLI v1 and s3cmd make by default: HMAC-SHA1 over S3's SigV2 string to sign. */
+  const sigV2Signature = (stringToSign: string) => createHmac('sha1', s3.alice.credentials.secretAccessKey).update(stringToSign).digest('base64');
+  const SIGV2_REFUSAL = 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.';
+
+  test('a SigV2 pre-signed URL is 400 InvalidRequest (use AWS4-HMAC-SHA256), as on S3, not AccessDenied', async () => {
+    const resource = `/${BUCKET}/${s3.alice.prefix}shared.txt`;
+    const expires = String(Math.floor(Date.now() / 1000) + 600);
+    const query = new URLSearchParams({ AWSAccessKeyId: s3.alice.credentials.accessKeyId, Expires: expires, Signature: sigV2Signature(`GET\n\n\n${expires}\nx-amz-security-token:${s3.alice.credentials.sessionToken}\n${resource}`), 'x-amz-security-token': s3.alice.credentials.sessionToken });
+    const response = await fetch(`${s3.endpoint}${resource.replace(/:/g, '%3A')}?${query.toString()}`);
+    expect(response.status).toBe(400);
+    const body = await response.text();
+    expect(body).toContain('<Code>InvalidRequest</Code>');
+    expect(body).toContain(SIGV2_REFUSAL);
+  });
+
+  test('a SigV2 Authorization header (AWS key:signature) is 400 InvalidRequest with the same message', async () => {
+    const resource = `/${BUCKET}/${s3.alice.prefix}shared.txt`;
+    const date = new Date().toUTCString();
+    const response = await fetch(`${s3.endpoint}${resource.replace(/:/g, '%3A')}`, {
+      headers: { date, 'x-amz-security-token': s3.alice.credentials.sessionToken, authorization: `AWS ${s3.alice.credentials.accessKeyId}:${sigV2Signature(`GET\n\n\n${date}\n${resource}`)}` },
+    });
+    expect(response.status).toBe(400);
+    const body = await response.text();
+    expect(body).toContain('<Code>InvalidRequest</Code>');
+    expect(body).toContain(SIGV2_REFUSAL);
+  });
+
   test('a pre-signed GET downloads the object without any other credentials', async () => {
     const url = await getSignedUrl(s3.alice.client, new GetObjectCommand({ Bucket: BUCKET, Key: `${s3.alice.prefix}shared.txt`, ResponseContentDisposition: 'attachment; filename="s.txt"' }), { expiresIn: 60 });
     const response = await fetch(url);
