@@ -1,6 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { ALLOWED_HOSTS_VARIABLE, parseAllowedHosts } from '../../app/web/loopback-host-check.ts';
 import { startLocalCloud } from './local-cloud.ts';
+import { asPortInUse, PortInUseError } from './port-in-use-error.ts';
+import { lockStateDirectory, StateDirectoryInUseError } from './state-directory-lock.ts';
 
 /** `npm run local`: the local cloud alone (Cognito Identity + S3 enforcing the stack's policies). */
 function nonNegativeInteger(value: string): number {
@@ -31,6 +33,16 @@ const options = new Command('local-cloud')
   .parse()
   .opts<{ port: number; stateDir: string; dataDir?: string; origin: string[]; credentialsLifetime: number; maxTokenLifetime: number; maxCredentialsPerIdentity: number; strictTransport?: boolean; logRequests?: boolean; allowedHost?: string[] }>();
 
+/** A mistake the person starting it can fix: one line, no stack trace. */
+function exitWith(message: string): never {
+  process.stderr.write(`error: ${message}\n`);
+  process.exit(1);
+}
+
+await lockStateDirectory(options.stateDir, { howToChooseAnother: 'pass --state-dir to use another one' }).catch((error: unknown) => {
+  if (error instanceof StateDirectoryInUseError) exitWith(error.message);
+  throw error;
+});
 const cloud = await startLocalCloud({
   port: options.port,
   stateDirectory: options.stateDir,
@@ -42,6 +54,10 @@ const cloud = await startLocalCloud({
   loopbackHttpIsSecure: !options.strictTransport,
   logRequests: options.logRequests,
   allowedHosts: parseAllowedHosts(options.allowedHost ?? process.env[ALLOWED_HOSTS_VARIABLE]),
+}).catch((error: unknown) => {
+  const failure = asPortInUse(error, options.port, 'the local cloud');
+  if (failure instanceof PortInUseError) exitWith(`${failure.message} Stop it, or choose another port: --port ${options.port + 1} (0 picks a free one)`);
+  throw error;
 });
 process.stdout.write(
   [

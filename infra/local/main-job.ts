@@ -5,12 +5,14 @@ import { appendFileSync } from 'node:fs';
 import { createAdminSecretAuthorizer } from '../../token-service/admin-authorization.ts';
 import { createDevelopmentAuthenticator } from '../../token-service/authenticators/development-authenticator.ts';
 import { startTokenServiceServer, type RunningTokenService } from '../../token-service/node-server.ts';
-import { ALLOWED_HOSTS_VARIABLE, parseAllowedHosts } from '../../app/web/loopback-host-check.ts';
+import { ALLOWED_HOSTS_VARIABLE, InvalidAllowedHostError, parseAllowedHosts } from '../../app/web/loopback-host-check.ts';
 import { startWebPageServer, type WebPageServer } from '../../app/web/web-page-server.ts';
 import { startLocalCloud, type RunningLocalCloud } from './local-cloud.ts';
 import { createTokenServiceCognitoClient } from './token-service-cognito-client.ts';
 import type { LocalCloudOptions } from './local-cloud-options.ts';
 import { readJsonFile, writeFileAtomic } from './persistence/atomic-file.ts';
+import { asPortInUse, PortInUseError } from './port-in-use-error.ts';
+import { lockStateDirectory, StateDirectoryInUseError } from './state-directory-lock.ts';
 
 export interface MainJobOptions {
   /** @default 5173 */
@@ -41,14 +43,17 @@ export interface RunningMainJob {
 export async function startMainJob(options: MainJobOptions = {}): Promise<RunningMainJob> {
   const stateDirectory = resolve(options.cloud?.stateDirectory ?? '.local');
   const allowedHosts = parseAllowedHosts(options.allowedHosts);
-  const page = await startWebPageServer({ port: options.pagePort ?? 5173, allowedHosts });
+  const pagePort = options.pagePort ?? 5173;
+  const page = await startWebPageServer({ port: pagePort, allowedHosts }).catch((error: unknown) => {
+    throw asPortInUse(error, pagePort, 'the web page');
+  });
   const pageOrigins = [`http://localhost:${page.port}`, `http://127.0.0.1:${page.port}`];
   let cloud: RunningLocalCloud;
   try {
     cloud = await startLocalCloud({ ...options.cloud, stateDirectory, allowedHosts, stack: { ...options.stack, allowedOrigins: [...pageOrigins, ...(options.stack?.allowedOrigins ?? [])] } });
   } catch (error) {
     await page.close();
-    throw error;
+    throw asPortInUse(error, options.cloud?.port ?? 0, 'the local cloud');
   }
   try {
     const secrets = await localSecrets(stateDirectory);
@@ -99,22 +104,52 @@ async function localSecrets(stateDirectory: string): Promise<{ developmentSessio
   return created;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const environment = process.env;
+/** What `npm start` reads from its environment; `--help` and the banner list them. */
+const ENVIRONMENT_VARIABLES = [
+  ['PAGE_PORT', 'port of the web page (default 5173; 0 picks a free one)'],
+  ['LOCAL_CLOUD_PORT', 'port of the local cloud, HTTPS and plain HTTP (default 0: a free one)'],
+  ['SCOPED_STORAGE_STATE_DIR', 'state directory: outputs, certificates, data, secrets (default .local; one process at a time)'],
+  ['LOCAL_CLOUD_CREDENTIALS_LIFETIME', 'seconds the credentials from GetCredentialsForIdentity live (default 3600)'],
+  [ALLOWED_HOSTS_VARIABLE, 'comma-separated host names the servers answer to besides localhost, 127.0.0.1, [::1] (same as --allowed-host)'],
+] as const;
+
+/** A mistake the person starting the job can fix: printed as one line, without a stack trace. */
+class StartUpError extends Error {}
+
+function portVariable(environment: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = environment[name] ?? String(fallback);
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new StartUpError(`${name} must be a port number from 0 to 65535 (got "${value}").`);
+  return port;
+}
+
+async function runMainJob(environment: NodeJS.ProcessEnv): Promise<void> {
   const flags = new Command('npm start')
     .description('The local cloud, the token service (local mode) and the web page on this machine.')
     .option('--allowed-host <hosts...>', `host names the servers answer to besides localhost, 127.0.0.1 and [::1] (or ${ALLOWED_HOSTS_VARIABLE}, comma-separated)`)
+    .addHelpText('after', `\nEnvironment variables:\n${ENVIRONMENT_VARIABLES.map(([name, meaning]) => `  ${name.padEnd(34)}${meaning}`).join('\n')}\n\nExample: PAGE_PORT=5174 SCOPED_STORAGE_STATE_DIR=.local-2 npm start`)
     .parse()
     .opts<{ allowedHost?: string[] }>();
-  const job = await startMainJob({
-    allowedHosts: flags.allowedHost ?? parseAllowedHosts(environment[ALLOWED_HOSTS_VARIABLE]),
-    pagePort: Number(environment.PAGE_PORT ?? 5173),
-    cloud: {
-      port: Number(environment.LOCAL_CLOUD_PORT ?? 0),
-      stateDirectory: environment.SCOPED_STORAGE_STATE_DIR ?? '.local',
-      ...(environment.LOCAL_CLOUD_CREDENTIALS_LIFETIME ? { credentialsLifetimeSeconds: Number(environment.LOCAL_CLOUD_CREDENTIALS_LIFETIME) } : {}),
-    },
-  });
+  const pagePort = portVariable(environment, 'PAGE_PORT', 5173);
+  const cloudPort = portVariable(environment, 'LOCAL_CLOUD_PORT', 0);
+  const stateDirectory = environment.SCOPED_STORAGE_STATE_DIR ?? '.local';
+  await lockStateDirectory(stateDirectory, { howToChooseAnother: 'set SCOPED_STORAGE_STATE_DIR to use another one' });
+  let job: RunningMainJob;
+  try {
+    job = await startMainJob({
+      allowedHosts: flags.allowedHost ?? parseAllowedHosts(environment[ALLOWED_HOSTS_VARIABLE]),
+      pagePort,
+      cloud: {
+        port: cloudPort,
+        stateDirectory,
+        ...(environment.LOCAL_CLOUD_CREDENTIALS_LIFETIME ? { credentialsLifetimeSeconds: Number(environment.LOCAL_CLOUD_CREDENTIALS_LIFETIME) } : {}),
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof PortInUseError)) throw error;
+    const [variable, example] = error.server === 'the web page' ? ['PAGE_PORT', pagePort + 1] : ['LOCAL_CLOUD_PORT', 0];
+    throw new StartUpError(`${error.message} Stop it, or choose another port: ${variable}=${example} npm start`);
+  }
   process.stdout.write(
     [
       '',
@@ -125,6 +160,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       `  Local cloud:    ${job.cloud.httpsEndpoint} (HTTPS for SDKs; CA ${job.cloud.caCertificatePath})`,
       `                  ${job.cloud.httpEndpoint} (plain HTTP for the browser)`,
       `  Outputs file:   ${job.cloud.outputsPath}`,
+      `  State:          ${resolve(stateDirectory)} (held by this process)`,
       '',
       'What to try:',
       '  1. Open the web page, sign in as "alice", drop a file on the page, share it, delete it.',
@@ -133,6 +169,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       '                           npm run storage -- login --user carol && npm run storage -- upload README.md',
       '                           npm run policy -- matrix  (who may do what, from the stack\'s policies)',
       '',
+      'A second copy needs its own ports and state directory: PAGE_PORT=5174 LOCAL_CLOUD_PORT=0 SCOPED_STORAGE_STATE_DIR=.local-2 npm start',
+      '(npm start -- --help lists every variable.)',
       'Press Ctrl-C to stop.',
       '',
     ].join('\n'),
@@ -143,4 +181,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await runMainJob(process.env).catch((error: unknown) => {
+    if (!(error instanceof StartUpError || error instanceof StateDirectoryInUseError || error instanceof InvalidAllowedHostError)) throw error;
+    process.stderr.write(`error: ${error.message}\n`);
+    process.exit(1);
+  });
 }
