@@ -1,4 +1,6 @@
+import { describeUnknownAction, findUnknownAction } from '../policy-engine/known-actions.ts';
 import type { AccessGrantee, AccessPermission, AccessRule } from './access-rule.ts';
+import { AccessRuleError } from './access-rule-error.ts';
 import { describePrefix, validateAccessRules } from './validate-access-rules.ts';
 import { IDENTITY_ID_PLACEHOLDER, IDENTITY_ID_VARIABLE, PRINCIPAL_TAG_PLACEHOLDER_PATTERN, principalTagVariable } from './policy-variables.ts';
 
@@ -103,7 +105,18 @@ export function compileAccessRules(rules: readonly AccessRule[], options: Compil
       });
     }
   }
+  assertRealActions(compiled);
   return compiled;
+}
+
+/** AWS never matches a misspelt action, so a typo in the tables above would silently grant nothing. */
+function assertRealActions(compiled: CompiledAccessStatements): void {
+  for (const statement of [...compiled.authenticated, ...compiled.guest]) {
+    for (const action of statement.Action) {
+      const unknown = findUnknownAction(action);
+      if (unknown) throw new AccessRuleError(`statement ${statement.Sid}: ${describeUnknownAction(unknown)}.`);
+    }
+  }
 }
 
 /** Tag values that would not be one path segment: a `/` anywhere (`*` also matches nothing, so this covers a leading or trailing `/`), or `.`/`..`. */

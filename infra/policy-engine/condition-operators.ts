@@ -1,3 +1,4 @@
+import { closestName } from './closest-name.ts';
 import { PolicyFault } from './errors.ts';
 import { cidrContains, parseCidr, parseIpAddress, type CidrBlock } from './ip-address.ts';
 import { parseGlobTemplate, parseTextTemplate, resolveGlob, resolveText, type GlobTemplate, type TextTemplate, type VariableSource } from './policy-variables.ts';
@@ -296,21 +297,5 @@ function parseOperatorName(text: string): { qualifier: SetQualifier; name: strin
 }
 
 function closestOperator(name: string): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 4;
-  for (const candidate of CONDITION_OPERATOR_NAMES) {
-    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    previous = current;
-  }
-  return previous[b.length]!;
+  return closestName(name, CONDITION_OPERATOR_NAMES, 4);
 }

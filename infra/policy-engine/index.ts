@@ -3,6 +3,7 @@ export { evaluatePolicies, type Decision, type EvaluationRequest, type Evaluatio
 export { explainDecision } from './explain-decision.ts';
 export { PolicyValidationError, type PolicyLocation } from './errors.ts';
 export { CONDITION_OPERATOR_NAMES } from './condition-operators.ts';
+export { canonicalAction, checkedServices, describeUnknownAction, findUnknownAction, UnknownActionError, type UnknownAction } from './known-actions.ts';
 export type { ContextRecord, ContextValue } from './request-context.ts';
 export type { PrincipalMatch, RequestPrincipal } from './principal-pattern.ts';
 export type { PolicyDocument, PolicyKind, PolicyStatementDocument, PolicyVersion } from './policy-document.ts';

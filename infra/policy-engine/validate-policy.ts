@@ -1,4 +1,5 @@
 import { PolicyValidationError } from './errors.ts';
+import { describeUnknownAction, findUnknownAction } from './known-actions.ts';
 import { POLICY_ELEMENTS, STATEMENT_ELEMENTS, type PolicyKind, type PolicyStatementDocument, type PolicyVersion, type PrincipalDocument } from './policy-document.ts';
 
 /** A statement whose shape is valid, with every list normalized to an array. */
@@ -31,8 +32,9 @@ const PRINCIPAL_POLICY_KINDS: readonly PolicyKind[] = ['resource', 'trust'];
 
 /**
  * Checks the IAM JSON grammar of a policy (a JSON text or a parsed document): known
- * elements only, the right combinations for the policy kind. Element values (actions,
- * ARNs, principals, condition operators) are checked when they are compiled.
+ * elements only, the right combinations for the policy kind, and actions that exist (for the
+ * services in `known-actions/`). Other element values (action syntax, ARNs, principals,
+ * condition operators) are checked when they are compiled.
  */
 export function validatePolicy(input: unknown, name: string, kind: PolicyKind): ValidatedPolicy {
   const fail = (fault: string): never => {
@@ -92,11 +94,18 @@ function validateStatement(statement: unknown, index: number, policyName: string
   if (takesPrincipal && !principal) fail(`missing Principal (or NotPrincipal), required in a ${kind} policy`);
   if (principal?.element === 'NotPrincipal' && (effect !== 'Deny' || kind === 'trust')) fail('NotPrincipal is allowed only with "Effect": "Deny" in a resource policy');
 
+  const actions = stringList(action.value, action.element, fail);
+  // AWS accepts a misspelt action and silently never matches it; refuse it here.
+  for (const name of actions) {
+    const unknown = findUnknownAction(name);
+    if (unknown) fail(`${action.element}: ${describeUnknownAction(unknown)}`);
+  }
+
   return {
     index,
     sid,
     effect: effect as 'Allow' | 'Deny',
-    actions: stringList(action.value, action.element, fail),
+    actions,
     actionsNegated: action.element === 'NotAction',
     resources: resource ? stringList(resource.value, resource.element, fail) : undefined,
     resourcesNegated: resource?.element === 'NotResource',

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { explainDecision } from '../policy-engine/index.ts';
 import { buildAccessMatrix, renderAccessMatrix } from './access-matrix.ts';
 import { checkExpectations, parseExpectations, renderExpectationReport } from './expectations.ts';
@@ -7,11 +7,19 @@ import { decideForPersona, parseOperation } from './persona-request.ts';
 import { findPersona, keyFor } from './personas.ts';
 import { loadStackPolicies } from './stack-policies.ts';
 
-/** `npm run policy -- <command>`: what the stack's policies allow, and why, before deploying. */
+/** Exit codes: 0 allowed / all hold, 1 denied / some violated, 2 the question could not be asked. */
+const USAGE_ERROR = 2;
+
+/**
+ * `npm run policy -- <command>`: what the stack's policies allow, and why, before deploying.
+ * exitOverride comes before the subcommands so they inherit it: commander would exit 1 on a
+ * usage error, which reads as DENIED.
+ */
 const program = new Command('policy')
   .description('Admin tools over the IAM policies of the synthesized stack (the ones cdk deploy would deploy).')
   .option('--template <file>', 'read this CloudFormation template instead of synthesizing the stack')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  .exitOverride();
 
 program
   .command('matrix')
@@ -32,9 +40,10 @@ program
   .option('--tenant <tenant>', 'principal tag "tenant" of the caller')
   .addHelpText('after', '\nExample:\n  npm run policy -- explain --as alice --action s3:GetObject --key "users/{other}/photo.jpg"')
   .action(async (options: { as: string; action: string; key: string; tenant?: string }) => {
-    const stack = await loadStackPolicies(program.opts<{ template?: string }>().template);
     const persona = findPersona(options.as, options.tenant);
-    const operation = options.action === 's3:ListBucket' ? 'list' : parseOperation(options.action);
+    const parsed = parseOperation(options.action);
+    const operation = parsed === 's3:ListBucket' ? 'list' : parsed;
+    const stack = await loadStackPolicies(program.opts<{ template?: string }>().template);
     const decision = decideForPersona(stack, persona, operation, keyFor(options.key, persona));
     process.stdout.write(`${persona.name} (${persona.identityId}${persona.tenant ? `, tenant ${persona.tenant}` : ''}): ${decision.allowed ? 'ALLOWED' : 'DENIED'}\n`);
     for (const check of decision.checks) process.stdout.write(`${explainDecision(check.result)}\n`);
@@ -56,6 +65,11 @@ program
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  process.stderr.write(`error: ${(error as Error).message}\n`);
-  process.exitCode = 2;
+  if (error instanceof CommanderError) {
+    // Commander has printed its message (or the help, which exits 0).
+    process.exitCode = error.exitCode === 0 ? 0 : USAGE_ERROR;
+  } else {
+    process.stderr.write(`error: ${(error as Error).message}\n`);
+    process.exitCode = USAGE_ERROR;
+  }
 }

@@ -1,5 +1,5 @@
 import { explainDecision } from '../policy-engine/index.ts';
-import { decideForPersona, parseOperation, type Operation } from './persona-request.ts';
+import { decideForPersona, parseOperation, type Operation, type S3Action } from './persona-request.ts';
 import { findPersona, keyFor } from './personas.ts';
 import type { StackPolicies } from './stack-policies.ts';
 
@@ -9,7 +9,8 @@ export interface Expectation {
   text: string;
   persona: string;
   allowed: boolean;
-  operation: Operation | string;
+  /** An operation name, or an S3 action as AWS spells it. */
+  operation: Operation | S3Action;
   keyTemplate: string;
 }
 
@@ -35,13 +36,14 @@ export function parseExpectations(text: string, source = 'expectations'): Expect
     if (!line) return;
     const match = /^(\S+)\s+(can|cannot)\s+(\S+)(?:\s+(\S+))?$/.exec(line);
     if (!match) throw new ExpectationSyntaxError(`${source}:${index + 1}: expected "<persona> can|cannot <operation> <key>", got "${raw.trim()}"`);
+    let operation: Operation | S3Action;
     try {
       findPersona(match[1]!);
-      parseOperation(match[3]!);
+      operation = parseOperation(match[3]!);
     } catch (error) {
       throw new ExpectationSyntaxError(`${source}:${index + 1}: ${(error as Error).message}`);
     }
-    expectations.push({ line: index + 1, text: line, persona: match[1]!, allowed: match[2] === 'can', operation: match[3]!, keyTemplate: match[4] ?? '' });
+    expectations.push({ line: index + 1, text: line, persona: match[1]!, allowed: match[2] === 'can', operation, keyTemplate: match[4] ?? '' });
   });
   if (expectations.length === 0) throw new ExpectationSyntaxError(`${source}: no expectations found`);
   return expectations;

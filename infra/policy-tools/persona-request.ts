@@ -1,4 +1,4 @@
-import { evaluatePolicies, type EvaluationRequest, type EvaluationResult } from '../policy-engine/index.ts';
+import { canonicalAction, evaluatePolicies, findUnknownAction, UnknownActionError, type EvaluationRequest, type EvaluationResult } from '../policy-engine/index.ts';
 import type { Persona } from './personas.ts';
 import { ADMIN_ACCOUNT_ID, type StackPolicies } from './stack-policies.ts';
 
@@ -7,10 +7,26 @@ export type Operation = 'get' | 'put' | 'delete' | 'list' | 'copy-from' | 'abort
 export const OPERATIONS: Operation[] = ['get', 'put', 'delete', 'list', 'copy-from'];
 const ALL_OPERATIONS: Operation[] = [...OPERATIONS, 'abort-upload', 'list-parts'];
 
-export function parseOperation(text: string): Operation {
+/** One S3 action, as AWS spells it. */
+export type S3Action = `s3:${string}`;
+
+/** An operation the admin tools cannot ask about: not one of theirs, not an S3 action, or a pattern. */
+export class UnknownOperationError extends Error {
+  override readonly name = 'UnknownOperationError';
+}
+
+/**
+ * An operation name, or one real S3 action spelled as AWS spells it. A misspelt action throws
+ * UnknownActionError: asked about, it would only ever be DENIED, which reads like an assurance.
+ */
+export function parseOperation(text: string): Operation | S3Action {
   if ((ALL_OPERATIONS as string[]).includes(text)) return text as Operation;
-  if (text.startsWith('s3:')) return text as Operation;
-  throw new Error(`Unknown operation "${text}": use ${ALL_OPERATIONS.join(', ')} or an S3 action such as s3:GetObject.`);
+  if (!/^[A-Za-z0-9-]+:/.test(text)) throw new UnknownOperationError(`Unknown operation "${text}": use ${ALL_OPERATIONS.join(', ')} or an S3 action such as s3:GetObject.`);
+  if (!text.toLowerCase().startsWith('s3:')) throw new UnknownOperationError(`"${text}" is not an S3 action: the admin tools ask about requests to the bucket (e.g. s3:GetObject).`);
+  if (/[*?]/.test(text)) throw new UnknownOperationError(`"${text}" is an action pattern; a request names one action, e.g. s3:GetObject.`);
+  const unknown = findUnknownAction(text);
+  if (unknown) throw new UnknownActionError(unknown);
+  return canonicalAction(text) as S3Action;
 }
 
 export interface PersonaDecision {

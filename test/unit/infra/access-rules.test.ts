@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AccessRuleError, compileAccessRules, DEFAULT_ACCESS_RULES, prefixToPolicyForm, validateAccessRules, type AccessRule } from '../../../infra/access-rules/index.ts';
 import { compilePolicy, evaluatePolicies } from '../../../infra/policy-engine/index.ts';
+import { findUnknownAction } from '../../../infra/policy-engine/known-actions.ts';
 
 const BUCKET_ARN = 'arn:aws:s3:::example-bucket';
 
@@ -119,6 +120,22 @@ describe('the default tenant statements, evaluated by the policy engine', () => 
     }
     expect(listDecision('acme', 'tenants/acme/')).toBe('Allow');
     expect(listDecision('acme', 'tenants/acme/eu/')).toBe('Allow');
+  });
+});
+
+describe('actions the compiler emits', () => {
+  it('are all real actions (AWS would silently never match a misspelt one)', () => {
+    const everything = compileAccessRules(
+      [
+        { prefix: 'users/{identityId}/', grants: { owner: ['read', 'write', 'delete', 'list'], guestOwner: ['read', 'write', 'delete', 'list'] } },
+        { prefix: 'public/', grants: { authenticated: ['read', 'write', 'delete', 'list'], guests: ['read', 'write', 'delete', 'list'] } },
+        { prefix: 'tenants/{tag:tenant}/', grants: { tenantMembers: ['read', 'write', 'delete', 'list'] } },
+      ],
+      { bucketArn: BUCKET_ARN },
+    );
+    const actions = [...everything.authenticated, ...everything.guest].flatMap((statement) => statement.Action);
+    expect(new Set(actions)).toEqual(new Set(['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts', 's3:DeleteObject', 's3:ListBucket']));
+    expect(actions.filter((action) => findUnknownAction(action) !== undefined)).toEqual([]);
   });
 });
 

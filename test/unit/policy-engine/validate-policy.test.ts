@@ -45,6 +45,10 @@ describe('policy validation', () => {
     ['a condition value that is no ARN', withStatement({ Condition: { ArnLike: { 'aws:SourceArn': 'arn:aws:sns:*:x' } } }), 'is not an ARN'],
     ['an empty condition value list', withStatement({ Condition: { StringEquals: { 'aws:userid': [] } } }), 'must be a string, number, boolean or a non-empty list of them'],
     ['duplicate Sids', { Version: '2012-10-17', Statement: [statement, statement] }, 'duplicate Sid "S"'],
+    ['a misspelt action (AWS would never match it)', withStatement({ Action: ['s3:PutObject', 's3:GetObjct'] }), 'Action: unknown action "s3:GetObjct" (did you mean s3:GetObject?)'],
+    ['a misspelt NotAction (it would exclude nothing)', withStatement({ Action: undefined, NotAction: 's3:DeleteObjet' }), 'NotAction: unknown action "s3:DeleteObjet" (did you mean s3:DeleteObject?)'],
+    ['an action pattern matching no action', withStatement({ Action: 's3:Gte*' }), 'Action: action pattern "s3:Gte*" matches no s3 action'],
+    ['a misspelt STS action', withStatement({ Action: 'sts:AssumeRoleWithWebIdentty' }), 'did you mean sts:AssumeRoleWithWebIdentity?'],
   ])('rejects %s', (_name, document, fault) => {
     const error = faultOf(document);
     expect(error.fault).toContain(fault);
@@ -85,6 +89,11 @@ describe('policy validation', () => {
     ])('rejects %s', (_name, kind, document, fault) => {
       expect(faultOf({ Version: '2012-10-17', Statement: [document] }, kind).fault).toContain(fault);
     });
+  });
+
+  it('accepts real actions in any case, patterns matching some action, and actions of services it has no list for', () => {
+    const document = withStatement({ Action: ['s3:getobject', 'S3:PutObject', 's3:Get*', 's3:*', 'ec2:DescribeInstances', 'kms:Decrypt'] });
+    expect(compilePolicy(document, { name: 'P', kind: 'identity' }).statements).toHaveLength(1);
   });
 
   it('accepts a single statement object, list or string values and JSON text', () => {

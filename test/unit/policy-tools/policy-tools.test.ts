@@ -88,3 +88,63 @@ describe('explain', () => {
     expect((denied as { stdout: string }).stdout).toContain('ImplicitDeny');
   });
 });
+
+/** Runs the admin CLI; resolves with its exit code and output whether it succeeds or fails. */
+async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return run(process.execPath, [...CLI, ...args]).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+  );
+}
+
+describe('misspelt actions', () => {
+  it('explain refuses s3:GetObjct with a suggestion and exit code 2, instead of answering DENIED', async () => {
+    const result = await runCli(['explain', '--as', 'alice', '--action', 's3:GetObjct', '--key', 'users/{self}/a.txt']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('unknown action "s3:GetObjct" (did you mean s3:GetObject?)');
+    expect(result.stdout).not.toContain('DENIED');
+  });
+
+  it('an expectation naming a misspelt action is a syntax error of its line, not an assurance that holds', () => {
+    const parse = () => parseExpectations('owner can get users/{self}/a.txt\nowner cannot s3:GetObjct users/{other}/a.txt\n', 'f.txt');
+    expect(parse).toThrow(ExpectationSyntaxError);
+    expect(parse).toThrow('f.txt:2: unknown action "s3:GetObjct" (did you mean s3:GetObject?)');
+  });
+
+  it('check exits 2 on such a file', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'expectations-')), 'typo.txt');
+    writeFileSync(file, 'owner cannot s3:PutObjet users/{other}/a.txt\n');
+    const result = await runCli(['check', file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${file}:1: unknown action "s3:PutObjet" (did you mean s3:PutObject?)`);
+  });
+
+  it('refuses an action pattern, since a request names one action', () => {
+    expect(() => parseExpectations('owner can s3:Get* users/{self}/a.txt', 'f.txt')).toThrow(/f\.txt:1: .*"s3:Get\*".*one action/);
+  });
+
+  it('accepts a real action in any case, spelled back as AWS spells it', () => {
+    const [expectation] = parseExpectations('owner can s3:getobject users/{self}/a.txt');
+    expect(expectation!.operation).toBe('s3:GetObject');
+    expect(checkExpectations(stack, [expectation!])[0]!.actuallyAllowed).toBe(true);
+  });
+});
+
+describe('exit codes', () => {
+  it.each([
+    ['a missing required option', ['explain', '--as', 'alice', '--action', 'get']],
+    ['an unknown command', ['explian']],
+    ['an unknown option', ['matrix', '--jsn']],
+    ['an unknown persona', ['explain', '--as', 'mallory', '--action', 'get', '--key', 'x']],
+  ])('%s is a usage error: exit 2', async (_name, args) => {
+    const result = await runCli(args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/error/);
+  });
+
+  it('--help exits 0', async () => {
+    const result = await runCli(['explain', '--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('--action <action>');
+  });
+});
