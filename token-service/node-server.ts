@@ -20,6 +20,13 @@ export interface TokenServiceServerOptions extends TokenServiceAppOptions {
   allowedHosts?: readonly string[];
 }
 
+/**
+ * Requests here are small (bodies of at most 16 KiB): one that has not arrived whole in 10 s is a
+ * stalled or slow-drip client, answered 408 and closed (Node checks every second) instead of
+ * holding a connection for Node's default 5 minutes.
+ */
+const REQUEST_TIMEOUTS = { requestTimeout: 10_000, headersTimeout: 10_000, connectionsCheckingInterval: 1_000 };
+
 /** The Host header names no allowed host; only the Node server checks (API Gateway owns the Lambda's names). */
 export class ForbiddenHostError extends TokenServiceError {
   readonly status = 403;
@@ -43,7 +50,7 @@ export async function startTokenServiceServer(options: TokenServiceServerOptions
     return new Response(JSON.stringify(body), { status, headers });
   };
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const started = serve({ fetch, port, hostname: host }, () => resolve(started));
+    const started = serve({ fetch, port, hostname: host, serverOptions: REQUEST_TIMEOUTS }, () => resolve(started));
     started.once('error', reject);
   });
   const address = server.address() as AddressInfo;

@@ -35,7 +35,8 @@ export async function startWebPageServer(options: { host?: string; port: number;
   files.set('/app.js', { body: script, type: 'text/javascript; charset=utf-8' });
   const publishOutputs = (outputs: StorageOutputs) => files.set('/config.json', { body: JSON.stringify({ outputs }), type: 'application/json' });
 
-  const server: Server = createServer((request, response) => {
+  // The page takes no bodies: a request not whole in 10 s is a stalled client, answered 408 and closed.
+  const server: Server = createServer({ requestTimeout: 10_000, headersTimeout: 10_000, connectionsCheckingInterval: 1_000 }, (request, response) => {
     if (!isAllowedHost(request.headers.host)) {
       response.writeHead(403, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ error: { code: 'forbidden_host', message: FORBIDDEN_HOST_MESSAGE } }));
       return;

@@ -17,6 +17,10 @@ const MAX_REQUESTS = 3000;
 const BUDGET_MS = 18_000;
 const CONCURRENCY = 8;
 const SEED = Number(process.env.FUZZ_SEED ?? 20240611);
+/** The local cloud's client idle timeout in this suite, so stalled bodies are settled in seconds. */
+const CLOUD_IDLE_SECONDS = 1;
+/** The token service and the page answer 408 to a request not whole after 10 s (checked every second). */
+const SMALL_SERVER_REQUEST_TIMEOUT_MS = 10_000;
 
 interface FuzzCase {
   /** What was sent, for the report of a failure. */
@@ -167,7 +171,7 @@ describe('fuzz: malformed requests against every server', () => {
       consoleError(...args);
     });
     stateDirectory = await mkdtemp(join(tmpdir(), 'reliability-fuzz-'));
-    job = await startMainJob({ pagePort: 0, cloud: { stateDirectory }, tokenServiceLog: false });
+    job = await startMainJob({ pagePort: 0, cloud: { stateDirectory, clientIdleTimeoutSeconds: CLOUD_IDLE_SECONDS }, tokenServiceLog: false });
     cloudHttp = `http://127.0.0.1:${job.cloud.port}`;
     bucket = job.cloud.outputs.bucket;
     aliceSession = await developmentSession(job.tokenService.url, 'alice', 'acme');
@@ -554,5 +558,159 @@ describe('fuzz: malformed requests against every server', () => {
     const token = await fetch(`${url}/v1/token`, { method: 'POST', headers: { authorization: `Bearer ${session}`, 'content-type': 'application/json' }, body: '{}' });
     expect(token.status).toBe(200);
     await expectCloudHealthy();
+  });
+  it('framing lies against every server: lying lengths, deep nesting, stalled bodies; each family answered, every server still answers after it', { timeout: 120_000 }, async () => {
+    const region = job.cloud.outputs.region;
+    const tokenService = new URL(job.tokenService.url);
+    const page = new URL(job.page.url);
+    const prefix = alicePrefix.split('/').map(encodeSegment).join('/');
+    /** A PUT to alice's own prefix, signed, so S3 gets as far as reading the body. */
+    const signedS3PutHead = async (length: number) => {
+      const path = `/${bucket}/${prefix}fuzz/framing.bin`;
+      const headers = await signRequest(aliceCredentials, { endpoint: cloudHttp, service: 's3', region, method: 'PUT', path, headers: { 'content-length': String(length), 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } });
+      return `PUT ${path} HTTP/1.1\r\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}`).join('\r\n')}\r\n\r\n`;
+    };
+    const servers: Record<string, { port: number; host: string; head: (length: number) => string | Promise<string> }> = {
+      cognito: { port: job.cloud.port, host: `127.0.0.1:${job.cloud.port}`, head: (length: number) => `POST / HTTP/1.1\r\nHost: 127.0.0.1:${job.cloud.port}\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: AWSCognitoIdentityService.GetId\r\nContent-Length: ${length}\r\n\r\n` },
+      s3: { port: job.cloud.port, host: `127.0.0.1:${job.cloud.port}`, head: signedS3PutHead },
+      'token-service': { port: Number(tokenService.port), host: tokenService.host, head: (length: number) => `POST /v1/dev/session HTTP/1.1\r\nHost: ${tokenService.host}\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n` },
+      page: { port: Number(page.port), host: page.host, head: (length: number) => `POST / HTTP/1.1\r\nHost: ${page.host}\r\nContent-Length: ${length}\r\n\r\n` },
+    };
+    const everyServerAnswers = async (family: string) => {
+      await expectCloudHealthy();
+      expect((await fetch(`${job.tokenService.url}/healthz`)).status, `token service after ${family}`).toBe(200);
+      expect((await fetch(`${job.page.url}/`)).status, `page after ${family}`).toBe(200);
+      const cognito = await fetch(`http://127.0.0.1:${job.cloud.port}/`, { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSCognitoIdentityService.DescribeIdentity' }, body: '{}' });
+      expect(cognito.status, `Cognito after ${family}`).toBe(400);
+    };
+    const tally = (outcomes: Array<number | string>) => {
+      const counts = new Map<number | string, number>();
+      for (const outcome of outcomes) counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
+      return [...counts].map(([outcome, count]) => `${outcome}:${count}`).join(' ');
+    };
+    const answerOf = (answer: Awaited<ReturnType<typeof sendRaw>> | Error) => (answer instanceof Error ? 'error' : typeof answer === 'string' ? answer : answer.status);
+
+    // 1. Lying lengths: aws-chunked decoded lengths that disagree with the chunks, on every body-taking S3 operation (any credentials: DeleteObjects reads its body before deciding per key).
+    const bodyTaking: Array<{ name: string; method: string; path: string; query: Record<string, string> }> = [
+      { name: 'PutObject', method: 'PUT', path: `/${bucket}/${prefix}fuzz/lying.bin`, query: {} },
+      { name: 'UploadPart', method: 'PUT', path: `/${bucket}/${prefix}fuzz-upload.bin`, query: { partNumber: '1', uploadId } },
+      { name: 'CompleteMultipartUpload', method: 'POST', path: `/${bucket}/${prefix}fuzz-upload.bin`, query: { uploadId } },
+      { name: 'DeleteObjects', method: 'POST', path: `/${bucket}/`, query: { delete: '' } },
+    ];
+    const chunkedLies: Array<{ decoded: string; body: string; contentMd5?: boolean }> = [
+      { decoded: '999999999999999', body: '0\r\n\r\n' },
+      { decoded: '3000000', body: '0\r\n\r\n', contentMd5: true },
+      { decoded: '0', body: '3\r\nabc\r\n0\r\n\r\n' },
+      { decoded: '10', body: '3\r\nabc\r\n0\r\n\r\n' },
+      { decoded: '3', body: '3\r\nabc\r\n' },
+      { decoded: '3', body: 'ffffffffffffff\r\nabc' },
+      { decoded: '1e3', body: '0\r\n\r\n' },
+    ];
+    const lyingOutcomes: Array<number | string> = [];
+    for (const operation of bodyTaking) {
+      for (const lie of chunkedLies) {
+        const body = Buffer.from(lie.body);
+        const headers = await signRequest(aliceCredentials, {
+          endpoint: cloudHttp,
+          service: 's3',
+          region,
+          method: operation.method,
+          path: operation.path,
+          query: operation.query,
+          headers: {
+            'content-encoding': 'aws-chunked',
+            'x-amz-content-sha256': 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+            'x-amz-decoded-content-length': lie.decoded,
+            'content-length': String(body.length),
+            ...(lie.contentMd5 ? { 'content-md5': createHash('md5').update('').digest('base64') } : {}),
+          },
+        });
+        const query = Object.keys(operation.query).length ? `?${queryString(operation.query)}` : '';
+        const answer = await sendRaw({ url: cloudHttp, method: operation.method, path: `${operation.path}${query}`, headers, body, timeoutMs: 10_000 }).catch((error: Error) => error);
+        lyingOutcomes.push(answerOf(answer));
+        if (typeof answer === 'object' && !(answer instanceof Error)) expect(answer.status, `${operation.name} decoded ${lie.decoded}: ${answer.body}`).toBeLessThan(500);
+      }
+    }
+    // Content-Length shorter than the bytes that follow (the rest is read as the next request), to every server.
+    for (const [name, server] of Object.entries(servers)) {
+      const status = await sendRawBytes(server.port, Buffer.from(`${await server.head(2)}{}GARBAGE / HTTP/1.1\r\n\r\n`, 'latin1'));
+      lyingOutcomes.push(`${name}:${status}`);
+      if (typeof status === 'number') expect(status, name).toBeLessThan(500);
+    }
+    console.log(`[fuzz suite] lying lengths: ${lyingOutcomes.length} requests, answers ${tally(lyingOutcomes)}`);
+    await everyServerAnswers('lying lengths');
+
+    // 2. Nesting past every parser's limit: XML to S3, JSON to Cognito and the token service.
+    const nestingOutcomes: Array<number | string> = [];
+    for (const depth of [101, 1000, 100_000]) {
+      const nested = `${'<a>'.repeat(depth)}${'</a>'.repeat(depth)}`;
+      for (const [operation, document] of [
+        [bodyTaking[3]!, `<Delete>${nested}<Object><Key>k</Key></Object></Delete>`],
+        [bodyTaking[2]!, `<CompleteMultipartUpload>${nested}</CompleteMultipartUpload>`],
+      ] as const) {
+        const body = Buffer.from(document);
+        const headers = await signRequest(aliceCredentials, {
+          endpoint: cloudHttp,
+          service: 's3',
+          region,
+          method: operation.method,
+          path: operation.path,
+          query: operation.query,
+          headers: { 'x-amz-content-sha256': createHash('sha256').update(body).digest('hex'), 'content-md5': createHash('md5').update(body).digest('base64'), 'content-length': String(body.length) },
+        });
+        const answer = await sendRaw({ url: cloudHttp, method: operation.method, path: `${operation.path}?${queryString(operation.query)}`, headers, body, timeoutMs: 10_000 }).catch((error: Error) => error);
+        nestingOutcomes.push(answerOf(answer));
+        expect(answer instanceof Error || typeof answer === 'string' ? answer : `${answer.status} ${/<Code>(\w+)</.exec(answer.body)?.[1]}`, `${operation.name} ${depth} deep`).toBe('400 MalformedXML');
+      }
+      const json = `${'['.repeat(depth)}${']'.repeat(depth)}`;
+      for (const [url, path, headers] of [
+        [cloudHttp, '/', { host: servers.cognito!.host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSCognitoIdentityService.GetId' }],
+        [job.tokenService.url, '/v1/dev/session', { host: servers['token-service']!.host, 'content-type': 'application/json' }],
+      ] as const) {
+        const answer = await sendRaw({ url, method: 'POST', path, headers: { ...headers, 'content-length': String(json.length) }, body: json, timeoutMs: 10_000 }).catch((error: Error) => error);
+        nestingOutcomes.push(answerOf(answer));
+        const status = answerOf(answer);
+        expect(typeof status === 'number' && status >= 400 && status < 500, `${url}${path} JSON ${depth} deep: ${status}`).toBe(true);
+      }
+    }
+    console.log(`[fuzz suite] deep nesting: ${nestingOutcomes.length} requests, answers ${tally(nestingOutcomes)}`);
+    await everyServerAnswers('deep nesting');
+
+    // 3. Stalled bodies: a declared length, part of the body, then silence. Each server must answer or close within its timeout, not hold the connection.
+    const stalled = await Promise.all(
+      Object.entries(servers).map(async ([name, server]) => {
+        const head = await server.head(1000);
+        const started = Date.now();
+        const status = await new Promise<number | 'closed' | 'held'>((resolve) => {
+          const socket = netConnect({ host: '127.0.0.1', port: server.port });
+          let answer = '';
+          const holdLimit = setTimeout(() => {
+            socket.destroy();
+            resolve('held');
+          }, SMALL_SERVER_REQUEST_TIMEOUT_MS + 5_000);
+          const done = () => {
+            clearTimeout(holdLimit);
+            socket.destroy();
+            const match = /^HTTP\/1\.[01] (\d{3})/.exec(answer)?.[1];
+            resolve(match ? Number(match) : 'closed');
+          };
+          socket.on('data', (chunk: Buffer) => {
+            answer += chunk.toString('latin1');
+            if (answer.includes('\r\n\r\n')) done();
+          });
+          socket.on('error', done);
+          socket.on('close', done);
+          socket.write(`${head}{"partial":`);
+        });
+        return { name, status, afterMs: Date.now() - started };
+      }),
+    );
+    console.log(`[fuzz suite] stalled bodies: ${stalled.map(({ name, status, afterMs }) => `${name} ${status} after ${afterMs} ms`).join(', ')}`);
+    for (const { name, status } of stalled) {
+      expect(status, name).not.toBe('held');
+      if (typeof status === 'number') expect(status, name).toBeLessThan(500);
+    }
+    await everyServerAnswers('stalled bodies');
+    expect(internalErrors.splice(0).slice(0, 5)).toEqual([]);
   });
 });
