@@ -1,9 +1,11 @@
-import { ConflictError, InternalError, NotFoundError, UpstreamError, UpstreamUnavailableError, type TokenServiceError } from './errors.ts';
+import { ConflictError, ForbiddenError, InternalError, NotFoundError, UpstreamError, UpstreamUnavailableError, type TokenServiceError } from './errors.ts';
 
 /** Our own words for the failures whose meaning depends on the call; AWS's text is never passed on. */
 export interface CognitoFailureMessages {
   conflict?: string;
   notFound?: string;
+  /** For calls that name an identity: it exists but may no longer be used (every login was unlinked). */
+  inaccessibleIdentity?: string;
 }
 
 const THROTTLING = new Set(['TooManyRequestsException', 'LimitExceededException', 'ThrottlingException']);
@@ -27,6 +29,10 @@ export function translateCognitoError(error: unknown, messages: CognitoFailureMe
   }
   if (name === 'ResourceConflictException') return new ConflictError(messages.conflict ?? 'The identity is linked differently than this request expects.', options);
   if (name === 'ResourceNotFoundException') return new NotFoundError(messages.notFound ?? 'No such identity.', options);
+  // Cognito says "Access to Identity '...' is forbidden." for an identity whose last login was unlinked; any other NotAuthorizedException is ours to fix.
+  if (name === 'NotAuthorizedException' && messages.inaccessibleIdentity && /^Access to Identity\b/.test((error as Error).message)) {
+    return new ForbiddenError(messages.inaccessibleIdentity, options);
+  }
   if (MISCONFIGURATION.has(name)) return new InternalError('The token service is not set up to get tokens from Cognito.', options);
   return new UpstreamError('Cognito could not answer the request.', options);
 }

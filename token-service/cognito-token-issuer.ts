@@ -38,7 +38,7 @@ export class CognitoTokenIssuer {
             PrincipalTags: Object.keys(principalTags).length > 0 ? principalTags : undefined,
           }),
         ),
-      { conflict: 'That identity already belongs to someone else.', notFound: 'No such identity in this identity pool.' },
+      { conflict: 'That identity already belongs to someone else.', notFound: 'No such identity in this identity pool.', inaccessibleIdentity: 'That identity can no longer be used: its account was deleted.' },
     );
     if (!output.IdentityId || !output.Token) throw translateCognitoError(new Error('Cognito answered without IdentityId or Token.'));
     return { identityId: output.IdentityId, token: output.Token, expiresAt: tokenExpiry(output.Token, requestedAt + this.options.tokenDurationSeconds * 1000) };

@@ -91,4 +91,16 @@ describe('taking over a guest identity', () => {
     expect(refused.status).toBe(409);
     expect(refused.code).toBe('conflict');
   });
+
+  it('refuses (403, not a 500) to take over again a guest identity whose account was deleted, even with its still-valid guest token', async () => {
+    const guest = await cognito.newGuest();
+    expect((await link('quinn', { guestIdentityId: guest.identityId, guestToken: guest.token })).status).toBe(200);
+    const deleted = await service.request('/v1/identity', { method: 'DELETE', session: await issuer.sessionToken('quinn') });
+    expect(deleted.status).toBe(200);
+    for (const user of ['quinn', 'rita']) {
+      const refused = await link(user, { guestIdentityId: guest.identityId, guestToken: guest.token });
+      expect(refused.status, user).toBe(403);
+      expect(refused.body.error).toEqual({ code: 'forbidden', message: 'That identity can no longer be used: its account was deleted.' });
+    }
+  });
 });
