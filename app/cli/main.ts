@@ -8,17 +8,21 @@ import { FileResumeStore } from '../library/node/file-resume-store.ts';
 import { fileSource } from '../library/node/file-source.ts';
 import { defaultCliStateDirectory, readCliSession, writeCliSession } from './cli-session.ts';
 import { EXIT_CODES, exitCodeFor } from './exit-codes.ts';
+import { objectExists } from './object-existence.ts';
 import { createTransferProgress } from './transfer-progress.ts';
+import { userPath } from './user-directory.ts';
 
 interface GlobalOptions {
-  outputs: string;
+  outputs?: string;
   json?: boolean;
   home: string;
 }
 
+const DEFAULT_OUTPUTS = '.local/outputs.json';
+
 const program = new Command('scoped-storage')
   .description('Read and write your own files in S3 with short-lived credentials of your Cognito identity.')
-  .option('-o, --outputs <path>', 'outputs file of the deployment (local cloud or cdk deploy --outputs-file)', process.env.SCOPED_STORAGE_OUTPUTS ?? '.local/outputs.json')
+  .option('-o, --outputs <path>', `outputs file of the deployment (local cloud or cdk deploy --outputs-file) (default: SCOPED_STORAGE_OUTPUTS, else ${DEFAULT_OUTPUTS})`)
   .option('--json', 'print machine-readable JSON')
   .option('--home <dir>', 'where the CLI keeps its session (user-only files)', defaultCliStateDirectory())
   .showHelpAfterError()
@@ -40,15 +44,34 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 not signed in, 4 access denied, 5 not fo
 
 const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 
+/**
+ * Paths the user gives are theirs (see userPath); the default outputs file is the repository's,
+ * where `npm run storage` runs and `npm start` writes it.
+ */
+function outputsPath(): string {
+  const given = globals().outputs ?? process.env.SCOPED_STORAGE_OUTPUTS;
+  return given === undefined ? DEFAULT_OUTPUTS : userPath(given);
+}
+
+const homeDirectory = (): string => userPath(globals().home);
+
+/**
+ * Set once a command works with a session signed in earlier: when the token service refuses it
+ * (its signing secret changed with a reset of the local cloud, or it expired), the way out is to
+ * sign in again, whatever the service's reason.
+ */
+let usingStoredSession = false;
+
 function print(humanText: string, json: unknown): void {
   process.stdout.write(globals().json ? `${JSON.stringify(json)}\n` : `${humanText}\n`);
 }
 
-async function openClient(): Promise<ScopedStorageClient> {
-  const { outputs, home } = globals();
+async function openClient(options: { justSignedIn?: boolean } = {}): Promise<ScopedStorageClient> {
+  const home = homeDirectory();
   const session = await readCliSession(home);
   if (!session) throw new StorageError('SignInRequired', 'Not signed in. Run "scoped-storage login --user <name>" (local) or "scoped-storage login --token <session token>".');
-  return createNodeStorageClient(outputs, { getSessionToken: () => session.sessionToken, resumeStore: new FileResumeStore(join(home, 'uploads.json')) });
+  usingStoredSession = !options.justSignedIn;
+  return createNodeStorageClient(outputsPath(), { getSessionToken: () => session.sessionToken, resumeStore: new FileResumeStore(join(home, 'uploads.json')) });
 }
 
 function positiveInteger(value: string): number {
@@ -64,11 +87,10 @@ program
   .option('-t, --tenant <tenant>', 'tenant of the user (local cloud only)')
   .option('--token <sessionToken>', 'an app session token issued by your backend')
   .action(async (options: { user?: string; tenant?: string; token?: string }) => {
-    const { outputs: outputsPath, home } = globals();
     if (!options.user === !options.token) throw new InvalidArgumentError('give exactly one of --user or --token.');
     let sessionToken = options.token;
     if (options.user) {
-      const outputs = await readStorageOutputsFile(outputsPath);
+      const outputs = await readStorageOutputsFile(outputsPath());
       const response = await fetch(`${outputs.tokenServiceUrl}/v1/dev/session`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -80,8 +102,8 @@ program
       if (!response.ok || !body.sessionToken) throw new StorageError('SignInRequired', `Sign-in refused: ${body.error?.message ?? `HTTP ${response.status}`}`);
       sessionToken = body.sessionToken;
     }
-    await writeCliSession(home, { sessionToken: sessionToken!, user: options.user, signedInAt: new Date().toISOString() });
-    const identity = await (await openClient()).whoami();
+    await writeCliSession(homeDirectory(), { sessionToken: sessionToken!, user: options.user, signedInAt: new Date().toISOString() });
+    const identity = await (await openClient({ justSignedIn: true })).whoami();
     print(`Signed in${options.user ? ` as ${options.user}` : ''}: identity ${identity.identityId}`, { signedIn: true, user: options.user, identityId: identity.identityId });
   });
 
@@ -107,7 +129,7 @@ program
   .action(async (file: string, key: string | undefined, options: { contentType?: string; overwrite: boolean }) => {
     const client = await openClient();
     const targetKey = key ?? basename(file);
-    const source = await fileSource(file).catch((error: unknown) => {
+    const source = await fileSource(userPath(file)).catch((error: unknown) => {
       // A missing file is "not found" (exit 5) to scripts; anything else unreadable is a usage error.
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new StorageError('NotFound', `No such file: ${file}`, { cause: error });
       throw new StorageError('InvalidKey', `Cannot read ${file}: ${(error as Error).message}`, { cause: error });
@@ -149,10 +171,14 @@ program
   .argument('<key>', 'key in your folder')
   .argument('[file]', 'where to write it (default: the key\'s last segment)')
   .option('--range <range>', 'HTTP byte range, e.g. bytes=0-99')
-  .action(async (key: string, file: string | undefined, options: { range?: string }) => {
+  .option('-f, --force', 'replace the local file if it exists')
+  .action(async (key: string, file: string | undefined, options: { range?: string; force?: boolean }) => {
     const client = await openClient();
-    let target = file ?? basename(key);
-    if (file && (await stat(file).then((info) => info.isDirectory()).catch(() => false))) target = join(file, basename(key));
+    let target = userPath(file ?? basename(key));
+    if (file && (await stat(target).then((info) => info.isDirectory()).catch(() => false))) target = join(target, basename(key));
+    if (!options.force && (await stat(target).then(() => true, () => false))) {
+      throw new StorageError('Conflict', `${target} exists already; use --force to replace it.`);
+    }
     const progress = createTransferProgress(`get ${key}`, !globals().json);
     try {
       const result = await downloadToFile(client, key, target, { range: options.range, onProgress: ({ loadedBytes, totalBytes }) => progress.update(loadedBytes, totalBytes) });
@@ -168,10 +194,20 @@ program
   .description('delete one or more files')
   .argument('<keys...>', 'keys in your folder')
   .action(async (keys: string[]) => {
-    const result = await (await openClient()).remove(keys);
-    const lines = [...result.deleted.map((key) => `deleted ${key}`), ...result.failed.map((failure) => `FAILED  ${failure.key}: ${failure.code} ${failure.message}`)];
-    print(lines.join('\n'), result);
+    const client = await openClient();
+    const { bucket } = await readStorageOutputsFile(outputsPath());
+    const exists = await Promise.all(keys.map((key) => objectExists(client, bucket, key)));
+    const present = keys.filter((_key, index) => exists[index]);
+    const missing = keys.filter((_key, index) => !exists[index]);
+    const result = present.length > 0 ? await client.remove(present) : { deleted: [], failed: [] };
+    const lines = [
+      ...result.deleted.map((key) => `deleted ${key}`),
+      ...missing.map((key) => `not found ${key}`),
+      ...result.failed.map((failure) => `FAILED  ${failure.key}: ${failure.code} ${failure.message}`),
+    ];
+    print(lines.join('\n'), { deleted: result.deleted, failed: [...result.failed, ...missing.map((key) => ({ key, code: 'NotFound', message: 'not found' }))] });
     if (result.failed.length > 0) process.exitCode = EXIT_CODES.failure;
+    else if (missing.length > 0) process.exitCode = EXIT_CODES.notFound;
   });
 
 program
@@ -194,6 +230,9 @@ try {
     process.exitCode = EXIT_CODES.usage;
   } else if (error instanceof CommanderError) {
     process.exitCode = error.exitCode === 0 ? 0 : EXIT_CODES.usage;
+  } else if (error instanceof StorageError && error.code === 'SignInRequired' && error.status === 401 && usingStoredSession) {
+    process.stderr.write('error: Your session is no longer valid: sign in again with `storage login` (npm run storage -- login --user <name>).\n');
+    process.exitCode = EXIT_CODES.signInRequired;
   } else if (error instanceof StorageError) {
     process.stderr.write(`error: ${error.message}\n`);
     process.exitCode = exitCodeFor(error.code);

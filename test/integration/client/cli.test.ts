@@ -1,16 +1,18 @@
 import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ListPartsCommand } from '@aws-sdk/client-s3';
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../../app/cli/exit-codes.ts';
 import { startMainJobFixture, type MainJobFixture } from './main-job-fixture.ts';
 
 const BIN = fileURLToPath(new URL('../../../app/cli/bin.mjs', import.meta.url));
+const REPOSITORY = fileURLToPath(new URL('../../../', import.meta.url));
 const MIB = 1024 * 1024;
 
 async function sha256OfFile(path: string): Promise<string> {
@@ -138,6 +140,84 @@ describe('CLI against the main job', () => {
     const run = await cli(['login', '--token', 'forged-session-token'], { home: forgedHome });
     expect(run.code, run.stderr).toBe(EXIT_CODES.signInRequired);
     expect(run.stderr).toMatch(/token service refused/i);
+  });
+
+  it('through "npm run storage" from another folder, local paths are that folder\'s (npm runs the script in the repository)', async () => {
+    const userFolder = join(workDirectory, 'user-folder');
+    await mkdir(userFolder, { recursive: true });
+    await writeFile(join(userFolder, 'note-from-here.txt'), 'written in the user folder');
+    await copyFile(main.outputsPath, join(userFolder, 'outputs.json'));
+    const npmRun = (args: string[]) =>
+      new Promise<CliRun>((resolve) => {
+        const { SCOPED_STORAGE_OUTPUTS: _outputs, SCOPED_STORAGE_HOME: _home, ...environment } = process.env;
+        execFile('npm', ['--prefix', REPOSITORY, 'run', '--silent', 'storage', '--', '--outputs', 'outputs.json', '--home', home, ...args], { cwd: userFolder, env: environment }, (error, stdout, stderr) => {
+          resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+        });
+      });
+    expect((await cli(['login', '--user', 'npm-user'])).code).toBe(0);
+    try {
+      const uploaded = await npmRun(['upload', 'note-from-here.txt', 'npm/note.txt']);
+      expect(uploaded.code, uploaded.stderr).toBe(0);
+      const fetched = await npmRun(['get', 'npm/note.txt', 'fetched-here.txt']);
+      expect(fetched.code, fetched.stderr).toBe(0);
+      expect(await readFile(join(userFolder, 'fetched-here.txt'), 'utf8')).toBe('written in the user folder');
+      expect(await npmRun(['get', 'npm/note.txt']).then((run) => run.code)).toBe(0);
+      expect(await readFile(join(userFolder, 'note.txt'), 'utf8')).toBe('written in the user folder');
+    } finally {
+      // Before the fix these landed in the repository.
+      await Promise.all(['fetched-here.txt', 'note.txt'].map((name) => rm(join(REPOSITORY, name), { force: true })));
+    }
+  });
+
+  it('get refuses to replace an existing local file unless --force (exit 6)', async () => {
+    expect((await cli(['login', '--user', 'dora'])).code).toBe(0);
+    await writeFile(join(workDirectory, 'fresh.txt'), 'the new content');
+    expect((await cli(['upload', join(workDirectory, 'fresh.txt'), 'keep/fresh.txt'])).code).toBe(0);
+    const existing = join(workDirectory, 'precious.txt');
+    await writeFile(existing, 'my precious local file');
+    const refused = await cli(['get', 'keep/fresh.txt', existing]);
+    expect(refused.code, refused.stderr).toBe(EXIT_CODES.conflict);
+    expect(refused.stderr).toContain(`${existing} exists already`);
+    expect(refused.stderr).toContain('--force');
+    expect(await readFile(existing, 'utf8')).toBe('my precious local file');
+    expect((await cli(['get', 'keep/fresh.txt', existing, '--force'])).code).toBe(0);
+    expect(await readFile(existing, 'utf8')).toBe('the new content');
+  });
+
+  it('rm of a key that does not exist says "not found" and exits 5; the keys that exist are deleted', async () => {
+    expect((await cli(['login', '--user', 'erin'])).code).toBe(0);
+    await writeFile(join(workDirectory, 'gone-soon.txt'), 'x');
+    expect((await cli(['upload', join(workDirectory, 'gone-soon.txt'), 'gone-soon.txt'])).code).toBe(0);
+    const missing = await cli(['rm', 'never-was.txt']);
+    expect(missing.code, missing.stderr).toBe(EXIT_CODES.notFound);
+    expect(missing.stdout).toContain('not found never-was.txt');
+    expect(missing.stdout).not.toContain('deleted');
+    const mixed = await cli(['rm', 'gone-soon.txt', 'never-was.txt', '--json']);
+    expect(mixed.code).toBe(EXIT_CODES.notFound);
+    expect(JSON.parse(mixed.stdout)).toEqual({ deleted: ['gone-soon.txt'], failed: [{ key: 'never-was.txt', code: 'NotFound', message: 'not found' }] });
+    expect(json(await cli(['ls', '--json']))).toEqual([]);
+  });
+
+  it('a stored session the token service no longer accepts (local reset: new secret) asks to sign in again, exit 3', async () => {
+    const staleHome = join(workDirectory, 'stale');
+    expect((await cli(['login', '--user', 'frank'], { home: staleHome })).code).toBe(0);
+    // What a session from before a reset of the state directory looks like: right issuer, another secret.
+    const stale = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setIssuer('urn:scoped-storage:token-service:development')
+      .setAudience('urn:scoped-storage:token-service:development')
+      .setSubject('frank')
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(randomBytes(32));
+    const session = JSON.parse(await readFile(join(staleHome, 'session.json'), 'utf8')) as { sessionToken: string };
+    await writeFile(join(staleHome, 'session.json'), JSON.stringify({ ...session, sessionToken: stale }));
+    for (const command of [['whoami'], ['ls']]) {
+      const run = await cli(command, { home: staleHome });
+      expect(run.code, run.stderr).toBe(EXIT_CODES.signInRequired);
+      expect(run.stderr).toContain('Your session is no longer valid: sign in again with `storage login`');
+      expect(run.stderr).not.toContain('signature');
+    }
   });
 
   it('resumes an upload whose process was killed mid-way (SIGKILL)', async () => {
