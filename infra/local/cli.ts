@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { ALLOWED_HOSTS_VARIABLE, parseAllowedHosts } from '../../app/web/loopback-host-check.ts';
+import { keepServingAfterStrayErrors } from './keep-serving-after-stray-errors.ts';
 import { startLocalCloud } from './local-cloud.ts';
 import { asPortInUse, PortInUseError } from './port-in-use-error.ts';
 import { lockStateDirectory, StateDirectoryInUseError } from './state-directory-lock.ts';
@@ -26,12 +27,13 @@ const options = new Command('local-cloud')
   .option('--credentials-lifetime <seconds>', 'lifetime of credentials from GetCredentialsForIdentity', nonNegativeInteger, 3600)
   .option('--max-token-lifetime <seconds>', 'cap on OpenID token lifetimes', nonNegativeInteger, 86_400)
   .option('--max-credentials-per-identity <count>', 'credential sets one identity holds at once (the oldest is evicted)', positiveInteger, 20)
+  .option('--client-idle-timeout <seconds>', 'a request body silent this long is 400 RequestTimeout; a connection silent twice this long is closed', positiveInteger, 20)
   .option('--strict-transport', 'treat loopback plain HTTP as insecure, as AWS treats all plain HTTP')
   .option('--log-requests', 'print one line per request')
   .option('--allowed-host <hosts...>', `host names the port answers to besides localhost, 127.0.0.1 and [::1] (or ${ALLOWED_HOSTS_VARIABLE}, comma-separated)`)
   .addHelpText('after', '\nClients read .local/outputs.json (endpoints, bucket, pool id, CA certificate).')
   .parse()
-  .opts<{ port: number; stateDir: string; dataDir?: string; origin: string[]; credentialsLifetime: number; maxTokenLifetime: number; maxCredentialsPerIdentity: number; strictTransport?: boolean; logRequests?: boolean; allowedHost?: string[] }>();
+  .opts<{ port: number; stateDir: string; dataDir?: string; origin: string[]; credentialsLifetime: number; maxTokenLifetime: number; maxCredentialsPerIdentity: number; clientIdleTimeout: number; strictTransport?: boolean; logRequests?: boolean; allowedHost?: string[] }>();
 
 /** A mistake the person starting it can fix: one line, no stack trace. */
 function exitWith(message: string): never {
@@ -51,6 +53,7 @@ const cloud = await startLocalCloud({
   credentialsLifetimeSeconds: options.credentialsLifetime,
   maxOpenIdTokenLifetimeSeconds: options.maxTokenLifetime,
   maxCredentialsPerIdentity: options.maxCredentialsPerIdentity,
+  clientIdleTimeoutSeconds: options.clientIdleTimeout,
   loopbackHttpIsSecure: !options.strictTransport,
   logRequests: options.logRequests,
   allowedHosts: parseAllowedHosts(options.allowedHost ?? process.env[ALLOWED_HOSTS_VARIABLE]),
@@ -76,3 +79,4 @@ const stop = () => {
 };
 process.once('SIGINT', stop);
 process.once('SIGTERM', stop);
+keepServingAfterStrayErrors();

@@ -13,6 +13,7 @@ import { createTokenServiceCognitoClient } from './token-service-cognito-client.
 import type { LocalCloudOptions } from './local-cloud-options.ts';
 import { readJsonFile, writeFileAtomic } from './persistence/atomic-file.ts';
 import { asPortInUse, PortInUseError } from './port-in-use-error.ts';
+import { keepServingAfterStrayErrors } from './keep-serving-after-stray-errors.ts';
 import { lockStateDirectory, StateDirectoryInUseError } from './state-directory-lock.ts';
 
 export interface MainJobOptions {
@@ -111,6 +112,7 @@ const ENVIRONMENT_VARIABLES = [
   ['LOCAL_CLOUD_PORT', 'port of the local cloud, HTTPS and plain HTTP (default 0: a free one)'],
   ['SCOPED_STORAGE_STATE_DIR', 'state directory: outputs, certificates, data, secrets (default .local; one process at a time)'],
   ['LOCAL_CLOUD_CREDENTIALS_LIFETIME', 'seconds the credentials from GetCredentialsForIdentity live (default 3600)'],
+  ['LOCAL_CLOUD_CLIENT_IDLE_TIMEOUT', 'seconds a request body may stay silent before 400 RequestTimeout (default 20)'],
   [ALLOWED_HOSTS_VARIABLE, 'comma-separated host names the servers answer to besides localhost, 127.0.0.1, [::1] (same as --allowed-host)'],
 ] as const;
 
@@ -122,6 +124,13 @@ function portVariable(environment: NodeJS.ProcessEnv, name: string, fallback: nu
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new StartUpError(`${name} must be a port number from 0 to 65535 (got "${value}").`);
   return port;
+}
+
+function positiveSeconds(environment: NodeJS.ProcessEnv, name: string): number {
+  const value = environment[name] ?? '';
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new StartUpError(`${name} must be a number of seconds above 0 (got "${value}").`);
+  return seconds;
 }
 
 async function runMainJob(environment: NodeJS.ProcessEnv): Promise<void> {
@@ -143,6 +152,7 @@ async function runMainJob(environment: NodeJS.ProcessEnv): Promise<void> {
       cloud: {
         port: cloudPort,
         stateDirectory,
+        ...(environment.LOCAL_CLOUD_CLIENT_IDLE_TIMEOUT ? { clientIdleTimeoutSeconds: positiveSeconds(environment, 'LOCAL_CLOUD_CLIENT_IDLE_TIMEOUT') } : {}),
         ...(environment.LOCAL_CLOUD_CREDENTIALS_LIFETIME ? { credentialsLifetimeSeconds: Number(environment.LOCAL_CLOUD_CREDENTIALS_LIFETIME) } : {}),
       },
     });
@@ -182,6 +192,7 @@ async function runMainJob(environment: NodeJS.ProcessEnv): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  keepServingAfterStrayErrors();
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -127,6 +127,13 @@ describe('npm start: a second start, a taken port, --help', () => {
   it('npm start -- --help prints the options and the variables and exits 0', async () => {
     const help = await launch(MAIN_JOB, ['--help'], {}).exited;
     expect(help.code, help.stderr).toBe(0);
-    for (const name of ['--allowed-host', 'PAGE_PORT', 'LOCAL_CLOUD_PORT', 'SCOPED_STORAGE_STATE_DIR', 'LOCAL_ALLOWED_HOSTS', 'LOCAL_CLOUD_CREDENTIALS_LIFETIME']) expect(help.stdout).toContain(name);
+    for (const name of ['--allowed-host', 'PAGE_PORT', 'LOCAL_CLOUD_PORT', 'SCOPED_STORAGE_STATE_DIR', 'LOCAL_ALLOWED_HOSTS', 'LOCAL_CLOUD_CREDENTIALS_LIFETIME', 'LOCAL_CLOUD_CLIENT_IDLE_TIMEOUT']) expect(help.stdout).toContain(name);
+  });
+
+  it('a client idle timeout that is not a positive number of seconds exits 1 saying so', async () => {
+    const refused = await launch(MAIN_JOB, [], { SCOPED_STORAGE_STATE_DIR: join(directory, 'idle'), PAGE_PORT: '0', LOCAL_CLOUD_CLIENT_IDLE_TIMEOUT: 'soon' }).exited;
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('LOCAL_CLOUD_CLIENT_IDLE_TIMEOUT must be a number of seconds above 0 (got "soon")');
+    expect(refused.stderr).not.toMatch(STACK_FRAME);
   });
 });
