@@ -312,6 +312,14 @@ describe('ListObjectsV2', () => {
     expect(encoded.Contents?.map((object) => decodeURIComponent((object.Key ?? '').replace(/\+/g, ' ')))).toEqual([`${prefix()}enc/a b+c.txt`]);
   });
 
+  test('max-keys=0 lists nothing and is not truncated (no token to follow, so a paging client stops)', async () => {
+    const page = await s3.alice.client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix(), MaxKeys: 0 }));
+    expect(page.IsTruncated).toBe(false);
+    expect(page.NextContinuationToken).toBeUndefined();
+    expect(page.KeyCount).toBe(0);
+    expect(page.Contents).toBeUndefined();
+  });
+
   test('an invalid continuation token is InvalidArgument', async () => {
     await expectServiceError(s3.alice.client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix(), ContinuationToken: 'not-a-token' })), 'InvalidArgument', 400);
   });

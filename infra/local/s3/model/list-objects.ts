@@ -23,6 +23,8 @@ export interface ListObjectsPage {
 /** One page of a bucket listing: keys under a prefix, rolled up into common prefixes at the delimiter. */
 export function listObjects(index: ObjectIndex, query: ListObjectsQuery): ListObjectsPage {
   const page: ListObjectsPage = { objects: [], commonPrefixes: [], isTruncated: false };
+  // S3 answers max-keys=0 as a complete empty page: a truncated one would have no position to go on from.
+  if (query.maxKeys === 0) return page;
   let lastCommonPrefix = query.afterIsCommonPrefix ? query.after : undefined;
   const keys =
     query.after !== undefined && compareKeys(query.after, query.prefix) >= 0 ? index.keysFrom(query.after, false) : index.keysFrom(query.prefix, true);
