@@ -13,6 +13,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
+  ListObjectsCommand,
   ListObjectsV2Command,
   ListPartsCommand,
   PutObjectCommand,
@@ -347,14 +348,17 @@ describe('security matrix: every S3 operation x key class x persona, with valid 
         }
       }
 
-      // Listings, of objects and of uploads.
+      // Listings, of objects (both versions, under the same rules) and of uploads.
+      const foreignListed = (page: { Contents?: Array<{ Key?: string }>; CommonPrefixes?: Array<{ Prefix?: string }> }) => {
+        const keys = [...(page.Contents ?? []).map((object) => object.Key!), ...(page.CommonPrefixes ?? []).map((common) => common.Prefix!)];
+        const allowedPrefixes = [persona.prefix, 'shared/', ...(persona.tenant ? [`tenants/${persona.tenant}/`] : [])];
+        const foreign = keys.filter((key) => !allowedPrefixes.some((prefix) => key.startsWith(prefix)));
+        return foreign.length > 0 ? `LEAK: listed ${foreign.join(', ')}` : 'allowed';
+      };
       for (const listing of listPrefixes(persona)) {
-        await attempt(persona, `ListObjectsV2${listing.delimiter ? ' (delimiter /)' : ''}`, listing, () => s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: listing.prefix, Delimiter: listing.delimiter })), (page) => {
-          const keys = [...(page.Contents ?? []).map((object) => object.Key!), ...(page.CommonPrefixes ?? []).map((common) => common.Prefix!)];
-          const allowedPrefixes = [persona.prefix, 'shared/', ...(persona.tenant ? [`tenants/${persona.tenant}/`] : [])];
-          const foreign = keys.filter((key) => !allowedPrefixes.some((prefix) => key.startsWith(prefix)));
-          return foreign.length > 0 ? `LEAK: listed ${foreign.join(', ')}` : 'allowed';
-        });
+        const delimited = listing.delimiter ? ' (delimiter /)' : '';
+        await attempt(persona, `ListObjectsV2${delimited}`, listing, () => s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: listing.prefix, Delimiter: listing.delimiter })), foreignListed);
+        await attempt(persona, `ListObjects (v1)${delimited}`, listing, () => s3.send(new ListObjectsCommand({ Bucket: bucket, Prefix: listing.prefix, Delimiter: listing.delimiter })), foreignListed);
         // Nobody is granted s3:ListBucketMultipartUploads by these rules.
         await attempt(persona, 'ListMultipartUploads', { name: listing.name, expectation: 'deny' }, () => s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: listing.prefix })));
       }

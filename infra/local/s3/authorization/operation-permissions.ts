@@ -30,6 +30,7 @@ export function permissionsFor(operation: S3Operation, request: S3Request): Requ
     context,
   });
   switch (operation.name) {
+    case 'ListObjects':
     case 'ListObjectsV2':
       return onBucket('s3:ListBucket', listingContext(request, 'max-keys'));
     case 'ListMultipartUploads':

@@ -49,6 +49,14 @@ export function listObjects(index: ObjectIndex, query: ListObjectsQuery): ListOb
   return page;
 }
 
+/**
+ * Where a v1 listing (`marker`) resumes. A marker that is one of the listing's own common prefixes
+ * (a NextMarker) also skips every key under it, so paging never repeats a common prefix.
+ */
+export function positionAfterMarker(marker: string, prefix: string, delimiter: string | undefined): Required<Pick<ListObjectsQuery, 'after' | 'afterIsCommonPrefix'>> {
+  return { after: marker, afterIsCommonPrefix: marker.startsWith(prefix) && commonPrefixOf(marker, prefix, delimiter) === marker };
+}
+
 function commonPrefixOf(key: string, prefix: string, delimiter: string | undefined): string | undefined {
   if (!delimiter) return undefined;
   const position = key.indexOf(delimiter, prefix.length);

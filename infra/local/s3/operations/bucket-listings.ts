@@ -1,7 +1,8 @@
 import { compareKeys } from '../model/key-order.ts';
+import { positionAfterMarker } from '../model/list-objects.ts';
 import { InvalidArgument } from '../model/storage-errors.ts';
 import type { UploadRecord } from '../model/object-record.ts';
-import { renderListMultipartUploadsResult, renderListObjectsV2Result } from '../protocol/render-list-results.ts';
+import { renderListMultipartUploadsResult, renderListObjectsResult, renderListObjectsV2Result } from '../protocol/render-list-results.ts';
 import { parseBoundedInteger } from '../protocol/query-parameters.ts';
 import { renderLocationConstraint } from '../protocol/render-write-results.ts';
 import type { S3Request } from '../protocol/s3-request.ts';
@@ -13,12 +14,40 @@ interface ContinuationPosition {
   afterIsCommonPrefix: boolean;
 }
 
+/** What both versions of ListObjects take alike. */
+interface ListingParameters {
+  prefix: string;
+  delimiter?: string;
+  maxKeys: number;
+  urlEncoding: boolean;
+}
+
+/** ListObjects (v1): pages by `marker`; NextMarker only with a delimiter, as S3 (otherwise the last key is the next marker). */
+export function listObjects(context: S3OperationContext): void {
+  const { request, bucket } = context;
+  const { prefix, delimiter, maxKeys, urlEncoding } = parseListingParameters(request);
+  const marker = nonEmpty(request.query.get('marker'));
+  const page = bucket.list({ prefix, maxKeys, ...(delimiter !== undefined && { delimiter }), ...(marker !== undefined && positionAfterMarker(marker, prefix, delimiter)) });
+  const nextMarker = delimiter !== undefined && page.isTruncated ? page.last?.value : undefined;
+  sendXml(
+    context.response,
+    renderListObjectsResult({
+      bucket: bucket.name,
+      prefix,
+      marker: marker ?? '',
+      maxKeys,
+      urlEncoding,
+      page,
+      owner: context.owner,
+      ...(delimiter !== undefined && { delimiter }),
+      ...(nextMarker !== undefined && { nextMarker }),
+    }),
+  );
+}
+
 export function listObjectsV2(context: S3OperationContext): void {
   const { request, bucket } = context;
-  const prefix = request.query.get('prefix') ?? '';
-  const delimiter = nonEmpty(request.query.get('delimiter'));
-  const maxKeys = parseBoundedInteger(request.query.get('max-keys'), 'max-keys', 1000);
-  const urlEncoding = parseEncodingType(request);
+  const { prefix, delimiter, maxKeys, urlEncoding } = parseListingParameters(request);
   const continuationToken = request.query.get('continuation-token');
   const startAfter = nonEmpty(request.query.get('start-after'));
   const position = continuationToken !== undefined ? decodeContinuationToken(continuationToken) : startAfter !== undefined ? { after: startAfter, afterIsCommonPrefix: false } : undefined;
@@ -97,6 +126,16 @@ export function headBucket(context: S3OperationContext): void {
 
 export function getBucketLocation(context: S3OperationContext): void {
   sendXml(context.response, renderLocationConstraint(context.region));
+}
+
+function parseListingParameters(request: S3Request): ListingParameters {
+  const delimiter = nonEmpty(request.query.get('delimiter'));
+  return {
+    prefix: request.query.get('prefix') ?? '',
+    ...(delimiter !== undefined && { delimiter }),
+    maxKeys: parseBoundedInteger(request.query.get('max-keys'), 'max-keys', 1000),
+    urlEncoding: parseEncodingType(request),
+  };
 }
 
 function parseEncodingType(request: S3Request): boolean {

@@ -1,5 +1,5 @@
 import type { S3Operation } from '../protocol/parse-operation.ts';
-import { getBucketLocation, headBucket, listMultipartUploads, listObjectsV2 } from './bucket-listings.ts';
+import { getBucketLocation, headBucket, listMultipartUploads, listObjects, listObjectsV2 } from './bucket-listings.ts';
 import { deleteObjects } from './delete-objects.ts';
 import { abortMultipartUpload, completeMultipartUpload, createMultipartUpload, listParts, uploadPart, uploadPartCopy } from './multipart-uploads.ts';
 import type { S3OperationContext } from './operation-context.ts';
@@ -9,6 +9,8 @@ import { copyObject, deleteObject, putObject } from './write-object.ts';
 /** Runs an authorized operation and writes its answer. */
 export async function runOperation(operation: S3Operation, context: S3OperationContext): Promise<void> {
   switch (operation.name) {
+    case 'ListObjects':
+      return listObjects(context);
     case 'ListObjectsV2':
       return listObjectsV2(context);
     case 'ListMultipartUploads':

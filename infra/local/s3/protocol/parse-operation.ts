@@ -15,6 +15,7 @@ type ObjectOperation<Name extends string, Extra = object> = { name: Name; bucket
 type UploadOperation<Name extends string, Extra = object> = ObjectOperation<Name, { uploadId: string } & Extra>;
 
 export type S3Operation =
+  | BucketOperation<'ListObjects'>
   | BucketOperation<'ListObjectsV2'>
   | BucketOperation<'ListMultipartUploads'>
   | BucketOperation<'GetBucketLocation'>
@@ -61,6 +62,7 @@ export function parseOperation(request: S3Request, limits: StorageLimits): S3Ope
       if (query.get('list-type') !== '2') throw new InvalidArgument('Invalid List Type specified', 'list-type', query.get('list-type'));
       return { name: 'ListObjectsV2', bucket };
     }
+    if (method === 'GET' && has()) return { name: 'ListObjects', bucket };
     if (method === 'GET' && has('uploads')) return { name: 'ListMultipartUploads', bucket };
     if (method === 'GET' && has('location')) return { name: 'GetBucketLocation', bucket };
     if (method === 'HEAD' && has()) return { name: 'HeadBucket', bucket };

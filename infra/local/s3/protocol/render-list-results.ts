@@ -1,5 +1,5 @@
 import type { ListObjectsPage } from '../model/list-objects.ts';
-import type { PartRecord, UploadRecord } from '../model/object-record.ts';
+import type { ObjectRecord, PartRecord, UploadRecord } from '../model/object-record.ts';
 import { renderXmlDocument } from './xml-documents.ts';
 
 export interface Owner {
@@ -10,6 +10,33 @@ export interface Owner {
 /** `encoding-type=url`: S3 URL-encodes keys and prefixes (space as `+`), letting clients list keys XML cannot carry. */
 export function encodeForListing(text: string, urlEncoding: boolean): string {
   return urlEncoding ? encodeURIComponent(text).replace(/%20/g, '+').replace(/%2F/g, '/') : text;
+}
+
+/** ListObjects (v1)'s answer: `Marker` always, `NextMarker` when the caller computed one, owners always. */
+export function renderListObjectsResult(input: {
+  bucket: string;
+  prefix: string;
+  delimiter?: string;
+  marker: string;
+  nextMarker?: string;
+  maxKeys: number;
+  urlEncoding: boolean;
+  page: ListObjectsPage;
+  owner: Owner;
+}): string {
+  const encode = (text: string): string => encodeForListing(text, input.urlEncoding);
+  return renderXmlDocument('ListBucketResult', {
+    Name: input.bucket,
+    Prefix: encode(input.prefix),
+    Marker: encode(input.marker),
+    ...(input.nextMarker !== undefined && { NextMarker: encode(input.nextMarker) }),
+    MaxKeys: input.maxKeys,
+    ...(input.delimiter !== undefined && { Delimiter: encode(input.delimiter) }),
+    IsTruncated: input.page.isTruncated,
+    ...(input.urlEncoding && { EncodingType: 'url' }),
+    Contents: input.page.objects.map((record) => listedObject(record, encode, input.owner)),
+    CommonPrefixes: input.page.commonPrefixes.map((prefix) => ({ Prefix: encode(prefix) })),
+  });
 }
 
 export function renderListObjectsV2Result(input: {
@@ -36,17 +63,22 @@ export function renderListObjectsV2Result(input: {
     ...(input.continuationToken !== undefined && { ContinuationToken: input.continuationToken }),
     ...(input.nextContinuationToken !== undefined && { NextContinuationToken: input.nextContinuationToken }),
     ...(input.startAfter !== undefined && { StartAfter: encode(input.startAfter) }),
-    Contents: input.page.objects.map((record) => ({
-      Key: encode(record.key),
-      LastModified: record.lastModified,
-      ETag: record.etag,
-      ...(record.checksum && { ChecksumAlgorithm: record.checksum.algorithm, ChecksumType: record.checksum.type }),
-      Size: record.size,
-      ...(input.owner && { Owner: input.owner }),
-      StorageClass: record.storageClass,
-    })),
+    Contents: input.page.objects.map((record) => listedObject(record, encode, input.owner)),
     CommonPrefixes: input.page.commonPrefixes.map((prefix) => ({ Prefix: encode(prefix) })),
   });
+}
+
+/** One `Contents` entry of either ListObjects version. */
+function listedObject(record: ObjectRecord, encode: (text: string) => string, owner: Owner | undefined): Record<string, unknown> {
+  return {
+    Key: encode(record.key),
+    LastModified: record.lastModified,
+    ETag: record.etag,
+    ...(record.checksum && { ChecksumAlgorithm: record.checksum.algorithm, ChecksumType: record.checksum.type }),
+    Size: record.size,
+    ...(owner && { Owner: owner }),
+    StorageClass: record.storageClass,
+  };
 }
 
 export function renderListMultipartUploadsResult(input: {
