@@ -62,7 +62,7 @@ export class BlobDirectory {
       await rm(temporaryPath, { force: true });
       throw error;
     }
-    return { blobId, size: meter.bytes, md5: meter.md5.digest(), digests: meter.finish() };
+    return { blobId, size: meter.bytes, md5: meter.md5.digest(), digests: await meter.finish() };
   }
 
   /** Moves a staged blob into place; from then on records may refer to it. */
@@ -139,7 +139,7 @@ class BodyMeter extends Transform {
     callback(null, chunk);
   }
 
-  finish(): Record<string, Buffer> {
-    return Object.fromEntries(Object.entries(this.digests).map(([name, digest]) => [name, digest.digest()]));
+  async finish(): Promise<Record<string, Buffer>> {
+    return Object.fromEntries(await Promise.all(Object.entries(this.digests).map(async ([name, digest]) => [name, await digest.digest()] as const)));
   }
 }

@@ -167,7 +167,7 @@ export class Bucket {
         checkWriteConditions(input.key, previous, input.conditions ?? {});
         const etagOfEtags = createHash('md5');
         for (const part of chosen) etagOfEtags.update(Buffer.from(unquoteEtag(part.etag), 'hex'));
-        const checksum = compositeChecksum(upload.checksumAlgorithm, chosen);
+        const checksum = await compositeChecksum(upload.checksumAlgorithm, chosen);
         const record: ObjectRecord = {
           key: input.key,
           size: chosen.reduce((total, part) => total + part.size, 0),
@@ -230,10 +230,10 @@ function choosePartsToComplete(requested: CompletedPartReference[], stored: Map<
 }
 
 /** S3's checksum of checksums: the algorithm over the concatenated raw part checksums, suffixed with the part count. */
-function compositeChecksum(algorithm: ChecksumAlgorithm | undefined, parts: PartRecord[]): ObjectChecksum | undefined {
+async function compositeChecksum(algorithm: ChecksumAlgorithm | undefined, parts: PartRecord[]): Promise<ObjectChecksum | undefined> {
   // CRC64NVME objects only have full-object checksums on S3, which cannot be derived from part checksums here.
   if (algorithm === undefined || algorithm === 'CRC64NVME' || parts.some((part) => part.checksum === undefined)) return undefined;
   const digest = createChecksumDigest(algorithm);
   for (const part of parts) digest.update(Buffer.from(part.checksum as string, 'base64'));
-  return { algorithm, value: `${digest.digest().toString('base64')}-${parts.length}`, type: 'COMPOSITE' };
+  return { algorithm, value: `${(await digest.digest()).toString('base64')}-${parts.length}`, type: 'COMPOSITE' };
 }

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
-import { crc32 } from 'node:zlib';
-import { crc32c } from './crc32c.ts';
-import { Crc64Nvme } from './crc64-nvme.ts';
+import { Crc32, Crc32c, Crc64Nvme } from '@aws-sdk/checksums/crc';
+import { Sha1, Sha256 } from '@aws-sdk/checksums/sha';
+import type { Checksum } from '@smithy/types';
 
 /** The additional checksums S3 accepts (`x-amz-checksum-<algorithm>`). */
 export const CHECKSUM_ALGORITHMS = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'] as const;
@@ -10,7 +9,7 @@ export type ChecksumAlgorithm = (typeof CHECKSUM_ALGORITHMS)[number];
 export interface IncrementalDigest {
   update(chunk: Uint8Array): void;
   /** The raw digest bytes (S3 sends them base64-encoded). */
-  digest(): Buffer;
+  digest(): Promise<Buffer>;
 }
 
 export function parseChecksumAlgorithm(name: string): ChecksumAlgorithm | undefined {
@@ -26,32 +25,13 @@ export function checksumHeaderName(algorithm: ChecksumAlgorithm): string {
 /** Length in bytes of each algorithm's digest, to reject malformed values before comparing. */
 export const CHECKSUM_DIGEST_BYTES: Record<ChecksumAlgorithm, number> = { CRC32: 4, CRC32C: 4, CRC64NVME: 8, SHA1: 20, SHA256: 32 };
 
-export function createChecksumDigest(algorithm: ChecksumAlgorithm): IncrementalDigest {
-  switch (algorithm) {
-    case 'CRC32':
-      return crcDigest(crc32);
-    case 'CRC32C':
-      return crcDigest(crc32c);
-    case 'CRC64NVME':
-      return new Crc64Nvme();
-    case 'SHA1':
-    case 'SHA256': {
-      const hash = createHash(algorithm.toLowerCase());
-      return { update: (chunk) => hash.update(chunk), digest: () => hash.digest() };
-    }
-  }
-}
+/** The AWS SDK's own implementations, the ones its clients compute the checksums they send S3 with. */
+const CHECKSUM_IMPLEMENTATIONS: Record<ChecksumAlgorithm, new () => Checksum> = { CRC32: Crc32, CRC32C: Crc32c, CRC64NVME: Crc64Nvme, SHA1: Sha1, SHA256: Sha256 };
 
-function crcDigest(continueCrc: (data: Uint8Array, previous: number) => number): IncrementalDigest {
-  let value = 0;
+export function createChecksumDigest(algorithm: ChecksumAlgorithm): IncrementalDigest {
+  const checksum = new CHECKSUM_IMPLEMENTATIONS[algorithm]();
   return {
-    update(chunk) {
-      value = continueCrc(chunk, value);
-    },
-    digest() {
-      const bytes = Buffer.alloc(4);
-      bytes.writeUInt32BE(value >>> 0);
-      return bytes;
-    },
+    update: (chunk) => checksum.update(chunk),
+    digest: async () => Buffer.from(await checksum.digest()),
   };
 }

@@ -59,7 +59,7 @@ export async function readSmallRequestBody(context: S3OperationContext, maxBytes
   } catch (error) {
     throw asBodyError(error);
   }
-  const digestBytes = Object.fromEntries(Object.entries(digests).map(([name, digest]) => [name, digest.digest()]));
+  const digestBytes = Object.fromEntries(await Promise.all(Object.entries(digests).map(async ([name, digest]) => [name, await digest.digest()] as const)));
   verifyDeclaredChecksums(declared, { md5: md5.digest(), digests: digestBytes }, payload.trailers);
   return Buffer.concat(chunks, length);
 }
