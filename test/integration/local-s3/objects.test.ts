@@ -309,7 +309,7 @@ describe('ListObjectsV2', () => {
     await s3.alice.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix()}enc/a b+c.txt`, Body: 'x' }));
     const encoded = await s3.alice.client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `${prefix()}enc/`, EncodingType: 'url' }));
     expect(encoded.EncodingType).toBe('url');
-    expect(encoded.Contents?.map((object) => decodeURIComponent((object.Key ?? '').replace(/\+/g, ' ')))).toEqual([`${prefix()}enc/a b+c.txt`]);
+    expect(encoded.Contents?.map((object) => decodeURIComponent(object.Key ?? ''))).toEqual([`${prefix()}enc/a b+c.txt`]);
   });
 
   test('max-keys=0 lists nothing and is not truncated (no token to follow, so a paging client stops)', async () => {

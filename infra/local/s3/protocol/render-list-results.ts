@@ -7,9 +7,13 @@ export interface Owner {
   DisplayName: string;
 }
 
-/** `encoding-type=url`: S3 URL-encodes keys and prefixes (space as `+`), letting clients list keys XML cannot carry. */
+/**
+ * `encoding-type=url`: S3 percent-encodes listed keys, prefixes, delimiters and markers as URLs do
+ * (a space is `%20`, never a form's `+`, which clients decode as a plus), keeping `/`, so clients
+ * can list keys XML cannot carry.
+ */
 export function encodeForListing(text: string, urlEncoding: boolean): string {
-  return urlEncoding ? encodeURIComponent(text).replace(/%20/g, '+').replace(/%2F/g, '/') : text;
+  return urlEncoding ? encodeURIComponent(text).replace(/%2F/g, '/') : text;
 }
 
 /** ListObjects (v1)'s answer: `Marker` always, `NextMarker` when the caller computed one, owners always. */
