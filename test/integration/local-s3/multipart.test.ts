@@ -157,6 +157,26 @@ describe('multipart operations one by one', () => {
     );
   });
 
+  test('UploadPartCopy with a range past the end of the source is 400 InvalidArgument naming the source size, as on S3; a malformed range is InvalidArgument too', async () => {
+    const source = `${s3.alice.prefix}short-source.bin`;
+    await s3.alice.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: source, Body: '0123456789' }));
+    const key = `${s3.alice.prefix}short-copy.bin`;
+    const { UploadId } = await s3.alice.client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key }));
+    const copyPart = (range: string) =>
+      s3.alice.client.send(new UploadPartCopyCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: 1, CopySource: `${BUCKET}/${source}`, CopySourceRange: range }));
+    for (const range of ['bytes=0-10', 'bytes=10-12', 'bytes=5-100']) {
+      const error = await expectServiceError(copyPart(range), 'InvalidArgument', 400);
+      expect(error.message).toBe('Range specified is not valid for source object of size: 10');
+    }
+    for (const range of ['bytes=5-2', 'bytes=0-', 'bytes=-3', 'items=0-1']) {
+      const error = await expectServiceError(copyPart(range), 'InvalidArgument', 400);
+      expect(error.message).toMatch(/^The x-amz-copy-source-range value must be of the form bytes=first-last/);
+    }
+    const last = await copyPart('bytes=9-9');
+    expect(last.CopyPartResult?.ETag).toBe(`"${md5(Buffer.from('9'))}"`);
+    await s3.alice.client.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId }));
+  });
+
   test('If-None-Match: * on CompleteMultipartUpload refuses to overwrite an existing object', async () => {
     const key = `${s3.alice.prefix}exists.bin`;
     await s3.alice.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'already here' }));

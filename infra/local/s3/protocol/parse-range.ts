@@ -1,4 +1,4 @@
-import { InvalidRange } from '../model/storage-errors.ts';
+import { InvalidArgument, InvalidRange } from '../model/storage-errors.ts';
 
 export interface ByteRange {
   start: number;
@@ -30,11 +30,19 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
   return { start, end };
 }
 
-/** `x-amz-copy-source-range: bytes=first-last`: both ends required and inside the source. */
+/**
+ * `x-amz-copy-source-range: bytes=first-last`: both ends required and inside the source. S3
+ * answers either failure as 400 InvalidArgument (not GetObject's 416 InvalidRange).
+ */
 export function parseCopySourceRange(header: string, size: number): ByteRange {
   const match = SINGLE_RANGE.exec(header.trim());
-  if (!match || match[1] === '' || match[2] === '' || Number(match[2]) < Number(match[1]) || Number(match[2]) >= size) {
-    throw new InvalidRange(header, size);
+  if (!match || match[1] === '' || match[2] === '' || Number(match[2]) < Number(match[1])) {
+    throw new InvalidArgument(
+      'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy',
+      'x-amz-copy-source-range',
+      header,
+    );
   }
+  if (Number(match[2]) >= size) throw new InvalidArgument(`Range specified is not valid for source object of size: ${size}`, 'x-amz-copy-source-range', header);
   return { start: Number(match[1]), end: Number(match[2]) };
 }
