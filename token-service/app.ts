@@ -1,12 +1,13 @@
 import type { CognitoIdentityClient } from '@aws-sdk/client-cognito-identity';
 import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
+import { methodNotAllowed } from 'hono/method-not-allowed';
 import { denyAllAdmins, type AdminAuthorizer } from './admin-authorization.ts';
 import type { TokenServiceEnv } from './app-env.ts';
 import type { Authenticator } from './authenticators/authenticator.ts';
 import { withVerifiedSessionCache } from './authenticators/verified-session-cache.ts';
 import { CognitoTokenIssuer } from './cognito-token-issuer.ts';
-import { errorResponse, failureDetail, NotFoundError } from './errors.ts';
+import { errorResponse, failureDetail, MethodNotAllowedError, NotFoundError } from './errors.ts';
 import { createGuestLinkProofVerifier } from './guest-link-proof.ts';
 import { logHashKeySource } from './log-hash-key.ts';
 import { DEFAULT_CLAIM_TO_TAG, validateClaimToTagMap, type ClaimToTagMap } from './principal-tags.ts';
@@ -101,6 +102,13 @@ export function createTokenServiceApp(options: TokenServiceAppOptions): Hono<Tok
   });
   // Apps and servers send no Origin; only browsers need the CORS answer (its headers cost a Response copy).
   app.use((c, next) => (c.req.header('origin') === undefined ? next() : allowCrossOrigin(c, next)));
+  // A known path with another method: 405 with `Allow`, the methods worked out from the routes registered below.
+  app.use(
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (c, methods) => renderError(c, new MethodNotAllowedError(`${c.req.method} is not supported here; use ${methods.join(' or ')}.`, methods)),
+    }),
+  );
   app.onError((error, c) => renderError(c, error));
   app.notFound((c) => renderError(c, new NotFoundError(`There is nothing at ${c.req.method} ${c.req.path.slice(0, 100)}.`)));
 

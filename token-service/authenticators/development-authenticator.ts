@@ -6,7 +6,6 @@ import { InvalidRequestError } from '../errors.ts';
 import { deriveKey } from '../key-derivation.ts';
 import { tagValueProblem } from '../principal-tags.ts';
 import { readJsonBody, stringFields } from '../request-body.ts';
-import { refuseOtherMethods } from '../routes/method-not-allowed.ts';
 import { isValidUserId, sessionFromClaims, USER_ID_RULE, type Authenticator } from './authenticator.ts';
 import { sessionRejection } from './jwt-failure.ts';
 
@@ -59,7 +58,6 @@ export function createDevelopmentAuthenticator(options: DevelopmentAuthenticator
     if (tenantProblem !== undefined) throw new InvalidRequestError(`"tenant" cannot be a principal tag value: ${tenantProblem}.`);
     return c.json({ sessionToken: await issueSessionToken(user, tenant) }, 200, { 'cache-control': 'no-store' });
   });
-  refuseOtherMethods(routes, SESSION_PATH, ['POST']);
 
   return {
     routes,

@@ -4,7 +4,6 @@ import type { TokenServiceEnv } from '../app-env.ts';
 import { isValidUserId, USER_ID_RULE } from '../authenticators/authenticator.ts';
 import type { CognitoTokenIssuer } from '../cognito-token-issuer.ts';
 import { ForbiddenError, InvalidRequestError, NotFoundError } from '../errors.ts';
-import { refuseOtherMethods } from './method-not-allowed.ts';
 
 const IDENTITY_LOOKUP_PATH = '/v1/admin/identities/:appUserId';
 
@@ -18,5 +17,4 @@ export function mountAdminRoutes(app: Hono<TokenServiceEnv>, dependencies: { aut
     if (identityId === undefined) throw new NotFoundError('No identity is linked to that user.');
     return c.json({ identityId }, 200, { 'cache-control': 'no-store' });
   });
-  refuseOtherMethods(app, IDENTITY_LOOKUP_PATH, ['GET']);
 }

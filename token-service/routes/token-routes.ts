@@ -6,7 +6,6 @@ import type { GuestLinkProofVerifier } from '../guest-link-proof.ts';
 import { principalTagsFromClaims, type ClaimToTagMap } from '../principal-tags.ts';
 import { readJsonBody, stringFields } from '../request-body.ts';
 import type { IssuedToken, TokenCache } from '../token-cache.ts';
-import { refuseOtherMethods } from './method-not-allowed.ts';
 import type { SessionGate } from './session-authentication.ts';
 
 /** `region:uuid`, as Cognito names identities. */
@@ -35,7 +34,6 @@ export function mountTokenRoutes(app: Hono<TokenServiceEnv>, dependencies: Token
       : await cache.getOrLoad(session.userId, tags, () => issuer.issueToken(session.userId, tags));
     return c.json({ identityId: issued.identityId, token: issued.token, expiresAt: issued.expiresAt.toISOString() }, 200, { 'cache-control': 'no-store' });
   });
-  refuseOtherMethods(app, '/v1/token', ['POST']);
 
   app.delete('/v1/identity', async (c) => {
     const session = await authenticateSession(c);
@@ -44,7 +42,6 @@ export function mountTokenRoutes(app: Hono<TokenServiceEnv>, dependencies: Token
     if (identityId === undefined) throw new NotFoundError('No identity is linked to this user.');
     return c.json({ identityId, unlinked: true }, 200, { 'cache-control': 'no-store' });
   });
-  refuseOtherMethods(app, '/v1/identity', ['DELETE']);
 }
 
 interface GuestClaim {

@@ -86,18 +86,24 @@ describe('routes and methods', () => {
     }
   });
 
-  it('answers wrong methods with 405 and Allow', async () => {
+  it('answers wrong methods with 405 and Allow (GET routes answer HEAD too)', async () => {
     for (const [method, path, allow] of [
       ['GET', '/v1/token', 'POST'],
       ['PUT', '/v1/token', 'POST'],
       ['POST', '/v1/identity', 'DELETE'],
-      ['POST', '/healthz', 'GET'],
-      ['DELETE', '/v1/admin/identities/alice', 'GET'],
+      ['POST', '/healthz', 'GET, HEAD'],
+      ['DELETE', '/v1/admin/identities/alice', 'GET, HEAD'],
     ] as const) {
       const { status, headers, body } = await service.request(path, { method });
       expect(status, `${method} ${path}`).toBe(405);
       expect(headers.get('allow')).toBe(allow);
       expect((body.error as { code: string }).code).toBe('method_not_allowed');
+    }
+    expect((await fetch(`${service.url}/healthz`, { method: 'HEAD' })).status).toBe(200);
+    for (const path of ['/healthz/', '/v1/tokens', '/v1/token/x']) {
+      const { status, body } = await service.request(path, { method: 'POST' });
+      expect(status, `POST ${path}`).toBe(404);
+      expect((body.error as { code: string }).code).toBe('not_found');
     }
   });
 });
