@@ -1,19 +1,33 @@
+import type { MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.ts';
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i;
 
 /**
- * The request's JSON body, or `undefined` when it has none. Reads at most `maxBytes` (whatever
- * Content-Length claims), then requires a JSON content type and well-formed JSON.
+ * 413 payload_too_large past `maxBytes`: hono's bodyLimit refuses a Content-Length over it at once
+ * and counts a body sent without one. Behind it a declared length is the body's real length: Node's
+ * HTTP parser reads no more than it, and the Lambda adapter sets it from the event's body.
  */
-export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
-  const contentLength = request.headers.get('content-length');
+export function limitBody(maxBytes: number): MiddlewareHandler {
+  const limit = bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw new PayloadTooLargeError(`Request bodies are limited to ${maxBytes} bytes.`);
+    },
+  });
   // fetch() sends Content-Length: 0 for a POST without a body; not touching request.body spares building a stream.
-  if (contentLength === '0') return undefined;
-  const declaredLength = Number(contentLength ?? '0');
-  if (declaredLength > maxBytes) throw tooLarge(maxBytes);
-  const bytes = await readAtMost(request, maxBytes);
+  return (c, next) => (c.req.header('content-length') === '0' ? next() : limit(c, next));
+}
+
+/**
+ * The request's JSON body, or `undefined` when it has none; requires a JSON content type and
+ * well-formed JSON. Only behind {@link limitBody}, which bounds what this reads.
+ */
+export async function readJsonBody(request: Request): Promise<unknown> {
+  if (request.headers.get('content-length') === '0') return undefined;
+  const bytes = new Uint8Array(await request.arrayBuffer());
   if (bytes.length === 0) return undefined;
   const mediaType = (request.headers.get('content-type') ?? '').split(';')[0]!.trim();
   if (!JSON_MEDIA_TYPE.test(mediaType)) throw new UnsupportedMediaTypeError('Request bodies must be JSON (Content-Type: application/json).');
@@ -43,34 +57,6 @@ export function stringFields<Name extends string>(body: unknown, names: readonly
     fields[name as Name] = value;
   }
   return fields;
-}
-
-async function readAtMost(request: Request, maxBytes: number): Promise<Uint8Array> {
-  if (!request.body) return new Uint8Array(0);
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLarge(maxBytes);
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
-}
-
-function tooLarge(maxBytes: number): PayloadTooLargeError {
-  return new PayloadTooLargeError(`Request bodies are limited to ${maxBytes} bytes.`);
 }
 
 /** Field names come from the caller; echo only a short, printable piece of them. */

@@ -5,7 +5,7 @@ import type { TokenServiceEnv } from '../app-env.ts';
 import { InvalidRequestError } from '../errors.ts';
 import { deriveKey } from '../key-derivation.ts';
 import { tagValueProblem } from '../principal-tags.ts';
-import { readJsonBody, stringFields } from '../request-body.ts';
+import { limitBody, readJsonBody, stringFields } from '../request-body.ts';
 import { isValidUserId, sessionFromClaims, USER_ID_RULE, type Authenticator } from './authenticator.ts';
 import { sessionRejection } from './jwt-failure.ts';
 
@@ -51,8 +51,8 @@ export function createDevelopmentAuthenticator(options: DevelopmentAuthenticator
   }
 
   const routes = new Hono<TokenServiceEnv>();
-  routes.post(SESSION_PATH, async (c) => {
-    const { user, tenant } = stringFields(await readJsonBody(c.req.raw, MAX_SIGN_IN_BODY_BYTES), ['user', 'tenant']);
+  routes.post(SESSION_PATH, limitBody(MAX_SIGN_IN_BODY_BYTES), async (c) => {
+    const { user, tenant } = stringFields(await readJsonBody(c.req.raw), ['user', 'tenant']);
     if (!isValidUserId(user)) throw new InvalidRequestError(`"user" must be a user id of ${USER_ID_RULE}.`);
     const tenantProblem = tenant === undefined ? undefined : tagValueProblem(tenant);
     if (tenantProblem !== undefined) throw new InvalidRequestError(`"tenant" cannot be a principal tag value: ${tenantProblem}.`);

@@ -4,7 +4,7 @@ import type { CognitoTokenIssuer } from '../cognito-token-issuer.ts';
 import { ConflictError, InvalidRequestError, NotFoundError } from '../errors.ts';
 import type { GuestLinkProofVerifier } from '../guest-link-proof.ts';
 import { principalTagsFromClaims, type ClaimToTagMap } from '../principal-tags.ts';
-import { readJsonBody, stringFields } from '../request-body.ts';
+import { limitBody, readJsonBody, stringFields } from '../request-body.ts';
 import type { IssuedToken, TokenCache } from '../token-cache.ts';
 import type { SessionGate } from './session-authentication.ts';
 
@@ -25,9 +25,9 @@ export interface TokenRoutesDependencies {
 export function mountTokenRoutes(app: Hono<TokenServiceEnv>, dependencies: TokenRoutesDependencies): void {
   const { authenticateSession, issuer, cache } = dependencies;
 
-  app.post('/v1/token', async (c) => {
+  app.post('/v1/token', limitBody(dependencies.maxBodyBytes), async (c) => {
     const session = await authenticateSession(c);
-    const guest = guestOf(await readJsonBody(c.req.raw, dependencies.maxBodyBytes));
+    const guest = guestOf(await readJsonBody(c.req.raw));
     const tags = principalTagsFromClaims(session.claims, dependencies.claimToTag);
     const issued = guest
       ? await linkGuestIdentity(dependencies, session.userId, tags, guest)

@@ -91,6 +91,14 @@ describe('the Lambda handler and the Node server answer alike', () => {
     expect(refused.node.headers.get('access-control-allow-origin')).toBeNull();
   });
 
+  it('limits a body whose Content-Length header understates it (413 whatever the header says)', async () => {
+    const session = await issuer.sessionToken('uma');
+    const headers = { authorization: `Bearer ${session}`, 'content-type': 'application/json', 'content-length': '2' };
+    const answer = await lambda(apiGatewayEvent('POST', '/v1/token', { headers, body: `"${'x'.repeat(17_000)}"` }));
+    expect(answer.statusCode).toBe(413);
+    expect(JSON.parse(answer.body)).toEqual({ error: { code: 'payload_too_large', message: 'Request bodies are limited to 16384 bytes.' } });
+  });
+
   it('lets the IAM-authorized admin route through only with API Gateway\'s IAM authorizer context', async () => {
     const session = await issuer.sessionToken('wendy');
     const token = JSON.parse((await lambda(apiGatewayEvent('POST', '/v1/token', { headers: { authorization: `Bearer ${session}` } }))).body) as { identityId: string };

@@ -65,6 +65,17 @@ describe('request bodies', () => {
       duplex: 'half',
     } as RequestInit);
     expect(streamed.status).toBe(413);
+
+    const small = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const piece of ['{"guestIdentityId":', ' "us-east-1:0f0f"', '}']) controller.enqueue(new TextEncoder().encode(piece));
+        controller.close();
+      },
+    });
+    const streamedSmall = await service.request('/v1/token', { method: 'POST', session, headers: { 'content-type': 'application/json' }, body: small, duplex: 'half' } as RequestInit);
+    // Read and parsed whole: the answer is about the missing guestToken, not the framing.
+    expect(streamedSmall.status).toBe(400);
+    expect(streamedSmall.body.error).toEqual({ code: 'invalid_request', message: expect.stringContaining('guestIdentityId and guestToken go together') });
   });
 
   it('answers non-JSON bodies with 415', async () => {
