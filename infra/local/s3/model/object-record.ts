@@ -35,7 +35,10 @@ export interface ObjectChecksum {
   type: 'FULL_OBJECT' | 'COMPOSITE';
 }
 
-/** A stretch of an object's bytes stored in one blob file (a multipart object keeps one per part). */
+/**
+ * A stretch of an object's bytes stored in one blob file. A multipart object keeps one per part,
+ * in part order, so its segments are also its part boundaries (`partNumber` reads).
+ */
 export interface BlobSegment {
   blobId: string;
   size: number;

@@ -97,6 +97,14 @@ export class InvalidRange extends S3Error {
   }
 }
 
+/** A `partNumber` read past the object's last part (a non-multipart object has one part). */
+export class InvalidPartNumber extends S3Error {
+  readonly code = 'InvalidPartNumber';
+  constructor(partNumber: number, partCount: number) {
+    super('The requested partnumber is not satisfiable', { PartNumberRequested: String(partNumber), ActualPartCount: String(partCount) });
+  }
+}
+
 export class BadDigest extends S3Error {
   readonly code = 'BadDigest';
 }

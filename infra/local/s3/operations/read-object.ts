@@ -1,5 +1,6 @@
 import { pipeline } from 'node:stream/promises';
 import { bucketArn } from '../authorization/operation-permissions.ts';
+import { objectPart } from '../model/object-parts.ts';
 import type { ObjectRecord } from '../model/object-record.ts';
 import { NoSuchKey } from '../model/storage-errors.ts';
 import { writeObjectHeaders } from '../protocol/object-headers.ts';
@@ -9,8 +10,18 @@ import { AccessDenied } from '../protocol/request-errors.ts';
 import { requestHeader } from '../protocol/s3-request.ts';
 import type { S3OperationContext } from './operation-context.ts';
 
-/** GetObject and HeadObject (which answers the same headers without the body). */
-export async function getObject(context: S3OperationContext, key: string, headOnly: boolean): Promise<void> {
+/** The bytes an answer carries: the whole object, a Range, or a part; `partial` ones are 206 with a Content-Range. */
+interface ByteSelection {
+  start: number;
+  /** Inclusive; `start - 1` when nothing is selected. */
+  end: number;
+  partial: boolean;
+  /** `x-amz-mp-parts-count`, for a part of a multipart object. */
+  partCount?: number;
+}
+
+/** GetObject and HeadObject (which answers the same headers without the body), of the whole object, a Range or a part. */
+export async function getObject(context: S3OperationContext, key: string, options: { headOnly: boolean; partNumber: number | undefined }): Promise<void> {
   const { request, response, bucket } = context;
   const record = await findReadableObject(context, key);
   response.setHeader('etag', record.etag);
@@ -21,21 +32,30 @@ export async function getObject(context: S3OperationContext, key: string, headOn
     ifModifiedSince: requestHeader(request, 'if-modified-since'),
     ifUnmodifiedSince: requestHeader(request, 'if-unmodified-since'),
   });
-  const range = parseRange(requestHeader(request, 'range'), record.size);
+  const { start, end, partial, partCount } = selectBytes(context, record, options.partNumber);
   const checksumMode = requestHeader(request, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED';
   // A checksum describes the whole object, so S3 sends it only with whole-object answers.
-  writeObjectHeaders(response, request, record, { includeChecksum: checksumMode && range === undefined });
-  const start = range?.start ?? 0;
-  const end = range?.end ?? record.size - 1;
-  response.statusCode = range ? 206 : 200;
-  if (range) response.setHeader('content-range', `bytes ${start}-${end}/${record.size}`);
+  writeObjectHeaders(response, request, record, { includeChecksum: checksumMode && start === 0 && end === record.size - 1 });
+  response.statusCode = partial ? 206 : 200;
+  if (partial) response.setHeader('content-range', `bytes ${start}-${end}/${record.size}`);
+  if (partCount !== undefined) response.setHeader('x-amz-mp-parts-count', partCount);
   response.setHeader('content-length', end - start + 1);
-  if (headOnly) {
+  if (options.headOnly) {
     response.end();
     return;
   }
   // The client may stop reading at any time; that ends this answer, not the server.
   await pipeline(bucket.read(record, start, end), response).catch(() => response.destroy());
+}
+
+function selectBytes(context: S3OperationContext, record: ObjectRecord, partNumber: number | undefined): ByteSelection {
+  if (partNumber !== undefined) {
+    const part = objectPart(record, partNumber);
+    // An empty part (an empty object's only one) has no byte range to name: a plain 200 with no body.
+    return { start: part.start, end: part.start + part.size - 1, partial: part.size > 0, ...(part.partCount !== undefined && { partCount: part.partCount }) };
+  }
+  const range = parseRange(requestHeader(context.request, 'range'), record.size);
+  return range ? { ...range, partial: true } : { start: 0, end: record.size - 1, partial: false };
 }
 
 /**

@@ -26,9 +26,9 @@ export async function runOperation(operation: S3Operation, context: S3OperationC
     case 'CopyObject':
       return copyObject(context, operation.key, operation.source);
     case 'GetObject':
-      return getObject(context, operation.key, false);
+      return getObject(context, operation.key, { headOnly: false, partNumber: operation.partNumber });
     case 'HeadObject':
-      return getObject(context, operation.key, true);
+      return getObject(context, operation.key, { headOnly: true, partNumber: operation.partNumber });
     case 'DeleteObject':
       return deleteObject(context, operation.key);
     case 'CreateMultipartUpload':

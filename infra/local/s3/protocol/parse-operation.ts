@@ -1,6 +1,6 @@
 import type { StorageLimits } from '../model/storage-limits.ts';
 import { InvalidArgument, KeyTooLongError } from '../model/storage-errors.ts';
-import { MethodNotAllowed, NotImplemented } from './request-errors.ts';
+import { InvalidRequest, MethodNotAllowed, NotImplemented } from './request-errors.ts';
 import { requestHeader, type S3Request } from './s3-request.ts';
 
 export interface CopySource {
@@ -23,8 +23,8 @@ export type S3Operation =
   | BucketOperation<'DeleteObjects'>
   | ObjectOperation<'PutObject'>
   | ObjectOperation<'CopyObject', { source: CopySource }>
-  | ObjectOperation<'GetObject'>
-  | ObjectOperation<'HeadObject'>
+  | ObjectOperation<'GetObject', { partNumber?: number }>
+  | ObjectOperation<'HeadObject', { partNumber?: number }>
   | ObjectOperation<'DeleteObject'>
   | ObjectOperation<'CreateMultipartUpload'>
   | UploadOperation<'UploadPart', { partNumber: number }>
@@ -89,9 +89,11 @@ export function parseOperation(request: S3Request, limits: StorageLimits): S3Ope
     case 'GET':
       if (has('uploadId')) return { name: 'ListParts', bucket, key, uploadId: uploadId as string };
       if (has()) return { name: 'GetObject', bucket, key };
+      if (has('partNumber')) return { name: 'GetObject', bucket, key, partNumber: parsePartNumberRead(request, limits) };
       return unsupported();
     case 'HEAD':
       if (has()) return { name: 'HeadObject', bucket, key };
+      if (has('partNumber')) return { name: 'HeadObject', bucket, key, partNumber: parsePartNumberRead(request, limits) };
       return unsupported();
     case 'DELETE':
       if (has('uploadId')) return { name: 'AbortMultipartUpload', bucket, key, uploadId: uploadId as string };
@@ -117,6 +119,13 @@ function parsePartNumber(value: string | undefined, limits: StorageLimits): numb
     throw new InvalidArgument(`Part number must be an integer between 1 and ${limits.maxPartNumber}, inclusive`, 'partNumber', value);
   }
   return Number(value);
+}
+
+/** `partNumber` on GET/HEAD selects a part's bytes, so S3 refuses it together with a Range. */
+function parsePartNumberRead(request: S3Request, limits: StorageLimits): number {
+  const partNumber = parsePartNumber(request.query.get('partNumber'), limits);
+  if (requestHeader(request, 'range') !== undefined) throw new InvalidRequest('Cannot specify both Range header and partNumber query parameter');
+  return partNumber;
 }
 
 /** `x-amz-copy-source: [/]bucket/key[?versionId=...]`, URL-encoded. */

@@ -18,6 +18,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   MissingContentLength: 411,
   PreconditionFailed: 412,
   InvalidRange: 416,
+  InvalidPartNumber: 416,
   InternalError: 500,
   NotImplemented: 501,
 };
