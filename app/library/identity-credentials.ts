@@ -58,6 +58,10 @@ export class IdentityCredentialsProvider {
     this.credentials = undefined;
   }
 
+  /**
+   * Not the SDK's refresh window (the S3 client's memoization refreshes within a fixed 5 minutes of
+   * expiry, so credentials that live less than that would be exchanged again on every request).
+   */
   private isDueForRefresh(credentials: IdentityCredentials): boolean {
     const marginMs = Math.min((this.options.refreshMarginSeconds ?? 300) * 1000, this.issuedLifetimeMs / 4);
     return credentials.expiration.getTime() - this.now() <= marginMs;

@@ -359,6 +359,16 @@ describe('client library with short-lived credentials', () => {
     expect((await readAll((await client.download('long/upload.bin')).body)).equals(bytes)).toBe(true);
   });
 
+  it('reuses 8 s credentials for their first three quarters: requests then make no new exchange', async () => {
+    // The S3 client's own memoization refreshes within a fixed 5 minutes of expiry: credentials that
+    // live 8 s would be exchanged again on every request. The provider's margin is a quarter of the lifetime.
+    const client = await main.clientFor('erin');
+    const { credentialsExpireAt } = await client.whoami();
+    for (let index = 0; index < 10 && credentialsExpireAt.getTime() - Date.now() > 3000; index += 1) await client.upload(`quick-${index}.txt`, 'x');
+    await Promise.all(Array.from({ length: 10 }, () => client.whoami()));
+    expect(client.credentials.counts).toEqual({ tokenRequests: 1, credentialExchanges: 1 });
+  });
+
   it('caps share links at the credentials\' short life', async () => {
     const client = await main.clientFor('erin');
     await client.upload('brief.txt', 'brief');
