@@ -32,6 +32,8 @@ function runAws(identity: TestIdentity, args: string[]): Promise<CliResult> {
     AWS_DEFAULT_REGION: REGION,
     AWS_CONFIG_FILE: join(configDirectory, 'config'),
     AWS_SHARED_CREDENTIALS_FILE: join(configDirectory, 'no-credentials'),
+    // The CLI v2 (Debian's awscli) would page its output through less.
+    AWS_PAGER: '',
   });
   return new Promise((resolve, reject) => {
     execFile('aws', [...args, '--endpoint-url', s3.endpoint, '--output', 'json'], { env, timeout: 60_000 }, (error, stdout, stderr) => {
