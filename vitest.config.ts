@@ -1,4 +1,8 @@
 import { defineConfig } from 'vitest/config';
+import { refuseUnsupportedNode } from './app/library/node/supported-node-version.ts';
+
+// npm test on a Node older than 22 stops with one line, like the entry points.
+refuseUnsupportedNode();
 
 export default defineConfig({
   test: {
@@ -6,7 +10,5 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    // The AWS SDK's 9-line Node version notice (Node 20) would bury the test output; the entry points silence it the same way.
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   },
 });

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { CognitoIdentityClient } from '@aws-sdk/client-cognito-identity';
 import { serve } from '@hono/node-server';
-import { silenceSdkNodeVersionWarning } from '../app/library/node/sdk-node-version-warning.ts';
+import { refuseUnsupportedNode } from '../app/library/node/supported-node-version.ts';
 import { ALLOWED_HOSTS_VARIABLE, createHostCheck, FORBIDDEN_HOST_MESSAGE, parseAllowedHosts } from '../app/web/loopback-host-check.ts';
 import { createAdminSecretAuthorizer } from './admin-authorization.ts';
 import { createTokenServiceApp, type TokenServiceAppOptions } from './app.ts';
@@ -90,7 +90,7 @@ function localAuthenticator(config: TokenServiceConfig, environment: Readonly<Re
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  silenceSdkNodeVersionWarning();
+  refuseUnsupportedNode();
   const running = await startTokenServiceServer(tokenServiceServerOptionsFromEnvironment());
   process.stderr.write(`token service listening on ${running.url}\n`);
   const stop = () => void running.close().then(() => process.exit(0));

@@ -6,7 +6,7 @@ import { createNodeStorageClient, readStorageOutputsFile } from '../library/node
 import { downloadToFile } from '../library/node/download-to-file.ts';
 import { FileResumeStore } from '../library/node/file-resume-store.ts';
 import { fileSource } from '../library/node/file-source.ts';
-import { silenceSdkNodeVersionWarning } from '../library/node/sdk-node-version-warning.ts';
+import { refuseUnsupportedNode } from '../library/node/supported-node-version.ts';
 import { defaultCliStateDirectory, readCliSession, writeCliSession } from './cli-session.ts';
 import { EXIT_CODES, exitCodeFor } from './exit-codes.ts';
 import { objectExists } from './object-existence.ts';
@@ -21,7 +21,7 @@ interface GlobalOptions {
 
 const DEFAULT_OUTPUTS = '.local/outputs.json';
 
-silenceSdkNodeVersionWarning();
+refuseUnsupportedNode();
 
 const program = new Command('scoped-storage')
   .description('Read and write your own files in S3 with short-lived credentials of your Cognito identity.')

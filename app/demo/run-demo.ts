@@ -4,13 +4,13 @@ import { readFile } from 'node:fs/promises';
 import { get } from 'node:https';
 import { StorageError, type ScopedStorageClient } from '../library/index.ts';
 import { createNodeStorageClient, readStorageOutputsFile } from '../library/node/create-node-storage-client.ts';
-import { silenceSdkNodeVersionWarning } from '../library/node/sdk-node-version-warning.ts';
+import { refuseUnsupportedNode } from '../library/node/supported-node-version.ts';
 
 /**
  * `npm run demo`: a scripted walkthrough against a running `npm start`. Two users each upload
  * (one file large enough to go multipart), list, share, and try to reach the other's files.
  */
-silenceSdkNodeVersionWarning();
+refuseUnsupportedNode();
 const outputsPath = process.argv[2] ?? process.env.SCOPED_STORAGE_OUTPUTS ?? '.local/outputs.json';
 const MIB = 1024 * 1024;
 let failures = 0;

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { ALLOWED_HOSTS_VARIABLE, parseAllowedHosts } from '../../app/web/loopback-host-check.ts';
+import { refuseUnsupportedNode } from '../../app/library/node/supported-node-version.ts';
 import { keepServingAfterStrayErrors } from './keep-serving-after-stray-errors.ts';
 import { startLocalCloud } from './local-cloud.ts';
 import { asPortInUse, PortInUseError } from './port-in-use-error.ts';
@@ -17,6 +18,8 @@ function positiveInteger(value: string): number {
   if (parsed === 0) throw new InvalidArgumentError('expected a whole number above 0.');
   return parsed;
 }
+
+refuseUnsupportedNode();
 
 const options = new Command('local-cloud')
   .description('Run Cognito Identity and S3 on this machine, enforcing the policies of the synthesized stack.')

@@ -6,7 +6,7 @@ import { createAdminSecretAuthorizer } from '../../token-service/admin-authoriza
 import { createDevelopmentAuthenticator } from '../../token-service/authenticators/development-authenticator.ts';
 import { startTokenServiceServer, type RunningTokenService } from '../../token-service/node-server.ts';
 import { ALLOWED_HOSTS_VARIABLE, InvalidAllowedHostError, parseAllowedHosts } from '../../app/web/loopback-host-check.ts';
-import { silenceSdkNodeVersionWarning } from '../../app/library/node/sdk-node-version-warning.ts';
+import { refuseUnsupportedNode } from '../../app/library/node/supported-node-version.ts';
 import { startWebPageServer, type WebPageServer } from '../../app/web/web-page-server.ts';
 import { startLocalCloud, type RunningLocalCloud } from './local-cloud.ts';
 import { createTokenServiceCognitoClient } from './token-service-cognito-client.ts';
@@ -196,7 +196,7 @@ async function runMainJob(environment: NodeJS.ProcessEnv): Promise<void> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  silenceSdkNodeVersionWarning();
+  refuseUnsupportedNode();
   await runMainJob(process.env).catch((error: unknown) => {
     if (!(error instanceof StartUpError || error instanceof StateDirectoryInUseError || error instanceof InvalidAllowedHostError)) throw error;
     process.stderr.write(`error: ${error.message}\n`);

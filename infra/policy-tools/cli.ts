@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError } from 'commander';
+import { refuseUnsupportedNode } from '../../app/library/node/supported-node-version.ts';
 import { explainDecision } from '../policy-engine/index.ts';
 import { buildAccessMatrix, renderAccessMatrix } from './access-matrix.ts';
 import { checkExpectations, parseExpectations, renderExpectationReport } from './expectations.ts';
@@ -61,6 +62,8 @@ program
     process.stdout.write(`${report.text}\n`);
     process.exitCode = report.violations > 0 ? 1 : 0;
   });
+
+refuseUnsupportedNode();
 
 try {
   await program.parseAsync(process.argv);

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
-import { silenceSdkNodeVersionWarning } from '../../app/library/node/sdk-node-version-warning.ts';
+import { refuseUnsupportedNode } from '../../app/library/node/supported-node-version.ts';
 import type { BenchOptions, BenchResult } from './bench-result.ts';
 
 /**
@@ -40,7 +40,7 @@ function formatNumber(value: number): string {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  silenceSdkNodeVersionWarning();
+  refuseUnsupportedNode();
   const quick = process.argv.includes('--quick');
   const only = process.argv.slice(2).filter((argument) => !argument.startsWith('--'));
   const started = Date.now();
