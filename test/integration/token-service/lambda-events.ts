@@ -60,7 +60,7 @@ export async function bundleLambdaHandler(): Promise<{ path: string; code: strin
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: 'node20',
+    target: 'node24',
     minify: true,
     external: ['@aws-sdk/*', '@smithy/*'],
     write: false,
