@@ -162,6 +162,16 @@ describe('DeleteObjects', () => {
     await s3.bob.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: foreign }));
   });
 
+  test('keys holding characters the SDK sends as character references (CR, LF, U+2028) are really deleted', async () => {
+    const keys = [`${s3.alice.prefix}refs/cr\rlf\n`, `${s3.alice.prefix}refs/a\u2028b`, `${s3.alice.prefix}refs/amp&#65;literal`];
+    for (const key of keys) await s3.alice.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'x' }));
+    const result = await s3.alice.client.send(new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: keys.map((Key) => ({ Key })) } }));
+    expect(result.Errors).toBeUndefined();
+    expect(result.Deleted).toHaveLength(keys.length);
+    const listed = await s3.alice.client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `${s3.alice.prefix}refs/` }));
+    expect(listed.KeyCount).toBe(0);
+  });
+
   test('Quiet mode reports only the errors', async () => {
     const key = `${s3.alice.prefix}quiet/1`;
     await s3.alice.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'x' }));

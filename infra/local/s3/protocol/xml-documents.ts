@@ -4,11 +4,40 @@ import { MalformedXML } from './request-errors.ts';
 export const S3_XML_NAMESPACE = 'http://s3.amazonaws.com/doc/2006-03-01/';
 
 const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', suppressEmptyNode: false });
+const XML_PREDEFINED_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+const REFERENCE = /&(?:#x([0-9a-fA-F]{1,6})|#([0-9]{1,7})|([A-Za-z][\w.-]*));/g;
+
+/**
+ * Text with XML's references decoded in one pass: the five predefined entities and character
+ * references (`&#x0D;`, `&#8232;`, which the SDKs send for such characters in keys). The parser's
+ * own entity handling decodes only the named five, so `&#x0D;` stayed literal and a DeleteObjects
+ * of a key holding a carriage return reported "Deleted" for a key that does not exist.
+ */
+function decodeReferences(text: string): string {
+  return text.replace(REFERENCE, (_reference, hex: string | undefined, decimal: string | undefined, name: string | undefined) => {
+    if (name !== undefined) {
+      const value = XML_PREDEFINED_ENTITIES[name];
+      if (value === undefined) throw new MalformedXML();
+      return value;
+    }
+    const codePoint = hex !== undefined ? Number.parseInt(hex, 16) : Number(decimal);
+    if (!isXmlCharacter(codePoint)) throw new MalformedXML();
+    return String.fromCodePoint(codePoint);
+  });
+}
+
+/** XML 1.0's Char production. */
+function isXmlCharacter(codePoint: number): boolean {
+  return codePoint === 0x9 || codePoint === 0xa || codePoint === 0xd || (codePoint >= 0x20 && codePoint <= 0xd7ff) || (codePoint >= 0xe000 && codePoint <= 0xfffd) || (codePoint >= 0x10000 && codePoint <= 0x10ffff);
+}
+
 const parser = new XMLParser({
   ignoreAttributes: true,
   parseTagValue: false,
   trimValues: false,
   removeNSPrefix: true,
+  processEntities: false,
+  tagValueProcessor: (_name, value) => decodeReferences(value),
   isArray: (name) => name === 'Part' || name === 'Object',
 });
 
