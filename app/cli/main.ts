@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { lstat, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { StorageError, type ScopedStorageClient } from '../library/index.ts';
@@ -179,12 +179,12 @@ program
     const client = await openClient();
     let target = userPath(file ?? basename(key));
     if (file && (await stat(target).then((info) => info.isDirectory()).catch(() => false))) target = join(target, basename(key));
-    if (!options.force && (await stat(target).then(() => true, () => false))) {
+    if (!options.force && (await lstat(target).then(() => true, () => false))) {
       throw new StorageError('Conflict', `${target} exists already; use --force to replace it.`);
     }
     const progress = createTransferProgress(`get ${key}`, !globals().json);
     try {
-      const result = await downloadToFile(client, key, target, { range: options.range, onProgress: ({ loadedBytes, totalBytes }) => progress.update(loadedBytes, totalBytes) });
+      const result = await downloadToFile(client, key, target, { range: options.range, replace: options.force ?? false, onProgress: ({ loadedBytes, totalBytes }) => progress.update(loadedBytes, totalBytes) });
       progress.stop();
       print(`Downloaded ${key} -> ${target} (${result.bytes} bytes)`, { key, file: target, bytes: result.bytes });
     } finally {

@@ -1,7 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -191,6 +191,31 @@ describe('CLI against the main job', () => {
     expect(await readFile(existing, 'utf8')).toBe('my precious local file');
     expect((await cli(['get', 'keep/fresh.txt', existing, '--force'])).code).toBe(0);
     expect(await readFile(existing, 'utf8')).toBe('the new content');
+  });
+
+  it('get never writes through or removes what sits beside the target: a <file>.part of the user, a planted symbolic link, a dangling link at the target', async () => {
+    expect((await cli(['login', '--user', 'dora'])).code).toBe(0);
+    await writeFile(join(workDirectory, 'beside.txt'), 'downloaded content');
+    expect((await cli(['upload', join(workDirectory, 'beside.txt'), 'keep/beside.txt'])).code).toBe(0);
+
+    const ownPart = join(workDirectory, 'a.txt.part');
+    await writeFile(ownPart, 'my partial work');
+    expect((await cli(['get', 'keep/beside.txt', join(workDirectory, 'a.txt')])).code).toBe(0);
+    expect(await readFile(ownPart, 'utf8')).toBe('my partial work');
+    expect(await readFile(join(workDirectory, 'a.txt'), 'utf8')).toBe('downloaded content');
+
+    const precious = join(workDirectory, 'precious-elsewhere.txt');
+    await writeFile(precious, 'PRECIOUS DATA');
+    await symlink(precious, join(workDirectory, 'c.txt.part'));
+    expect((await cli(['get', 'keep/beside.txt', join(workDirectory, 'c.txt')])).code).toBe(0);
+    expect(await readFile(precious, 'utf8')).toBe('PRECIOUS DATA');
+
+    const dangling = join(workDirectory, 'dangling.txt');
+    await symlink(join(workDirectory, 'nowhere', 'target.txt'), dangling);
+    const refused = await cli(['get', 'keep/beside.txt', dangling]);
+    expect(refused.code, refused.stderr).toBe(EXIT_CODES.conflict);
+    expect((await lstat(dangling)).isSymbolicLink()).toBe(true);
+    expect((await readdir(workDirectory)).filter((name) => name.endsWith('.part'))).toEqual(['a.txt.part', 'c.txt.part']);
   });
 
   it('rm of a key that does not exist says "not found" and exits 5; the keys that exist are deleted', async () => {
