@@ -46,7 +46,8 @@ export async function startTokenServiceServer(options: TokenServiceServerOptions
   const app = createTokenServiceApp(appOptions);
   const isAllowedHost = createHostCheck(allowedHosts);
   const fetch: typeof app.fetch = (request, ...rest) => {
-    if (isAllowedHost(request.headers.get('host') ?? undefined)) return app.fetch(request, ...rest);
+    // The adapter builds the URL from an absolute-form request target when there is one, so its host must pass too.
+    if (isAllowedHost(request.headers.get('host') ?? undefined, request.url)) return app.fetch(request, ...rest);
     const { status, headers, body } = errorResponse(new ForbiddenHostError(FORBIDDEN_HOST_MESSAGE));
     return new Response(JSON.stringify(body), { status, headers });
   };

@@ -20,7 +20,13 @@ export const FORBIDDEN_HOST_MESSAGE =
 
 export class InvalidAllowedHostError extends Error {}
 
-export type HostCheck = (hostHeader: string | undefined) => boolean;
+/**
+ * `hostHeaders`: every Host header the request carried (Node's `headersDistinct.host`), or the one
+ * value; more than one is refused, as HTTP requires. `requestTarget`: the request line's target; an
+ * absolute-form target (`GET http://evil.example/ HTTP/1.1`) names the host that counts, so its
+ * authority must be allowed too.
+ */
+export type HostCheck = (hostHeaders: string | readonly string[] | undefined, requestTarget?: string) => boolean;
 
 const HOST_HEADER = /^(\[[0-9a-f:.]+\]|[a-z0-9_.-]+)(?::\d{1,5})?$/;
 
@@ -47,8 +53,14 @@ export function parseAllowedHosts(value: string | readonly string[] | undefined)
 /** A request without a Host header (HTTP/1.0) is refused too: nothing on this machine sends one. */
 export function createHostCheck(allowedHosts: readonly string[] = []): HostCheck {
   const names = new Set([...LOOPBACK_HOST_NAMES, ...allowedHosts.map(normalizeAllowedHost)]);
-  return (hostHeader) => {
-    const name = hostHeader === undefined ? undefined : hostNameOf(hostHeader);
+  const isAllowedName = (host: string): boolean => {
+    const name = hostNameOf(host);
     return name !== undefined && names.has(name);
+  };
+  return (hostHeaders, requestTarget) => {
+    const values = typeof hostHeaders === 'string' ? [hostHeaders] : (hostHeaders ?? []);
+    if (values.length !== 1 || !isAllowedName(values[0]!)) return false;
+    if (requestTarget === undefined || requestTarget.startsWith('/') || requestTarget === '*') return true;
+    return URL.canParse(requestTarget) && isAllowedName(new URL(requestTarget).host);
   };
 }

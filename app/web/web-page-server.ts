@@ -37,7 +37,7 @@ export async function startWebPageServer(options: { host?: string; port: number;
 
   // The page takes no bodies: a request not whole in 10 s is a stalled client, answered 408 and closed.
   const server: Server = createServer({ requestTimeout: 10_000, headersTimeout: 10_000, connectionsCheckingInterval: 1_000 }, (request, response) => {
-    if (!isAllowedHost(request.headers.host)) {
+    if (!isAllowedHost(request.headersDistinct.host, request.url)) {
       response.writeHead(403, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ error: { code: 'forbidden_host', message: FORBIDDEN_HOST_MESSAGE } }));
       return;
     }

@@ -35,7 +35,7 @@ export function routeLocalRequest(services: LocalServices, options: LocalRouting
     const path = (request.url ?? '/').split('?')[0]!;
     const target = String(request.headers['x-amz-target'] ?? '').toLowerCase();
     const isCognito = target.startsWith(COGNITO_TARGET_PREFIX) || path.startsWith('/.well-known/') || (path === '/' && request.method === 'OPTIONS');
-    if (!isAllowedHost(request.headers.host)) {
+    if (!isAllowedHost(request.headersDistinct.host, request.url)) {
       refuseHost(request, response, path, isCognito);
       return;
     }

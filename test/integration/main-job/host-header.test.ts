@@ -26,6 +26,21 @@ function send(port: number, options: { method: string; path: string; host: strin
   });
 }
 
+/** Raw bytes on a connection, read until the server closes it or the answer's head has come. */
+function sendRawRequest(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => {
+      answer += chunk.toString('utf8');
+      if (/\r\n\r\n/.test(answer)) socket.end();
+    });
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+    socket.write(text);
+  });
+}
+
 /** An HTTP/1.0 request carries no Host header at all. */
 function sendWithoutHost(port: number, requestLine: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -136,5 +151,31 @@ describe('the local servers answer only loopback Host names (and the allowed one
     expect(getId.headers['x-amzn-errortype']).toBe('ForbiddenHostException:');
     expect((await send(cloudPort, { method: 'GET', path: '/.well-known/jwks.json', host: `localhost:${cloudPort}` })).status).toBe(200);
     expect(await sendWithoutHost(cloudPort, 'GET /healthz HTTP/1.0')).toMatch(/^HTTP\/1\.1 403/);
+  });
+
+  it('an absolute-form request target naming another host, or two Host headers, get 403 from every server', async () => {
+    for (const [name, port, path] of [
+      ['page', pagePort, '/config.json'],
+      ['token service', tokenServicePort, '/healthz'],
+      ['local cloud', cloudPort, '/healthz'],
+    ] as const) {
+      for (const text of [
+        `GET http://${EVIL}${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`,
+        `GET https://${EVIL}:443${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`,
+        `GET ${path} HTTP/1.1\r\nHost: localhost\r\nHost: ${EVIL}\r\nConnection: close\r\n\r\n`,
+      ]) {
+        const answer = await sendRawRequest(port, text);
+        expect(answer.split('\r\n')[0], `${name}: ${text.split('\r\n')[0]}`).toMatch(/^HTTP\/1\.1 (403|400)/);
+        expect(answer, name).not.toContain('identityPoolId');
+      }
+    }
+    // Absolute form naming an allowed host is still served where it means anything (the local cloud routes by path, as AWS endpoints do).
+    for (const [name, port, path] of [
+      ['page', pagePort, '/config.json'],
+      ['token service', tokenServicePort, '/healthz'],
+    ] as const) {
+      const fine = await sendRawRequest(port, `GET http://localhost${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
+      expect(fine.split('\r\n')[0], `${name}: absolute-form naming localhost`).toMatch(/^HTTP\/1\.1 200/);
+    }
   });
 });

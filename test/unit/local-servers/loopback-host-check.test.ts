@@ -16,6 +16,20 @@ describe('the Host check of the local servers', () => {
     expect(isAllowed(undefined)).toBe(false);
   });
 
+  it('refuses two Host headers, and an absolute-form request target whose authority is not allowed', () => {
+    const isAllowed = createHostCheck();
+    expect(isAllowed(['localhost'])).toBe(true);
+    expect(isAllowed(['localhost', 'evil.example'])).toBe(false);
+    expect(isAllowed(['localhost', 'localhost'])).toBe(false);
+    expect(isAllowed([])).toBe(false);
+    expect(isAllowed('localhost', '/config.json')).toBe(true);
+    expect(isAllowed('localhost', '*')).toBe(true);
+    expect(isAllowed('localhost', 'http://localhost:5173/config.json')).toBe(true);
+    for (const target of ['http://evil.example/config.json', 'https://evil.example:443/', 'http://localhost.evil.example/', 'http://user@evil.example/', 'not a url']) {
+      expect(isAllowed('localhost', target), target).toBe(false);
+    }
+  });
+
   it('accepts the allowed hosts given, with or without a port, bare IPv6 addresses bracketed', () => {
     const isAllowed = createHostCheck(parseAllowedHosts('Dev-Box.test, 192.168.1.20:8080, fe80::1,'));
     for (const host of ['dev-box.test:5173', '192.168.1.20', '[fe80::1]:80', 'localhost:1']) expect(isAllowed(host), host).toBe(true);
