@@ -36,6 +36,23 @@ function closeIdleConnection(socket: Duplex, idleTimeoutMs: number): void {
   socket.destroy();
 }
 
+/** What an answered-and-closing client still sends is read and dropped, briefly: closing with unread bytes would reset the connection and lose the answer. */
+const MAX_DISCARDED_BYTES = 1024 * 1024;
+/** Connections already given their status for unparsable bytes. */
+const answeredUnparsable = new WeakSet<Duplex>();
+const DISCARD_WINDOW_MS = 2_000;
+
+function discardWhatFollows(socket: Duplex): void {
+  let discarded = 0;
+  const stop = setTimeout(() => socket.destroy(), DISCARD_WINDOW_MS);
+  socket.on('close', () => clearTimeout(stop));
+  socket.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > MAX_DISCARDED_BYTES) socket.destroy();
+  });
+  socket.resume();
+}
+
 /**
  * Bytes Node's parser rejects (unknown methods, broken framing, oversized headers) get a status
  * as from Node's default handler when they open the connection. After a request that arrived
@@ -44,17 +61,22 @@ function closeIdleConnection(socket: Duplex, idleTimeoutMs: number): void {
  * so its handler sees the abort and cleans up.
  */
 function answerUnparsableRequest(error: NodeJS.ErrnoException, socket: Duplex): void {
+  // On TLS the parser keeps being fed what follows and fails again on each chunk: the first answer stands.
+  if (answeredUnparsable.has(socket)) return;
   const inFlight = requestsInFlight.get(socket);
   if (inFlight?.request.complete) {
     inFlight.response.once('close', () => socket.destroy());
     return;
   }
-  if (inFlight || error.code === 'ECONNRESET' || !socket.writable || (socket as Socket).bytesWritten > 0) {
+  // No request is being answered, so any earlier answer is complete: a status may follow it (bytesWritten is no guide: on TLS it counts the handshake).
+  if (inFlight || error.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
     return;
   }
   const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+  answeredUnparsable.add(socket);
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  discardWhatFollows(socket);
 }
 
 /**

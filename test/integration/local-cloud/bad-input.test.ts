@@ -138,6 +138,20 @@ describe('bad input on the composed local cloud', () => {
     await expectStillServing();
   });
 
+  it('answers oversized headers over TLS with 431 as over plain HTTP (the TLS handshake bytes once made it a silent close)', async () => {
+    for (const head of [`GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(70_000)}\r\n\r\n`, `GET /?${'p=1&'.repeat(20_000)} HTTP/1.1\r\nHost: localhost\r\n\r\n`]) {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = tlsConnect({ host: '127.0.0.1', port: port(), ca: composed.caCertificate, servername: 'localhost' }, () => socket.write(head));
+        const chunks: Buffer[] = [];
+        socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+        socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' || error.code === 'EPIPE' ? resolve(Buffer.concat(chunks).toString('latin1')) : reject(error)));
+        socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+      });
+      expect(answer.split('\r\n')[0], `${head.length} bytes of head`).toMatch(/^HTTP\/1\.1 431/);
+    }
+    await expectStillServing();
+  });
+
   it('answers malformed JSON to Cognito with a JSON error', async () => {
     for (const body of ['{not json', '', '[]', '{"IdentityPoolId": 42}', '\u0000\u0001']) {
       const answer = await send({
