@@ -8,7 +8,7 @@ import { createCognitoIdentityRequestHandler } from './cognito/routes.ts';
 import { CredentialStore } from './credentials/credential-store.ts';
 import type { IssuedCredentials } from './credentials/issued-credentials.ts';
 import { readLocalDeployment, type LocalDeployment } from './deployment/read-local-deployment.ts';
-import { synthesizeStackTemplate } from './deployment/synthesize-stack-template.ts';
+import { synthesizeStackTemplate } from '../stack/synthesize-stack-template.ts';
 import type { LocalCloudOptions } from './local-cloud-options.ts';
 import { writeOutputsFile, type LocalOutputs } from './outputs-file.ts';
 import { writeFileAtomic } from './persistence/atomic-file.ts';

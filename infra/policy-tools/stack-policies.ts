@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assignLocalPhysicalIds } from '../local/deployment/local-physical-ids.ts';
-import { synthesizeStackTemplate, type SynthesizedTemplate } from '../local/deployment/synthesize-stack-template.ts';
+import { assignLocalPhysicalIds } from '../cloudformation/local-physical-ids.ts';
+import { synthesizeStackTemplate, type SynthesizedTemplate } from '../stack/synthesize-stack-template.ts';
 import { loadTemplatePolicies, type CompiledPolicy, type TemplatePolicies, type TemplateRole } from '../policy-engine/index.ts';
 
 export const ADMIN_ACCOUNT_ID = '111122223333';

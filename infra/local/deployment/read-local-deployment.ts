@@ -4,8 +4,8 @@ import { loadTemplatePolicies, type TemplatePolicies, type TemplateRole } from '
 import type { IdentityPool } from '../cognito/model/identity-pool.ts';
 import { readJsonFile, writeFileAtomic } from '../persistence/atomic-file.ts';
 import type { CorsRule } from '../s3/protocol/cors.ts';
-import { assignLocalPhysicalIds } from './local-physical-ids.ts';
-import type { SynthesizedTemplate } from './synthesize-stack-template.ts';
+import { assignLocalPhysicalIds } from '../../cloudformation/local-physical-ids.ts';
+import type { SynthesizedTemplate } from '../../stack/synthesize-stack-template.ts';
 
 /** The synthesized stack as the local cloud runs it: named resources and compiled policies. */
 export interface LocalDeployment {

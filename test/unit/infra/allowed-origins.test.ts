@@ -7,7 +7,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ScopedStoragePropsError } from '../../../infra/construct/index.ts';
-import { synthesizeStackTemplate } from '../../../infra/local/deployment/synthesize-stack-template.ts';
+import { synthesizeStackTemplate } from '../../../infra/stack/synthesize-stack-template.ts';
 import { buildStack } from '../../../infra/stack/build-stack.ts';
 
 const run = promisify(execFile);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { buildStack, DEFAULT_LOCAL_ORIGIN, type BuildStackOptions } from '../../stack/build-stack.ts';
+import { buildStack, DEFAULT_LOCAL_ORIGIN, type BuildStackOptions } from './build-stack.ts';
 
 export interface SynthesizedTemplate {
   stackName: string;
