@@ -3,3 +3,14 @@ export type { ScopedStorageProps } from './scoped-storage-props.ts';
 export { DEFAULT_DEVELOPER_PROVIDER_NAME } from './scoped-storage-props.ts';
 export { ScopedStoragePropsError } from './validate-scoped-storage-props.ts';
 export { BROWSER_EXPOSED_HEADERS, BROWSER_REQUEST_HEADERS } from './browser-cors-rules.ts';
+export { TokenServiceApi, type TokenServiceApiProps, type TokenServiceAuthenticator } from './token-service-api.ts';
+export {
+  ACCESS_GRANTEES,
+  ACCESS_PERMISSIONS,
+  AccessRuleError,
+  DEFAULT_ACCESS_RULES,
+  validateAccessRules,
+  type AccessGrantee,
+  type AccessPermission,
+  type AccessRule,
+} from '../access-rules/index.ts';
