@@ -2,23 +2,23 @@ import type { CognitoIdentityClient } from '@aws-sdk/client-cognito-identity';
 import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
 import { methodNotAllowed } from 'hono/method-not-allowed';
-import { denyAllAdmins, type AdminAuthorizer } from './admin-authorization.ts';
-import type { TokenServiceEnv } from './app-env.ts';
 import type { Authenticator } from './authenticators/authenticator.ts';
 import { withVerifiedSessionCache } from './authenticators/verified-session-cache.ts';
-import { CognitoTokenIssuer } from './cognito-token-issuer.ts';
-import { errorResponse, failureDetail, MethodNotAllowedError, NotFoundError } from './errors.ts';
-import { createGuestLinkProofVerifier } from './guest-link-proof.ts';
-import { logHashKeySource } from './log-hash-key.ts';
-import { DEFAULT_CLAIM_TO_TAG, validateClaimToTagMap, type ClaimToTagMap } from './principal-tags.ts';
-import { TokenBucketRateLimiter, type RateLimit } from './rate-limiter.ts';
-import { DEFAULT_MAX_BODY_BYTES } from './request-body.ts';
-import { requestLog, stdoutLogSink, type LogSink } from './request-log.ts';
+import { CognitoTokenIssuer } from './cognito/cognito-token-issuer.ts';
+import { createGuestLinkProofVerifier } from './cognito/guest-link-proof.ts';
+import { logHashKeySource } from './http/log-hash-key.ts';
+import { TokenBucketRateLimiter, type RateLimit } from './http/rate-limiter.ts';
+import { requestLog, stdoutLogSink, type LogSink } from './http/request-log.ts';
+import type { TokenServiceEnv } from './http/token-service-env.ts';
+import { errorResponse, failureDetail, MethodNotAllowedError, NotFoundError } from './http/token-service-errors.ts';
+import { DEFAULT_MAX_BODY_BYTES } from './http/token-service-request-body.ts';
+import { denyAllAdmins, type AdminAuthorizer } from './routes/admin-authorization.ts';
 import { mountAdminRoutes } from './routes/admin-routes.ts';
 import { mountHealthRoute } from './routes/health-route.ts';
-import { sessionGate } from './routes/session-authentication.ts';
+import { sessionGate } from './routes/session-gate.ts';
 import { mountTokenRoutes } from './routes/token-routes.ts';
-import { TokenCache } from './token-cache.ts';
+import { DEFAULT_CLAIM_TO_TAG, validateClaimToTagMap, type ClaimToTagMap } from './tokens/principal-tags.ts';
+import { TokenCache } from './tokens/token-cache.ts';
 
 export interface TokenServiceAppOptions {
   /** Cognito Identity, with credentials allowed to call the developer-identity APIs of the pool. */
@@ -67,7 +67,7 @@ export const DEFAULT_TOKEN_DURATION_SECONDS = 900;
 export const DEFAULT_RATE_LIMIT: RateLimit = { ratePerSecond: 10, burst: 20 };
 export const DEFAULT_VERIFIED_SESSION_CACHE_SECONDS = 60;
 
-/** The token service as one Hono app; `node-server.ts` and `lambda-handler.ts` serve this same app. */
+/** The token service as one Hono app; `adapters/node-server.ts` and `adapters/lambda-handler.ts` serve this same app. */
 export function createTokenServiceApp(options: TokenServiceAppOptions): Hono<TokenServiceEnv> {
   const clock = options.clock ?? Date.now;
   const claimToTag = options.claimToTag ?? DEFAULT_CLAIM_TO_TAG;

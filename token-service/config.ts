@@ -1,7 +1,7 @@
 import { DEFAULT_RATE_LIMIT, DEFAULT_TOKEN_DURATION_SECONDS, DEFAULT_VERIFIED_SESSION_CACHE_SECONDS, type TokenServiceAppOptions } from './app.ts';
 import { DEFAULT_OIDC_ALGORITHMS } from './authenticators/oidc-authenticator.ts';
-import { DEFAULT_CLAIM_TO_TAG, type ClaimToTagMap } from './principal-tags.ts';
-import type { RateLimit } from './rate-limiter.ts';
+import type { RateLimit } from './http/rate-limiter.ts';
+import { DEFAULT_CLAIM_TO_TAG, type ClaimToTagMap } from './tokens/principal-tags.ts';
 
 type Environment = Readonly<Record<string, string | undefined>>;
 

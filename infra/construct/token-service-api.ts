@@ -62,7 +62,7 @@ export interface TokenServiceApiProps {
   readonly logRetention?: RetentionDays;
 }
 
-export const TOKEN_SERVICE_LAMBDA_ENTRY = fileURLToPath(new URL('../../token-service/lambda-handler.ts', import.meta.url));
+export const TOKEN_SERVICE_LAMBDA_ENTRY = fileURLToPath(new URL('../../token-service/adapters/lambda-handler.ts', import.meta.url));
 /** The Node.js 24 Lambda runtime provides the AWS SDK v3, so the bundle leaves it out. */
 export const TOKEN_SERVICE_EXTERNAL_MODULES: readonly string[] = ['@aws-sdk/*', '@smithy/*'];
 const DEVELOPER_IDENTITY_ACTIONS = [

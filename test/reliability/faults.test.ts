@@ -10,8 +10,8 @@ import { FileResumeStore } from '../../app/library/node/file-resume-store.ts';
 import { fileSource } from '../../app/library/node/file-source.ts';
 import { startLocalCloud, type RunningLocalCloud } from '../../infra/local/local-cloud.ts';
 import { createTokenServiceCognitoClient } from '../../infra/local/token-service-cognito-client.ts';
+import { startTokenServiceServer, type RunningTokenService } from '../../token-service/adapters/node-server.ts';
 import { createDevelopmentAuthenticator } from '../../token-service/authenticators/development-authenticator.ts';
-import { startTokenServiceServer, type RunningTokenService } from '../../token-service/node-server.ts';
 import { developmentSession, spawnMainJob, type BenchProcess } from '../bench/bench-processes.ts';
 import {
   MIB,

@@ -1,9 +1,9 @@
 import { CognitoIdentityClient } from '@aws-sdk/client-cognito-identity';
 import { handle, type APIGatewayProxyResult, type LambdaContext, type LambdaEvent } from 'hono/aws-lambda';
-import { apiGatewayIamAuthorizer } from './admin-authorization.ts';
-import { createTokenServiceApp, type TokenServiceAppOptions } from './app.ts';
-import { createConfiguredAuthenticator } from './authenticators/configured-authenticator.ts';
-import { appOptionsFromConfig, ConfigurationError, readTokenServiceConfig } from './config.ts';
+import { createTokenServiceApp, type TokenServiceAppOptions } from '../app.ts';
+import { createConfiguredAuthenticator } from '../authenticators/configured-authenticator.ts';
+import { appOptionsFromConfig, ConfigurationError, readTokenServiceConfig } from '../config.ts';
+import { apiGatewayIamAuthorizer } from '../routes/admin-authorization.ts';
 import { secretsManagerSecretSource } from './secrets-manager-secret-source.ts';
 
 /** API Gateway HTTP API's payload format 2.0. */

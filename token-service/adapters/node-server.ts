@@ -1,15 +1,15 @@
 import type { AddressInfo } from 'node:net';
 import { CognitoIdentityClient } from '@aws-sdk/client-cognito-identity';
 import { serve } from '@hono/node-server';
-import { refuseUnsupportedNode } from '../app/library/node/supported-node-version.ts';
-import { ALLOWED_HOSTS_VARIABLE, createHostCheck, FORBIDDEN_HOST_MESSAGE, parseAllowedHosts } from '../app/web/loopback-host-check.ts';
-import { createAdminSecretAuthorizer } from './admin-authorization.ts';
-import { createTokenServiceApp, type TokenServiceAppOptions } from './app.ts';
-import type { Authenticator } from './authenticators/authenticator.ts';
-import { createConfiguredAuthenticator } from './authenticators/configured-authenticator.ts';
-import { createDevelopmentAuthenticator } from './authenticators/development-authenticator.ts';
-import { appOptionsFromConfig, readTokenServiceConfig, type TokenServiceConfig } from './config.ts';
-import { errorResponse, TokenServiceError } from './errors.ts';
+import { refuseUnsupportedNode } from '../../app/library/node/supported-node-version.ts';
+import { ALLOWED_HOSTS_VARIABLE, createHostCheck, FORBIDDEN_HOST_MESSAGE, parseAllowedHosts } from '../../app/web/loopback-host-check.ts';
+import { createTokenServiceApp, type TokenServiceAppOptions } from '../app.ts';
+import type { Authenticator } from '../authenticators/authenticator.ts';
+import { createConfiguredAuthenticator } from '../authenticators/configured-authenticator.ts';
+import { createDevelopmentAuthenticator } from '../authenticators/development-authenticator.ts';
+import { appOptionsFromConfig, readTokenServiceConfig, type TokenServiceConfig } from '../config.ts';
+import { errorResponse, TokenServiceError } from '../http/token-service-errors.ts';
+import { createAdminSecretAuthorizer } from '../routes/admin-authorization.ts';
 import { secretsManagerSecretSource } from './secrets-manager-secret-source.ts';
 
 export interface TokenServiceServerOptions extends TokenServiceAppOptions {

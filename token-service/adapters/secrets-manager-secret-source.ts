@@ -1,6 +1,6 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import type { SecretSource } from './authenticators/hmac-authenticator.ts';
+import type { SecretSource } from '../authenticators/hmac-authenticator.ts';
 
 export interface SecretsManagerSecretOptions {
   /** ARN of a secret whose SecretString is the value. */

@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
-import type { TokenServiceEnv } from '../app-env.ts';
-import { UnauthenticatedError } from '../errors.ts';
+import type { TokenServiceEnv } from '../http/token-service-env.ts';
+import { UnauthenticatedError } from '../http/token-service-errors.ts';
 
 /** The verified app session: who the user is and the claims the session carried. */
 export interface AuthenticatedSession {

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import { jwtVerify, SignJWT } from 'jose';
-import type { TokenServiceEnv } from '../app-env.ts';
-import { InvalidRequestError } from '../errors.ts';
-import { deriveKey } from '../key-derivation.ts';
-import { tagValueProblem } from '../principal-tags.ts';
-import { limitBody, readJsonBody, stringFields } from '../request-body.ts';
+import type { TokenServiceEnv } from '../http/token-service-env.ts';
+import { InvalidRequestError } from '../http/token-service-errors.ts';
+import { limitBody, readJsonBody, stringFields } from '../http/token-service-request-body.ts';
+import { tagValueProblem } from '../tokens/principal-tags.ts';
 import { isValidUserId, sessionFromClaims, USER_ID_RULE, type Authenticator } from './authenticator.ts';
-import { sessionRejection } from './jwt-failure.ts';
+import { deriveKey } from './key-derivation.ts';
+import { sessionRejection } from './session-rejection.ts';
 
 const DEVELOPMENT_ISSUER = 'urn:scoped-storage:token-service:development';
 const SESSION_PATH = '/v1/dev/session';

@@ -1,8 +1,8 @@
 import { jwtVerify } from 'jose';
-import { UpstreamUnavailableError } from '../errors.ts';
-import { deriveKey } from '../key-derivation.ts';
+import { UpstreamUnavailableError } from '../http/token-service-errors.ts';
 import { sessionFromClaims, type Authenticator } from './authenticator.ts';
-import { sessionRejection } from './jwt-failure.ts';
+import { deriveKey } from './key-derivation.ts';
+import { sessionRejection } from './session-rejection.ts';
 
 /** Where the shared secret comes from: the environment locally, Secrets Manager in the stack. */
 export type SecretSource = () => Promise<string>;

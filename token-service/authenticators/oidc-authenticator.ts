@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { sessionFromClaims, type Authenticator } from './authenticator.ts';
-import { sessionRejection } from './jwt-failure.ts';
+import { sessionRejection } from './session-rejection.ts';
 
 /** Asymmetric algorithms only: with a symmetric one, a public key could be used as an HMAC secret. */
 export const DEFAULT_OIDC_ALGORITHMS = ['RS256', 'ES256'];

@@ -1,6 +1,6 @@
 import { errors } from 'jose';
-import { UnauthenticatedError, UpstreamUnavailableError, type TokenServiceError } from '../errors.ts';
-import { isKeyFetchFailure } from '../key-fetch-failure.ts';
+import { UnauthenticatedError, UpstreamUnavailableError, type TokenServiceError } from '../http/token-service-errors.ts';
+import { isKeyFetchFailure } from './key-fetch-failure.ts';
 
 /** Why a session token was refused, in words that help the app developer and reveal nothing secret. */
 export function sessionRejection(error: unknown): TokenServiceError {

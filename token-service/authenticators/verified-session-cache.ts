@@ -1,4 +1,4 @@
-import { LeastRecentlyUsedMap } from '../least-recently-used-map.ts';
+import { LeastRecentlyUsedMap } from '../tokens/least-recently-used-map.ts';
 import type { AuthenticatedSession, Authenticator } from './authenticator.ts';
 
 export interface VerifiedSessionCacheOptions {

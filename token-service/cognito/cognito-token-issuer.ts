@@ -5,8 +5,8 @@ import {
   type CognitoIdentityClient,
 } from '@aws-sdk/client-cognito-identity';
 import { decodeJwt } from 'jose';
-import { translateCognitoError, type CognitoFailureMessages } from './cognito-errors.ts';
-import type { IssuedToken } from './token-cache.ts';
+import type { IssuedToken } from '../tokens/token-cache.ts';
+import { translateCognitoError, type CognitoFailureMessages } from './translate-cognito-error.ts';
 
 export interface CognitoTokenIssuerOptions {
   client: CognitoIdentityClient;

@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
-import { ForbiddenError, UpstreamUnavailableError } from './errors.ts';
-import { isKeyFetchFailure } from './key-fetch-failure.ts';
+import { isKeyFetchFailure } from '../authenticators/key-fetch-failure.ts';
+import { ForbiddenError, UpstreamUnavailableError } from '../http/token-service-errors.ts';
 
 export const COGNITO_OPENID_ISSUER = 'https://cognito-identity.amazonaws.com';
 export const COGNITO_OPENID_JWKS_URL = 'https://cognito-identity.amazonaws.com/.well-known/jwks_uri';

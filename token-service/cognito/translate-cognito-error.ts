@@ -1,4 +1,4 @@
-import { ConflictError, ForbiddenError, InternalError, NotFoundError, UpstreamError, UpstreamUnavailableError, type TokenServiceError } from './errors.ts';
+import { ConflictError, ForbiddenError, InternalError, NotFoundError, UpstreamError, UpstreamUnavailableError, type TokenServiceError } from '../http/token-service-errors.ts';
 
 /** Our own words for the failures whose meaning depends on the call; AWS's text is never passed on. */
 export interface CognitoFailureMessages {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Authenticator } from './authenticators/authenticator.ts';
-import { deriveKey } from './key-derivation.ts';
+import type { Authenticator } from '../authenticators/authenticator.ts';
+import { deriveKey } from '../authenticators/key-derivation.ts';
 import type { LogHashKeySource } from './request-log.ts';
 
 const LOG_USER_HASH_PURPOSE = 'scoped-storage token service: request log user hash';

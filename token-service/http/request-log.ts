@@ -1,7 +1,7 @@
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
-import type { TokenServiceEnv } from './app-env.ts';
+import type { TokenServiceEnv } from './token-service-env.ts';
 
 /** Receives one JSON line per request. */
 export type LogSink = (line: string) => void;

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.ts';
+import { InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from './token-service-errors.ts';
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i;

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { PlatformBindings } from './app-env.ts';
+import type { PlatformBindings } from '../http/token-service-env.ts';
 
 /**
  * Decides whether a request may use the admin routes. It is separate from the end users'

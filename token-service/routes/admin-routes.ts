@@ -1,9 +1,9 @@
 import type { Hono } from 'hono';
-import type { AdminAuthorizer } from '../admin-authorization.ts';
-import type { TokenServiceEnv } from '../app-env.ts';
 import { isValidUserId, USER_ID_RULE } from '../authenticators/authenticator.ts';
-import type { CognitoTokenIssuer } from '../cognito-token-issuer.ts';
-import { ForbiddenError, InvalidRequestError, NotFoundError } from '../errors.ts';
+import type { CognitoTokenIssuer } from '../cognito/cognito-token-issuer.ts';
+import type { TokenServiceEnv } from '../http/token-service-env.ts';
+import { ForbiddenError, InvalidRequestError, NotFoundError } from '../http/token-service-errors.ts';
+import type { AdminAuthorizer } from './admin-authorization.ts';
 
 const IDENTITY_LOOKUP_PATH = '/v1/admin/identities/:appUserId';
 

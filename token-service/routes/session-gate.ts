@@ -1,8 +1,8 @@
 import type { Context } from 'hono';
-import type { TokenServiceEnv } from '../app-env.ts';
 import type { AuthenticatedSession, Authenticator } from '../authenticators/authenticator.ts';
-import { RateLimitedError, UnauthenticatedError } from '../errors.ts';
-import type { TokenBucketRateLimiter } from '../rate-limiter.ts';
+import type { TokenBucketRateLimiter } from '../http/rate-limiter.ts';
+import type { TokenServiceEnv } from '../http/token-service-env.ts';
+import { RateLimitedError, UnauthenticatedError } from '../http/token-service-errors.ts';
 
 /** Far above any real JWT; longer headers are not worth verifying. */
 const MAX_BEARER_TOKEN_LENGTH = 8192;

@@ -1,12 +1,12 @@
 import type { Hono } from 'hono';
-import type { TokenServiceEnv } from '../app-env.ts';
-import type { CognitoTokenIssuer } from '../cognito-token-issuer.ts';
-import { ConflictError, InvalidRequestError, NotFoundError } from '../errors.ts';
-import type { GuestLinkProofVerifier } from '../guest-link-proof.ts';
-import { principalTagsFromClaims, type ClaimToTagMap } from '../principal-tags.ts';
-import { limitBody, readJsonBody, stringFields } from '../request-body.ts';
-import type { IssuedToken, TokenCache } from '../token-cache.ts';
-import type { SessionGate } from './session-authentication.ts';
+import type { CognitoTokenIssuer } from '../cognito/cognito-token-issuer.ts';
+import type { GuestLinkProofVerifier } from '../cognito/guest-link-proof.ts';
+import type { TokenServiceEnv } from '../http/token-service-env.ts';
+import { ConflictError, InvalidRequestError, NotFoundError } from '../http/token-service-errors.ts';
+import { limitBody, readJsonBody, stringFields } from '../http/token-service-request-body.ts';
+import { principalTagsFromClaims, type ClaimToTagMap } from '../tokens/principal-tags.ts';
+import type { IssuedToken, TokenCache } from '../tokens/token-cache.ts';
+import type { SessionGate } from './session-gate.ts';
 
 /** `region:uuid`, as Cognito names identities. */
 const IDENTITY_ID = /^[\w-]{1,50}:[0-9a-f-]{1,64}$/;

@@ -1,4 +1,4 @@
-import { ForbiddenError } from './errors.ts';
+import { ForbiddenError } from '../http/token-service-errors.ts';
 
 /** AWS session tag rules (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html). */
 const TAG_CHARACTERS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u;

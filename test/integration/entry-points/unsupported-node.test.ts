@@ -13,7 +13,7 @@ const ENTRY_POINTS: Array<{ name: string; args: string[] }> = [
   { name: 'npm run demo', args: ['--import', 'tsx', 'app/demo/run-demo.ts'] },
   { name: 'npm run storage', args: ['app/cli/bin.mjs', '--help'] },
   { name: 'npm run bench', args: ['--import', 'tsx', 'test/bench/run.ts', '--quick'] },
-  { name: "the token service's Node server", args: ['--import', 'tsx', 'token-service/node-server.ts'] },
+  { name: "the token service's Node server", args: ['--import', 'tsx', 'token-service/adapters/node-server.ts'] },
   { name: 'npm test', args: ['node_modules/vitest/vitest.mjs', 'run', 'test/unit/node'] },
 ];
 

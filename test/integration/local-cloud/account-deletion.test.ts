@@ -1,9 +1,9 @@
 import { GetOpenIdTokenCommand } from '@aws-sdk/client-cognito-identity';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDevelopmentAuthenticator } from '../../../token-service/authenticators/development-authenticator.ts';
-import { startTokenServiceServer, type RunningTokenService } from '../../../token-service/node-server.ts';
 import { createTokenServiceCognitoClient } from '../../../infra/local/token-service-cognito-client.ts';
+import { startTokenServiceServer, type RunningTokenService } from '../../../token-service/adapters/node-server.ts';
+import { createDevelopmentAuthenticator } from '../../../token-service/authenticators/development-authenticator.ts';
 import { expectServiceError } from '../service-error-assertions.ts';
 import { startComposedCloud, type ComposedCloud } from './composed-cloud.ts';
 

@@ -3,9 +3,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decodeJwt, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTokenServiceServer, tokenServiceServerOptionsFromEnvironment, type RunningTokenService } from '../../../token-service/adapters/node-server.ts';
+import { secretsManagerSecretSource } from '../../../token-service/adapters/secrets-manager-secret-source.ts';
 import { createDevelopmentAuthenticator } from '../../../token-service/authenticators/development-authenticator.ts';
-import { startTokenServiceServer, tokenServiceServerOptionsFromEnvironment, type RunningTokenService } from '../../../token-service/node-server.ts';
-import { secretsManagerSecretSource } from '../../../token-service/secrets-manager-secret-source.ts';
 import { POOL, postJson, startLocalCognito, type LocalCognito } from './token-service-fixture.ts';
 
 const HMAC_SECRET = 'shared-session-secret-of-the-app-backend-0123456789';

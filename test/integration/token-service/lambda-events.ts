@@ -2,10 +2,10 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import type { ApiGatewayV2Event } from '../../../token-service/lambda-handler.ts';
+import type { ApiGatewayV2Event } from '../../../token-service/adapters/lambda-handler.ts';
 
 const REPOSITORY_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const LAMBDA_ENTRY = join(REPOSITORY_ROOT, 'token-service/lambda-handler.ts');
+export const LAMBDA_ENTRY = join(REPOSITORY_ROOT, 'token-service/adapters/lambda-handler.ts');
 
 /** An API Gateway HTTP API (payload 2.0) event as API Gateway would send it; `iam` marks an IAM-authorized route. */
 export function apiGatewayEvent(method: string, path: string, options: { headers?: Record<string, string>; body?: string; iam?: boolean } = {}): ApiGatewayV2Event {

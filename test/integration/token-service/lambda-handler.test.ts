@@ -2,8 +2,8 @@ import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLambdaHandler, type LambdaHandler } from '../../../token-service/lambda-handler.ts';
-import { startTokenServiceServer, tokenServiceServerOptionsFromEnvironment, type RunningTokenService } from '../../../token-service/node-server.ts';
+import { createLambdaHandler, type LambdaHandler } from '../../../token-service/adapters/lambda-handler.ts';
+import { startTokenServiceServer, tokenServiceServerOptionsFromEnvironment, type RunningTokenService } from '../../../token-service/adapters/node-server.ts';
 import { apiGatewayEvent, bundleLambdaHandler } from './lambda-events.ts';
 import { POOL, startLocalCognito, startTestIssuer, type LocalCognito, type TestIssuer } from './token-service-fixture.ts';
 

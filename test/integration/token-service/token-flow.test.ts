@@ -1,7 +1,7 @@
 import { GetCredentialsForIdentityCommand } from '@aws-sdk/client-cognito-identity';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAdminSecretAuthorizer } from '../../../token-service/admin-authorization.ts';
+import { createAdminSecretAuthorizer } from '../../../token-service/routes/admin-authorization.ts';
 import { postJson, startLocalCognito, startTestIssuer, startTokenService, type LocalCognito, type TestIssuer, type TokenServiceUnderTest } from './token-service-fixture.ts';
 
 const ADMIN_SECRET = 'admin-secret-for-tests-0123456789';

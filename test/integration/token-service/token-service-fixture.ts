@@ -9,8 +9,8 @@ import { exportJWK, SignJWT, type JWK } from 'jose';
 import { createCognitoIdentityRequestHandler } from '../../../infra/local/cognito/routes.ts';
 import type { IdentityPool } from '../../../infra/local/cognito/model/identity-pool.ts';
 import { CredentialStore } from '../../../infra/local/credentials/credential-store.ts';
+import { startTokenServiceServer, type RunningTokenService, type TokenServiceServerOptions } from '../../../token-service/adapters/node-server.ts';
 import { createOidcAuthenticator } from '../../../token-service/authenticators/oidc-authenticator.ts';
-import { startTokenServiceServer, type RunningTokenService, type TokenServiceServerOptions } from '../../../token-service/node-server.ts';
 
 export const REGION = 'us-east-1';
 export const POOL: IdentityPool = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createHostCheck, hostNameOf, InvalidAllowedHostError, parseAllowedHosts } from '../../../app/web/loopback-host-check.ts';
-import { tokenServiceServerOptionsFromEnvironment } from '../../../token-service/node-server.ts';
+import { tokenServiceServerOptionsFromEnvironment } from '../../../token-service/adapters/node-server.ts';
 
 describe('the Host check of the local servers', () => {
   it('accepts the loopback names with any port or none, in any case', () => {

@@ -5,7 +5,7 @@ import { isValidUserId } from '../../../token-service/authenticators/authenticat
 import { createDevelopmentAuthenticator } from '../../../token-service/authenticators/development-authenticator.ts';
 import { createHmacAuthenticator } from '../../../token-service/authenticators/hmac-authenticator.ts';
 import { createOidcAuthenticator } from '../../../token-service/authenticators/oidc-authenticator.ts';
-import { UnauthenticatedError, UpstreamUnavailableError } from '../../../token-service/errors.ts';
+import { UnauthenticatedError, UpstreamUnavailableError } from '../../../token-service/http/token-service-errors.ts';
 
 const SECRET = 'a-shared-secret-that-is-long-enough-000';
 const ISSUER = 'login.example.app';

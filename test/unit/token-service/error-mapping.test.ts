@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { translateCognitoError } from '../../../token-service/cognito-errors.ts';
-import { errorResponse, failureDetail, MethodNotAllowedError, RateLimitedError, UnauthenticatedError } from '../../../token-service/errors.ts';
+import { translateCognitoError } from '../../../token-service/cognito/translate-cognito-error.ts';
+import { errorResponse, failureDetail, MethodNotAllowedError, RateLimitedError, UnauthenticatedError } from '../../../token-service/http/token-service-errors.ts';
 
 function awsError(name: string): Error {
   return Object.assign(new Error(`AWS says: secret internals of ${name}`), { name });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ForbiddenError } from '../../../token-service/errors.ts';
-import { isValidTagKey, principalTagsFromClaims, tagValueProblem, validateClaimToTagMap } from '../../../token-service/principal-tags.ts';
+import { ForbiddenError } from '../../../token-service/http/token-service-errors.ts';
+import { isValidTagKey, principalTagsFromClaims, tagValueProblem, validateClaimToTagMap } from '../../../token-service/tokens/principal-tags.ts';
 
 describe('principal tags from session claims', () => {
   it('maps configured claims to tags and leaves absent claims out', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TokenBucketRateLimiter } from '../../../token-service/rate-limiter.ts';
+import { TokenBucketRateLimiter } from '../../../token-service/http/rate-limiter.ts';
 
 describe('TokenBucketRateLimiter', () => {
   function setup(maxTrackedKeys?: number) {

@@ -1,10 +1,10 @@
 import { createHash, createSecretKey, randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import type { TokenServiceEnv } from '../../../token-service/app-env.ts';
 import type { Authenticator } from '../../../token-service/authenticators/authenticator.ts';
-import { logHashKeySource } from '../../../token-service/log-hash-key.ts';
-import { requestLog, userHash, type LogHashKeySource } from '../../../token-service/request-log.ts';
+import { logHashKeySource } from '../../../token-service/http/log-hash-key.ts';
+import { requestLog, userHash, type LogHashKeySource } from '../../../token-service/http/request-log.ts';
+import type { TokenServiceEnv } from '../../../token-service/http/token-service-env.ts';
 
 const plainSha256Prefix = (userId: string) => createHash('sha256').update(userId).digest('hex').slice(0, 16);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TokenCache, type IssuedToken } from '../../../token-service/token-cache.ts';
+import { TokenCache, type IssuedToken } from '../../../token-service/tokens/token-cache.ts';
 
 const MINUTE = 60_000;
 

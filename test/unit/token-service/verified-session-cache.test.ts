@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Authenticator } from '../../../token-service/authenticators/authenticator.ts';
 import { createHmacAuthenticator } from '../../../token-service/authenticators/hmac-authenticator.ts';
 import { withVerifiedSessionCache } from '../../../token-service/authenticators/verified-session-cache.ts';
-import { UnauthenticatedError } from '../../../token-service/errors.ts';
+import { UnauthenticatedError } from '../../../token-service/http/token-service-errors.ts';
 
 const SECRET = 'a-shared-secret-that-is-long-enough-000';
 const NOW_SECONDS = Math.floor(Date.now() / 1000);
