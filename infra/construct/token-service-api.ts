@@ -1,14 +1,20 @@
-import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import { CorsHttpMethod, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Code, Function as LambdaFunction, Runtime, type FunctionOptions } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import {
+  prebuiltTokenServiceLambdaDirectory,
+  TOKEN_SERVICE_EXTERNAL_MODULES,
+  TOKEN_SERVICE_LAMBDA_ENTRY,
+  TOKEN_SERVICE_LAMBDA_HANDLER,
+  TOKEN_SERVICE_LAMBDA_TARGET,
+} from './token-service-lambda-bundle.ts';
 import { ScopedStoragePropsError } from './validate-scoped-storage-props.ts';
 
 /** How the token service recognises a signed-in app user. The local development sign-in is not an option here, by design. */
@@ -62,9 +68,6 @@ export interface TokenServiceApiProps {
   readonly logRetention?: RetentionDays;
 }
 
-export const TOKEN_SERVICE_LAMBDA_ENTRY = fileURLToPath(new URL('../../token-service/adapters/lambda-handler.ts', import.meta.url));
-/** The Node.js 24 Lambda runtime provides the AWS SDK v3, so the bundle leaves it out. */
-export const TOKEN_SERVICE_EXTERNAL_MODULES: readonly string[] = ['@aws-sdk/*', '@smithy/*'];
 const DEVELOPER_IDENTITY_ACTIONS = [
   'cognito-identity:GetOpenIdTokenForDeveloperIdentity',
   'cognito-identity:LookupDeveloperIdentity',
@@ -72,13 +75,14 @@ const DEVELOPER_IDENTITY_ACTIONS = [
 ];
 
 /**
- * The token service as deployed: one Node.js Lambda (bundled with esbuild at synth time, ARM64)
+ * The token service as deployed: one Node.js Lambda (ARM64; bundled with esbuild at synth time
+ * from the sources, or the bundle `npm run build` made when this runs from the installed package)
  * behind an HTTP API with throttling and CORS for the app origins. Its role may make exactly the
  * calls the function's code makes (the developer-identity calls it uses on this one pool, reading
  * its own secret) and nothing in S3.
  */
 export class TokenServiceApi extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
   readonly api: HttpApi;
   readonly url: string;
   readonly secret?: ISecret;
@@ -141,9 +145,7 @@ export class TokenServiceApi extends Construct {
       environment.TOKEN_SERVICE_HMAC_SECRET_ARN = this.secret.secretArn;
     }
 
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: TOKEN_SERVICE_LAMBDA_ENTRY,
-      handler: 'handler',
+    const functionOptions: FunctionOptions & { runtime: Runtime } = {
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: 512,
@@ -151,8 +153,16 @@ export class TokenServiceApi extends Construct {
       role,
       logGroup,
       environment,
-      bundling: { format: OutputFormat.ESM, minify: true, sourceMap: true, target: 'node24', externalModules: [...TOKEN_SERVICE_EXTERNAL_MODULES] },
-    });
+    };
+    const prebuilt = prebuiltTokenServiceLambdaDirectory();
+    this.function = prebuilt
+      ? new LambdaFunction(this, 'Function', { ...functionOptions, code: Code.fromAsset(prebuilt), handler: TOKEN_SERVICE_LAMBDA_HANDLER })
+      : new NodejsFunction(this, 'Function', {
+          ...functionOptions,
+          entry: TOKEN_SERVICE_LAMBDA_ENTRY,
+          handler: 'handler',
+          bundling: { format: OutputFormat.ESM, minify: true, sourceMap: true, target: TOKEN_SERVICE_LAMBDA_TARGET, externalModules: [...TOKEN_SERVICE_EXTERNAL_MODULES] },
+        });
 
     this.api = new HttpApi(this, 'Api', {
       description: 'Vends Cognito OpenID tokens to signed-in app users.',

@@ -5,7 +5,7 @@ import { build } from 'esbuild';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ScopedStoragePropsError } from '../../../infra/construct/index.ts';
-import { TOKEN_SERVICE_EXTERNAL_MODULES, TOKEN_SERVICE_LAMBDA_ENTRY } from '../../../infra/construct/token-service-api.ts';
+import { TOKEN_SERVICE_EXTERNAL_MODULES, TOKEN_SERVICE_LAMBDA_ENTRY } from '../../../infra/construct/token-service-lambda-bundle.ts';
 import { buildStack, type BuildStackOptions } from '../../../infra/stack/build-stack.ts';
 
 function synthesize(options: Partial<BuildStackOptions> = {}): Template {

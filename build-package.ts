@@ -1,0 +1,44 @@
+import { execFileSync } from 'node:child_process';
+import { chmod, cp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { refuseUnsupportedNode } from './app/library/node/supported-node-version.ts';
+import { TOKEN_SERVICE_EXTERNAL_MODULES, TOKEN_SERVICE_LAMBDA_ENTRY, TOKEN_SERVICE_LAMBDA_FILE, TOKEN_SERVICE_LAMBDA_TARGET } from './infra/construct/token-service-lambda-bundle.ts';
+
+/**
+ * `npm run build`: the installable package in dist/. JavaScript and declarations of the entry
+ * points (tsconfig.build.json), the data files they read at run time, the token service's Lambda
+ * bundle the construct deploys, and the `scoped-storage` command.
+ */
+const root = fileURLToPath(new URL('./', import.meta.url));
+const dist = `${root}dist/`;
+
+refuseUnsupportedNode();
+await rm(dist, { recursive: true, force: true });
+
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+execFileSync(process.execPath, [tsc, '-p', `${root}tsconfig.build.json`], { stdio: 'inherit' });
+
+// known-actions.ts reads these next to itself.
+await cp(`${root}infra/policy-engine/known-actions/`, `${dist}infra/policy-engine/known-actions/`, { recursive: true });
+
+// Same options as the construct's bundling from source (NodejsFunction), so both deploy the same code.
+await build({
+  entryPoints: [TOKEN_SERVICE_LAMBDA_ENTRY],
+  outfile: `${dist}token-service-lambda/${TOKEN_SERVICE_LAMBDA_FILE}`,
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: TOKEN_SERVICE_LAMBDA_TARGET,
+  minify: true,
+  sourcemap: true,
+  external: [...TOKEN_SERVICE_EXTERNAL_MODULES],
+  logLevel: 'warning',
+});
+
+await mkdir(`${dist}bin/`, { recursive: true });
+await writeFile(`${dist}bin/scoped-storage.js`, "#!/usr/bin/env node\nimport '../app/cli/main.js';\n");
+await chmod(`${dist}bin/scoped-storage.js`, 0o755);
+
+process.stdout.write(`built ${dist}\n`);
