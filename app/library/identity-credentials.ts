@@ -1,4 +1,4 @@
-import { fromCognitoIdentity } from '@aws-sdk/credential-providers';
+import { fromCognitoIdentity } from '@aws-sdk/credential-provider-cognito-identity';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { StorageError } from './storage-errors.ts';
 import type { IdentityToken } from './token-service-client.ts';

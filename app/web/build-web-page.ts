@@ -15,8 +15,6 @@ export async function buildWebPageScript(): Promise<string> {
     write: false,
     logLevel: 'silent',
     define: { 'process.env.NODE_ENV': '"production"' },
-    // The package's "browser" map names its entry without the .js extension, which esbuild does not apply.
-    alias: { '@aws-sdk/credential-providers': '@aws-sdk/credential-providers/dist-es/index.browser.js' },
   });
   return result.outputFiles[0]!.text;
 }
