@@ -25,7 +25,7 @@ export type AuthenticatorSettings =
     }
   | { kind: 'development'; secret?: string };
 
-/** Everything `TOKEN_SERVICE_*` configures; see README-section.md. */
+/** Everything `TOKEN_SERVICE_*` configures; README.md lists the variables (The token service, Environment variables). */
 export interface TokenServiceConfig {
   identityPoolId: string;
   region: string;

@@ -3,10 +3,8 @@ import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { SecretSource } from '../authenticators/hmac-authenticator.ts';
 
 export interface SecretsManagerSecretOptions {
-  /** ARN of a secret whose SecretString is the value. */
+  /** ARN of a secret whose SecretString is the value; the client talks to the ARN's region. */
   secretArn: string;
-  /** @default the ARN's region */
-  region?: string;
   /** @default `https://secretsmanager.<region>.amazonaws.com` */
   endpoint?: string;
   /** @default the default credential chain (the function's role on Lambda) */
@@ -15,7 +13,7 @@ export interface SecretsManagerSecretOptions {
 
 /** Reads a secret's `SecretString` with `GetSecretValue` (on Lambda the SDK comes with the runtime). */
 export function secretsManagerSecretSource(options: SecretsManagerSecretOptions): SecretSource {
-  const region = options.region ?? options.secretArn.split(':')[3];
+  const region = options.secretArn.split(':')[3];
   if (!region) throw new Error(`"${options.secretArn}" is not a Secrets Manager secret ARN.`);
   const client = new SecretsManagerClient({
     region,

@@ -3,7 +3,7 @@ import type { Authenticator } from './authenticator.ts';
 import { createHmacAuthenticator, type SecretSource } from './hmac-authenticator.ts';
 import { createOidcAuthenticator } from './oidc-authenticator.ts';
 
-export type ProductionAuthenticatorSettings = Exclude<AuthenticatorSettings, { kind: 'development' }>;
+type ProductionAuthenticatorSettings = Exclude<AuthenticatorSettings, { kind: 'development' }>;
 
 /** The OIDC or HMAC authenticator the configuration names; `secretFromArn` reads a Secrets Manager secret. */
 export function createConfiguredAuthenticator(settings: ProductionAuthenticatorSettings, secretFromArn: (arn: string) => SecretSource): Authenticator {

@@ -1,7 +1,7 @@
 import { LeastRecentlyUsedMap } from '../tokens/least-recently-used-map.ts';
 import type { AuthenticatedSession, Authenticator } from './authenticator.ts';
 
-export interface VerifiedSessionCacheOptions {
+interface VerifiedSessionCacheOptions {
   /** How long a verified session token is trusted without verifying it again. 0 turns the cache off. */
   ttlMs: number;
   /** Least recently used entries are dropped beyond this many. */

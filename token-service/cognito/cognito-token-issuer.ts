@@ -8,7 +8,7 @@ import { decodeJwt } from 'jose';
 import type { IssuedToken } from '../tokens/token-cache.ts';
 import { translateCognitoError, type CognitoFailureMessages } from './translate-cognito-error.ts';
 
-export interface CognitoTokenIssuerOptions {
+interface CognitoTokenIssuerOptions {
   client: CognitoIdentityClient;
   identityPoolId: string;
   developerProviderName: string;

@@ -3,17 +3,16 @@ import { isKeyFetchFailure } from '../authenticators/key-fetch-failure.ts';
 import { ForbiddenError, UpstreamUnavailableError } from '../http/token-service-errors.ts';
 
 export const COGNITO_OPENID_ISSUER = 'https://cognito-identity.amazonaws.com';
-export const COGNITO_OPENID_JWKS_URL = 'https://cognito-identity.amazonaws.com/.well-known/jwks_uri';
+const COGNITO_OPENID_JWKS_URL = 'https://cognito-identity.amazonaws.com/.well-known/jwks_uri';
 /** Cognito signs OpenID tokens with RS512; the RSA family is accepted, nothing symmetric. */
 const GUEST_TOKEN_ALGORITHMS = ['RS512', 'RS384', 'RS256'];
 
-export interface GuestLinkProofOptions {
+interface GuestLinkProofOptions {
   identityPoolId: string;
   /** @default COGNITO_OPENID_JWKS_URL */
   jwksUrl?: string;
   /** @default COGNITO_OPENID_ISSUER */
   issuer?: string;
-  clockToleranceSeconds?: number;
 }
 
 export type GuestLinkProofVerifier = (guestIdentityId: string, guestToken: string) => Promise<void>;
@@ -34,7 +33,6 @@ export function createGuestLinkProofVerifier(options: GuestLinkProofOptions): Gu
         issuer,
         audience: options.identityPoolId,
         subject: guestIdentityId,
-        clockTolerance: options.clockToleranceSeconds ?? 0,
         requiredClaims: ['exp'],
       }));
     } catch (error) {

@@ -11,7 +11,7 @@ export const stdoutLogSink: LogSink = (line) => {
 };
 
 /** The log line of one request. Tokens, Authorization headers and user ids never appear, only a keyed hash of the user id. */
-export interface RequestLogLine {
+interface RequestLogLine {
   time: string;
   level: 'info' | 'warn' | 'error';
   route: string;

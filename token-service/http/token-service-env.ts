@@ -4,7 +4,7 @@ export interface PlatformBindings {
 }
 
 /** Per-request values the routes leave for the request log. */
-export interface RequestLogVariables {
+interface RequestLogVariables {
   userId?: string;
   errorCode?: string;
   failureDetail?: string;

@@ -109,7 +109,7 @@ export class InternalError extends TokenServiceError {
   readonly code = 'internal';
 }
 
-export interface ErrorResponse {
+interface ErrorResponse {
   status: number;
   headers: Record<string, string>;
   body: { error: { code: string; message: string } };

@@ -12,7 +12,7 @@ import type { SessionGate } from './session-gate.ts';
 const IDENTITY_ID = /^[\w-]{1,50}:[0-9a-f-]{1,64}$/;
 const MAX_GUEST_TOKEN_LENGTH = 8192;
 
-export interface TokenRoutesDependencies {
+interface TokenRoutesDependencies {
   authenticateSession: SessionGate;
   issuer: CognitoTokenIssuer;
   cache: TokenCache;

@@ -7,7 +7,7 @@ export interface IssuedToken {
   expiresAt: Date;
 }
 
-export interface TokenCacheOptions {
+interface TokenCacheOptions {
   /** A cached token is served only while it stays valid for longer than this. */
   refreshMarginMs: number;
   /** Least recently used entries are dropped beyond this many. */
