@@ -8,14 +8,13 @@ import type { AuthorizeS3Request, RequestContext } from './authorization/authori
 import { permissionsFor } from './authorization/operation-permissions.ts';
 import { buildRequestContext, type TransportFacts } from './authorization/request-context.ts';
 import { ObjectStore } from './model/object-store.ts';
-import { NoSuchBucket } from './model/storage-errors.ts';
+import { AccessDenied, NoSuchBucket } from './s3-errors.ts';
 import { S3_LIMITS, type StorageLimits } from './model/storage-limits.ts';
 import { runOperation } from './operations/run-operation.ts';
 import { answerPreflight, applyCorsHeaders, type CorsRule } from './protocol/cors.ts';
 import { parseOperation } from './protocol/parse-operation.ts';
 import { PayloadOwner } from './protocol/payload-owner.ts';
 import { describeError, renderError } from './protocol/render-error.ts';
-import { AccessDenied } from './protocol/request-errors.ts';
 import { parseS3Request } from './protocol/s3-request.ts';
 
 export interface S3BucketOptions {

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHostCheck, FORBIDDEN_HOST_MESSAGE } from '../../../app/web/loopback-host-check.ts';
-import { CognitoIdentityError } from '../cognito/protocol/errors.ts';
+import { ForbiddenHostException } from '../cognito/cognito-errors.ts';
 import { renderError as renderCognitoError } from '../cognito/protocol/render-response.ts';
-import { renderError as renderS3Error } from '../s3/protocol/render-error.ts';
+import { describeError, renderError as renderS3Error } from '../s3/protocol/render-error.ts';
+import { ForbiddenHost } from '../s3/s3-errors.ts';
 
 export interface LocalServices {
   cognito: (request: IncomingMessage, response: ServerResponse) => Promise<void>;
@@ -16,12 +17,6 @@ export interface LocalRoutingOptions {
 }
 
 const COGNITO_TARGET_PREFIX = 'awscognitoidentityservice.';
-
-/** A request whose Host header names no allowed host: not an AWS error, as AWS owns its names. */
-class ForbiddenHostException extends CognitoIdentityError {
-  readonly type = 'ForbiddenHostException';
-  override readonly statusCode = 403;
-}
 
 /**
  * One port serves both services, as separate AWS endpoints would: Cognito Identity is JSON 1.1
@@ -54,5 +49,5 @@ function refuseHost(request: IncomingMessage, response: ServerResponse, path: st
   }
   const requestId = randomBytes(8).toString('hex').toUpperCase();
   response.setHeader('x-amz-request-id', requestId);
-  renderS3Error(response, { code: 'ForbiddenHost', message: FORBIDDEN_HOST_MESSAGE, status: 403, details: {} }, { resource: path, requestId, method: request.method ?? 'GET' });
+  renderS3Error(response, describeError(new ForbiddenHost(FORBIDDEN_HOST_MESSAGE)), { resource: path, requestId, method: request.method ?? 'GET' });
 }

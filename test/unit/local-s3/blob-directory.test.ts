@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BlobDirectory } from '../../../infra/local/s3/model/blob-directory.ts';
-import { EntityTooLarge } from '../../../infra/local/s3/model/storage-errors.ts';
+import { EntityTooLarge } from '../../../infra/local/s3/s3-errors.ts';
 
 describe('BlobDirectory staging', () => {
   let bucketDirectory: string;

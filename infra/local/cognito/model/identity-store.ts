@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { readJsonFile, writeFileAtomic } from '../../persistence/atomic-file.ts';
-import { ResourceConflictException, ResourceNotFoundException } from '../protocol/errors.ts';
+import { ResourceConflictException, ResourceNotFoundException } from '../cognito-errors.ts';
 import type { IdentityPool } from './identity-pool.ts';
 
 export interface Identity {

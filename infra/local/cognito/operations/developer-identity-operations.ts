@@ -1,5 +1,5 @@
 import type { IdentityPool } from '../model/identity-pool.ts';
-import { InvalidParameterException, NotAuthorizedException, ResourceConflictException, ResourceNotFoundException } from '../protocol/errors.ts';
+import { InvalidParameterException, NotAuthorizedException, ResourceConflictException, ResourceNotFoundException } from '../cognito-errors.ts';
 import type {
   GetOpenIdTokenForDeveloperIdentityInput,
   LookupDeveloperIdentityInput,

@@ -1,5 +1,5 @@
 import type { Identity } from '../model/identity-store.ts';
-import { NotAuthorizedException } from '../protocol/errors.ts';
+import { NotAuthorizedException } from '../cognito-errors.ts';
 
 /**
  * AWS: once every login of a Cognito identity is unlinked, "the Cognito identity becomes

@@ -1,5 +1,5 @@
 import type { Identity } from '../model/identity-store.ts';
-import { AccessDeniedException, ResourceNotFoundException } from '../protocol/errors.ts';
+import { AccessDeniedException, ResourceNotFoundException } from '../cognito-errors.ts';
 import type { DeleteIdentitiesInput, DescribeIdentityInput, GetIdInput } from '../protocol/operation-inputs.ts';
 import { epochSeconds } from '../protocol/render-response.ts';
 import { requireAccessibleIdentity } from './identity-access.ts';

@@ -1,5 +1,5 @@
 import { COGNITO_IDENTITY_PROVIDER, type IdentityPool } from '../model/identity-pool.ts';
-import { NotAuthorizedException } from '../protocol/errors.ts';
+import { NotAuthorizedException } from '../cognito-errors.ts';
 import { verifyOpenIdToken, type OpenIdTokenClaims } from '../tokens/openid-token.ts';
 import type { CognitoServiceDependencies } from './service-dependencies.ts';
 

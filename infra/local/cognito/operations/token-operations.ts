@@ -1,4 +1,4 @@
-import { InvalidIdentityPoolConfigurationException, InvalidParameterException, NotAuthorizedException } from '../protocol/errors.ts';
+import { InvalidIdentityPoolConfigurationException, InvalidParameterException, NotAuthorizedException } from '../cognito-errors.ts';
 import type { GetCredentialsForIdentityInput, GetOpenIdTokenInput } from '../protocol/operation-inputs.ts';
 import { epochSeconds } from '../protocol/render-response.ts';
 import { cognitoSessionContext } from '../session-context.ts';

@@ -1,4 +1,4 @@
-import { InvalidParameterException, SerializationException } from './errors.ts';
+import { InvalidParameterException, SerializationException } from '../cognito-errors.ts';
 
 export interface StringConstraints {
   min: number;

@@ -1,4 +1,4 @@
-import { SerializationException, UnknownOperationException } from './errors.ts';
+import { SerializationException, UnknownOperationException } from '../cognito-errors.ts';
 import { isOperationName, type OperationName } from './operation-inputs.ts';
 
 const TARGET_PREFIX = 'AWSCognitoIdentityService.';

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { RequestEntityTooLargeException } from './errors.ts';
+import { RequestEntityTooLargeException } from '../cognito-errors.ts';
 
 /**
  * Reads the whole body, refusing once it grows past `maxBytes`. The rest of an oversized body is

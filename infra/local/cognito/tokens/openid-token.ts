@@ -1,5 +1,5 @@
 import { errors, jwtVerify, SignJWT } from 'jose';
-import { NotAuthorizedException } from '../protocol/errors.ts';
+import { NotAuthorizedException } from '../cognito-errors.ts';
 import { OPENID_TOKEN_ALGORITHM, type SigningKey } from './signing-key.ts';
 
 export const OPENID_TOKEN_ISSUER = 'https://cognito-identity.amazonaws.com';

@@ -6,7 +6,7 @@ import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { IncrementalDigest } from './checksum-algorithms.ts';
 import type { BlobSegment } from './object-record.ts';
-import { EntityTooLarge } from './storage-errors.ts';
+import { EntityTooLarge } from '../s3-errors.ts';
 
 /** A body written to a temporary file, not yet part of any object. */
 export interface StagedBlob {

@@ -6,7 +6,7 @@ import { KeyedLock } from './keyed-lock.ts';
 import { listObjects, type ListObjectsPage, type ListObjectsQuery } from './list-objects.ts';
 import { ObjectIndex } from './object-index.ts';
 import type { ObjectAttributes, ObjectChecksum, ObjectRecord, PartRecord, UploadRecord } from './object-record.ts';
-import { EntityTooSmall, InvalidPart, InvalidPartOrder, NoSuchUpload } from './storage-errors.ts';
+import { EntityTooSmall, InvalidPart, InvalidPartOrder, NoSuchUpload } from '../s3-errors.ts';
 import { UploadIndex, type StoredUpload } from './upload-index.ts';
 import { checkWriteConditions, unquoteEtag, type WriteConditions } from './write-conditions.ts';
 

@@ -1,5 +1,5 @@
 import type { ObjectRecord } from './object-record.ts';
-import { InvalidPartNumber } from './storage-errors.ts';
+import { InvalidPartNumber } from '../s3-errors.ts';
 
 export interface ObjectPart {
   /** Offset of the part's first byte in the object. */

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Bucket } from './bucket.ts';
-import { NoSuchBucket } from './storage-errors.ts';
+import { NoSuchBucket } from '../s3-errors.ts';
 
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 

@@ -1,5 +1,5 @@
 import type { ObjectRecord } from './object-record.ts';
-import { NoSuchKey, PreconditionFailed } from './storage-errors.ts';
+import { NoSuchKey, PreconditionFailed } from '../s3-errors.ts';
 
 /** Conditional-write headers of PutObject and CompleteMultipartUpload. */
 export interface WriteConditions {

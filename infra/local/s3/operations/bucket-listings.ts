@@ -1,6 +1,6 @@
 import { compareKeys } from '../model/key-order.ts';
 import { positionAfterMarker } from '../model/list-objects.ts';
-import { InvalidArgument } from '../model/storage-errors.ts';
+import { InvalidArgument } from '../s3-errors.ts';
 import type { UploadRecord } from '../model/object-record.ts';
 import { renderListMultipartUploadsResult, renderListObjectsResult, renderListObjectsV2Result } from '../protocol/render-list-results.ts';
 import { parseBoundedInteger } from '../protocol/query-parameters.ts';

@@ -6,7 +6,7 @@ import { parseCopySourceRange } from '../protocol/parse-range.ts';
 import { parseCompleteMultipartUpload } from '../protocol/parse-request-documents.ts';
 import { renderListPartsResult } from '../protocol/render-list-results.ts';
 import { renderCompleteMultipartUploadResult, renderCopyPartResult, renderInitiateMultipartUploadResult } from '../protocol/render-write-results.ts';
-import { InvalidRequest, NotImplemented } from '../protocol/request-errors.ts';
+import { InvalidRequest, NotImplemented } from '../s3-errors.ts';
 import { requestHeader } from '../protocol/s3-request.ts';
 import { encodeRfc3986 } from '../../sigv4/signed-request.ts';
 import type { S3OperationContext } from './operation-context.ts';

@@ -2,11 +2,10 @@ import { pipeline } from 'node:stream/promises';
 import { bucketArn } from '../authorization/operation-permissions.ts';
 import { objectPart } from '../model/object-parts.ts';
 import type { ObjectRecord } from '../model/object-record.ts';
-import { NoSuchKey } from '../model/storage-errors.ts';
+import { AccessDenied, NoSuchKey } from '../s3-errors.ts';
 import { writeObjectHeaders } from '../protocol/object-headers.ts';
 import { parseRange } from '../protocol/parse-range.ts';
 import { checkReadConditions } from '../protocol/read-conditions.ts';
-import { AccessDenied } from '../protocol/request-errors.ts';
 import { requestHeader } from '../protocol/s3-request.ts';
 import type { S3OperationContext } from './operation-context.ts';
 

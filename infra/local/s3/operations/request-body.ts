@@ -2,10 +2,8 @@ import { createHash } from 'node:crypto';
 import { SigV4Error } from '../../sigv4/sigv4-error.ts';
 import type { StagedBlob } from '../model/blob-directory.ts';
 import type { ChecksumAlgorithm } from '../model/checksum-algorithms.ts';
-import { S3Error } from '../model/s3-error.ts';
-import { EntityTooLarge, IncompleteBody } from '../model/storage-errors.ts';
+import { EntityTooLarge, IncompleteBody, InvalidRequest, MissingContentLength, S3Error } from '../s3-errors.ts';
 import { declaredChecksumsOf, digestsToCompute, verifyDeclaredChecksums } from '../protocol/body-checksums.ts';
-import { InvalidRequest, MissingContentLength } from '../protocol/request-errors.ts';
 import type { S3OperationContext } from './operation-context.ts';
 
 export interface StagedRequestBody {

@@ -1,12 +1,11 @@
 import type { ObjectAttributes, ObjectRecord } from '../model/object-record.ts';
-import { InvalidArgument, NoSuchKey } from '../model/storage-errors.ts';
+import { InvalidArgument, InvalidRequest, NoSuchKey, NotImplemented } from '../s3-errors.ts';
 import { checkWriteConditions, type WriteConditions } from '../model/write-conditions.ts';
 import { checksumHeaderName, createChecksumDigest, parseChecksumAlgorithm } from '../model/checksum-algorithms.ts';
 import { parseObjectAttributes, writeEncryptionHeaders } from '../protocol/object-headers.ts';
 import type { CopySource } from '../protocol/parse-operation.ts';
 import { checkReadConditions } from '../protocol/read-conditions.ts';
 import { renderCopyObjectResult } from '../protocol/render-write-results.ts';
-import { InvalidRequest, NotImplemented } from '../protocol/request-errors.ts';
 import { requestHeader, type S3Request } from '../protocol/s3-request.ts';
 import { stageRequestBody } from './request-body.ts';
 import type { S3OperationContext } from './operation-context.ts';

@@ -1,6 +1,5 @@
 import { CHECKSUM_ALGORITHMS, CHECKSUM_DIGEST_BYTES, checksumHeaderName, createChecksumDigest, parseChecksumAlgorithm, type ChecksumAlgorithm, type IncrementalDigest } from '../model/checksum-algorithms.ts';
-import { BadDigest, InvalidDigest } from '../model/storage-errors.ts';
-import { InvalidRequest } from './request-errors.ts';
+import { BadDigest, InvalidDigest, InvalidRequest } from '../s3-errors.ts';
 import { requestHeader, type S3Request } from './s3-request.ts';
 
 /** What a write request says its body's digests are (from headers now, or from the trailer later). */

@@ -1,7 +1,6 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import { S3Error } from '../model/s3-error.ts';
+import { CorsForbidden, S3Error } from '../s3-errors.ts';
 import { headerValue } from '../../sigv4/signed-request.ts';
-import { CorsForbidden } from './request-errors.ts';
 
 /** A CORS rule as in CloudFormation's `AWS::S3::Bucket.CorsConfiguration.CorsRules` (`MaxAgeSeconds` is the S3 API's name for `MaxAge`). */
 export interface CorsRule {

@@ -1,8 +1,7 @@
 import { validateHeaderValue, type ServerResponse } from 'node:http';
 import { checksumHeaderName } from '../model/checksum-algorithms.ts';
 import type { EncryptionAlgorithm, ObjectAttributes, ObjectRecord, ServerSideEncryption, StoredHeaders } from '../model/object-record.ts';
-import { InvalidArgument, MetadataTooLarge } from '../model/storage-errors.ts';
-import { AccessControlListNotSupported, NotImplemented } from './request-errors.ts';
+import { AccessControlListNotSupported, InvalidArgument, MetadataTooLarge, NotImplemented } from '../s3-errors.ts';
 import { requestHeader, type S3Request } from './s3-request.ts';
 
 const ENCRYPTION_ALGORITHMS: readonly EncryptionAlgorithm[] = ['AES256', 'aws:kms', 'aws:kms:dsse'];

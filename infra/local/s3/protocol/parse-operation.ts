@@ -1,6 +1,5 @@
 import type { StorageLimits } from '../model/storage-limits.ts';
-import { InvalidArgument, KeyTooLongError } from '../model/storage-errors.ts';
-import { InvalidRequest, MethodNotAllowed, NotImplemented } from './request-errors.ts';
+import { InvalidArgument, InvalidRequest, KeyTooLongError, MethodNotAllowed, NotImplemented } from '../s3-errors.ts';
 import { requestHeader, type S3Request } from './s3-request.ts';
 
 export interface CopySource {

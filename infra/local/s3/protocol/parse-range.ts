@@ -1,4 +1,4 @@
-import { InvalidArgument, InvalidRange } from '../model/storage-errors.ts';
+import { InvalidArgument, InvalidRange } from '../s3-errors.ts';
 
 export interface ByteRange {
   start: number;

@@ -1,7 +1,6 @@
 import { parseChecksumAlgorithm } from '../model/checksum-algorithms.ts';
 import type { CompletedPartReference } from '../model/bucket.ts';
-import { InvalidArgument } from '../model/storage-errors.ts';
-import { MalformedXML } from './request-errors.ts';
+import { InvalidArgument, MalformedXML } from '../s3-errors.ts';
 import { parseXmlDocument } from './xml-documents.ts';
 
 const MAX_DELETE_KEYS = 1000;

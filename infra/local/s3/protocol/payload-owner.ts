@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { openVerifiedPayload, type VerifiedPayload } from '../../sigv4/open-verified-payload.ts';
 import type { VerifiedSigV4Request } from '../../sigv4/verify-sigv4.ts';
-import { RequestTimeout } from './request-errors.ts';
+import { RequestTimeout } from '../s3-errors.ts';
 
 /**
  * Owns the verified body of one request for as long as the request is being served. An operation

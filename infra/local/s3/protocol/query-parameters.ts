@@ -1,4 +1,4 @@
-import { InvalidArgument } from '../model/storage-errors.ts';
+import { InvalidArgument } from '../s3-errors.ts';
 
 /** An optional non-negative integer query parameter (`max-keys`, ...); values above `cap` are lowered to it, as S3 does. */
 export function parseBoundedInteger(value: string | undefined, name: string, fallback: number, cap = 1000): number {

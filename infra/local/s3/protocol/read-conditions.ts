@@ -1,5 +1,5 @@
 import type { ObjectRecord } from '../model/object-record.ts';
-import { NotModified, PreconditionFailed } from '../model/storage-errors.ts';
+import { NotModified, PreconditionFailed } from '../s3-errors.ts';
 import { etagMatches } from '../model/write-conditions.ts';
 
 export interface ReadConditions {

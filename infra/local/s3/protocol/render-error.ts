@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { S3Error } from '../model/s3-error.ts';
+import { S3Error } from '../s3-errors.ts';
 import { SigV4Error } from '../../sigv4/sigv4-error.ts';
 import { renderXmlDocument } from './xml-documents.ts';
 
@@ -8,6 +8,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   NotModified: 304,
   AccessDenied: 403,
   AccessForbidden: 403,
+  ForbiddenHost: 403,
   InvalidAccessKeyId: 403,
   RequestTimeTooSkewed: 403,
   SignatureDoesNotMatch: 403,

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { S3Error } from '../model/s3-error.ts';
+import { S3Error } from '../s3-errors.ts';
 import { headerValue } from '../../sigv4/signed-request.ts';
 
 export class InvalidURI extends S3Error {
