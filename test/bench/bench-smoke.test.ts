@@ -9,6 +9,7 @@ describe('benchmarks, quick smoke run', () => {
     expect(names.some((name) => name.includes('policy'))).toBe(true);
     expect(names.some((name) => name.includes('token service'))).toBe(true);
     expect(names.some((name) => name.includes('upload'))).toBe(true);
+    expect(names.some((name) => name.includes('browser bundle'))).toBe(true);
     for (const result of results) {
       expect(Number.isFinite(result.value) && result.value >= 0, result.name).toBe(true);
       expect(result.baseline.length, result.name).toBeGreaterThan(0);
