@@ -2,7 +2,7 @@ import { describeUnknownAction, findUnknownAction } from '../policy-engine/known
 import type { AccessGrantee, AccessPermission, AccessRule } from './access-rule.ts';
 import { AccessRuleError } from './access-rule-error.ts';
 import { describePrefix, validateAccessRules } from './validate-access-rules.ts';
-import { IDENTITY_ID_PLACEHOLDER, IDENTITY_ID_VARIABLE, PRINCIPAL_TAG_PLACEHOLDER_PATTERN, principalTagVariable } from './policy-variables.ts';
+import { IDENTITY_ID_PLACEHOLDER, IDENTITY_ID_VARIABLE, PRINCIPAL_TAG_PLACEHOLDER_PATTERN, principalTagVariable } from './access-rule-variables.ts';
 
 /** An IAM policy statement as it appears in a policy document. */
 export interface IamStatement {

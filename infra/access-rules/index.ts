@@ -5,4 +5,4 @@ export { DEFAULT_ACCESS_RULES } from './default-access-rules.ts';
 export { validateAccessRules, describePrefix } from './validate-access-rules.ts';
 export { compileAccessRules, prefixToPolicyForm } from './compile-access-rules.ts';
 export type { IamStatement, IdentityRoleKind, CompiledAccessStatements, CompileAccessRulesOptions } from './compile-access-rules.ts';
-export { IDENTITY_ID_VARIABLE, principalTagVariable } from './policy-variables.ts';
+export { IDENTITY_ID_VARIABLE, principalTagVariable } from './access-rule-variables.ts';

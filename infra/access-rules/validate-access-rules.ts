@@ -1,6 +1,6 @@
 import { ACCESS_GRANTEES, ACCESS_PERMISSIONS, type AccessGrantee, type AccessRule } from './access-rule.ts';
 import { AccessRuleError } from './access-rule-error.ts';
-import { IDENTITY_ID_PLACEHOLDER, PRINCIPAL_TAG_PLACEHOLDER_PATTERN } from './policy-variables.ts';
+import { IDENTITY_ID_PLACEHOLDER, PRINCIPAL_TAG_PLACEHOLDER_PATTERN } from './access-rule-variables.ts';
 
 const MAX_PREFIX_BYTES = 512;
 const IDENTITY_GRANTEES: readonly AccessGrantee[] = ['owner', 'guestOwner'];

@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { join, resolve } from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import { createWebIdentityRoleAssumer } from './authorization/assume-role-with-web-identity.ts';
-import { createDeveloperCallAuthorizer } from './authorization/authorize-developer-call.ts';
-import { createS3Authorizer } from './authorization/authorize-s3-request.ts';
+import { createWebIdentityRoleAssumer } from './iam-authorization/assume-role-with-web-identity.ts';
+import { createDeveloperCallAuthorizer } from './iam-authorization/authorize-developer-call.ts';
+import { createS3Authorizer } from './iam-authorization/authorize-s3-request.ts';
 import { createCognitoIdentityRequestHandler } from './cognito/routes.ts';
 import { CredentialStore } from './credentials/credential-store.ts';
 import type { IssuedCredentials } from './credentials/issued-credentials.ts';

@@ -1,4 +1,4 @@
-import { PolicyFault } from './errors.ts';
+import { PolicyFault } from './policy-engine-errors.ts';
 import { globHasWildcards, matchGlob, parseGlob, type Glob } from './wildcard-pattern.ts';
 
 /** The `Action`/`NotAction` list of a statement; action names are case-insensitive, so all is lower-case. */

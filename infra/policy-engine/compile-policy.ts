@@ -1,6 +1,6 @@
 import { compileActions, matchAction, type ActionMatcher } from './action-pattern.ts';
 import { compileCondition, type CompiledCondition } from './condition-operators.ts';
-import { PolicyFault, PolicyValidationError } from './errors.ts';
+import { PolicyFault, PolicyValidationError } from './policy-engine-errors.ts';
 import type { PolicyKind, PolicyStatementDocument, PolicyVersion } from './policy-document.ts';
 import { compilePrincipal, type PrincipalPattern } from './principal-pattern.ts';
 import { compileResource, type ResourcePattern } from './resource-pattern.ts';

@@ -1,5 +1,5 @@
 import { closestName } from './closest-name.ts';
-import { PolicyFault } from './errors.ts';
+import { PolicyFault } from './policy-engine-errors.ts';
 import { cidrContains, parseCidr, parseIpAddress, type CidrBlock } from './ip-address.ts';
 import { parseGlobTemplate, parseTextTemplate, resolveGlob, resolveText, type GlobTemplate, type TextTemplate, type VariableSource } from './policy-variables.ts';
 import { splitArn, type RequestContext } from './request-context.ts';

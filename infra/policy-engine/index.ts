@@ -1,7 +1,7 @@
 export { compilePolicy, statementsForAction, type CompiledPolicy, type CompiledStatement, type CompilePolicyOptions } from './compile-policy.ts';
 export { evaluatePolicies, type Decision, type EvaluationRequest, type EvaluationResult, type PolicySet, type StatementReference } from './evaluate-policy.ts';
 export { explainDecision } from './explain-decision.ts';
-export { PolicyValidationError, type PolicyLocation } from './errors.ts';
+export { PolicyValidationError, type PolicyLocation } from './policy-engine-errors.ts';
 export { CONDITION_OPERATOR_NAMES } from './condition-operators.ts';
 export { canonicalAction, checkedServices, describeUnknownAction, findUnknownAction, UnknownActionError, type UnknownAction } from './known-actions.ts';
 export type { ContextRecord, ContextValue } from './request-context.ts';

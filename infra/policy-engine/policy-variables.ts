@@ -1,4 +1,4 @@
-import { PolicyFault } from './errors.ts';
+import { PolicyFault } from './policy-engine-errors.ts';
 import { ANY_CHARACTER, withoutEmptyMiddleSegments, type Glob, type GlobPiece } from './wildcard-pattern.ts';
 
 /** `${key}` or `${key, 'default'}` as written in a policy. */

@@ -1,4 +1,4 @@
-import { PolicyFault } from './errors.ts';
+import { PolicyFault } from './policy-engine-errors.ts';
 import type { PrincipalDocument, PrincipalType } from './policy-document.ts';
 
 /** Who is making the request, for `Principal`/`NotPrincipal` of resource and trust policies. */

@@ -1,4 +1,4 @@
-import { PolicyFault } from './errors.ts';
+import { PolicyFault } from './policy-engine-errors.ts';
 import { parseGlobTemplate, resolveGlob, type GlobTemplate } from './policy-variables.ts';
 import { splitArn, type RequestContext } from './request-context.ts';
 import { globHasWildcards, matchGlob, parseGlob, type Glob } from './wildcard-pattern.ts';

@@ -1,4 +1,4 @@
-import { PolicyValidationError } from './errors.ts';
+import { PolicyValidationError } from './policy-engine-errors.ts';
 import { describeUnknownAction, findUnknownAction } from './known-actions.ts';
 import { POLICY_ELEMENTS, STATEMENT_ELEMENTS, type PolicyKind, type PolicyStatementDocument, type PolicyVersion, type PrincipalDocument } from './policy-document.ts';
 

@@ -16,7 +16,7 @@ import { allowCrossOrigin, answerPreflight } from './protocol/cors.ts';
 import { callerRejectionError, CognitoIdentityError, RequestEntityTooLargeException, UnknownOperationException } from './cognito-errors.ts';
 import { parseJsonRequest } from './protocol/json-request.ts';
 import { MAX_TOKEN_DURATION_SECONDS, operationInputParsers, type OperationInput, type OperationName } from './protocol/operation-inputs.ts';
-import { readRequestBody } from './protocol/request-body.ts';
+import { readRequestBody } from './protocol/cognito-request-body.ts';
 import { renderError, renderResult } from './protocol/render-response.ts';
 import type { AssumeRoleWithWebIdentity, AuthorizeDeveloperCall } from './service-hooks.ts';
 import { loadOrCreateSigningKey } from './tokens/signing-key.ts';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { CredentialLookup, IssuedCredentials } from '../../../infra/local/credentials/issued-credentials.ts';
-import type { S3AuthorizationRequest } from '../../../infra/local/s3/authorization/authorize-callback.ts';
+import type { S3AuthorizationRequest } from '../../../infra/local/s3/request-permissions/authorize-callback.ts';
 import type { CorsRule } from '../../../infra/local/s3/protocol/cors.ts';
 import { createS3RequestHandler, type S3HandlerOptions } from '../../../infra/local/s3/routes.ts';
 

@@ -1,8 +1,8 @@
-import { objectArn } from '../authorization/operation-permissions.ts';
+import { objectArn } from '../request-permissions/operation-permissions.ts';
 import { parseDeleteObjects } from '../protocol/parse-request-documents.ts';
 import { renderDeleteResult, type DeleteOutcome } from '../protocol/render-write-results.ts';
 import type { S3OperationContext } from './operation-context.ts';
-import { readSmallRequestBody } from './request-body.ts';
+import { readSmallRequestBody } from './s3-request-body.ts';
 import { sendXml } from './send-response.ts';
 
 const MAX_DELETE_BODY_BYTES = 2 * 1024 * 1024;

@@ -10,7 +10,7 @@ import { InvalidRequest, NotImplemented } from '../s3-errors.ts';
 import { requestHeader } from '../protocol/s3-request.ts';
 import { encodeRfc3986 } from '../../sigv4/signed-request.ts';
 import type { S3OperationContext } from './operation-context.ts';
-import { readSmallRequestBody, stageRequestBody } from './request-body.ts';
+import { readSmallRequestBody, stageRequestBody } from './s3-request-body.ts';
 import { sendEmpty, sendXml } from './send-response.ts';
 import { findCopySource, parseWriteConditions, writeChecksumHeaders } from './write-object.ts';
 

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { IssuedCredentials } from '../../credentials/issued-credentials.ts';
 import type { VerifiedPayload } from '../../sigv4/open-verified-payload.ts';
-import type { RequestContext } from '../authorization/authorize-callback.ts';
+import type { RequestContext } from '../request-permissions/authorize-callback.ts';
 import type { Bucket } from '../model/bucket.ts';
 import type { ObjectStore } from '../model/object-store.ts';
 import type { StorageLimits } from '../model/storage-limits.ts';

@@ -1,5 +1,5 @@
 import { pipeline } from 'node:stream/promises';
-import { bucketArn } from '../authorization/operation-permissions.ts';
+import { bucketArn } from '../request-permissions/operation-permissions.ts';
 import { objectPart } from '../model/object-parts.ts';
 import type { ObjectRecord } from '../model/object-record.ts';
 import { AccessDenied, NoSuchKey } from '../s3-errors.ts';

@@ -7,7 +7,7 @@ import type { CopySource } from '../protocol/parse-operation.ts';
 import { checkReadConditions } from '../protocol/read-conditions.ts';
 import { renderCopyObjectResult } from '../protocol/render-write-results.ts';
 import { requestHeader, type S3Request } from '../protocol/s3-request.ts';
-import { stageRequestBody } from './request-body.ts';
+import { stageRequestBody } from './s3-request-body.ts';
 import type { S3OperationContext } from './operation-context.ts';
 import { sendEmpty, sendXml } from './send-response.ts';
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { trustPolicyRequests } from '../../../infra/local/authorization/assume-role-with-web-identity.ts';
+import { trustPolicyRequests } from '../../../infra/local/iam-authorization/assume-role-with-web-identity.ts';
 import { cognitoSessionContext } from '../../../infra/local/cognito/session-context.ts';
 import { openIdTokenClaims, principalTagsOf, type OpenIdTokenClaims } from '../../../infra/local/cognito/tokens/openid-token.ts';
 import type { IssuedCredentials } from '../../../infra/local/credentials/issued-credentials.ts';
-import { buildRequestContext } from '../../../infra/local/s3/authorization/request-context.ts';
+import { buildRequestContext } from '../../../infra/local/s3/request-permissions/s3-request-context.ts';
 import type { VerifiedSigV4Request } from '../../../infra/local/sigv4/verify-sigv4.ts';
 
 const POOL_ID = 'us-east-1:11111111-2222-3333-4444-555555555555';

@@ -1,5 +1,5 @@
 import { evaluatePolicies, explainDecision, type TemplatePolicies } from '../../policy-engine/index.ts';
-import type { AuthorizeS3Request } from '../s3/authorization/authorize-callback.ts';
+import type { AuthorizeS3Request } from '../s3/request-permissions/authorize-callback.ts';
 import { sessionPrincipal } from './session-principal.ts';
 
 /**
