@@ -81,6 +81,12 @@ describe('the installed package', () => {
     expect(leaking).toEqual([]);
   });
 
+  it('installs the CLI as the scoped-storage command', async () => {
+    const help = await runInProject(project, join(project, 'node_modules', '.bin', 'scoped-storage'), ['--help']);
+    expect(help).toContain('upload');
+    expect(help).toContain('--outputs');
+  });
+
   describe('against the local cloud', () => {
     let fixture: MainJobFixture;
     beforeAll(async () => {
