@@ -12,7 +12,3 @@ export function principalTagVariable(tagKey: string): string {
 /** Placeholders admins write in rule prefixes, and the policy variable each one stands for. */
 export const IDENTITY_ID_PLACEHOLDER = '{identityId}';
 export const PRINCIPAL_TAG_PLACEHOLDER_PATTERN = /\{tag:([A-Za-z0-9_.:/=+\-@]{1,128})\}/g;
-
-export function principalTagPlaceholder(tagKey: string): string {
-  return `{tag:${tagKey}}`;
-}

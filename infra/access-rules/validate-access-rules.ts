@@ -8,7 +8,7 @@ const TAG_GRANTEES: readonly AccessGrantee[] = ['tenantMembers'];
 const PLAIN_GRANTEES: readonly AccessGrantee[] = ['authenticated', 'guests'];
 
 /** What a prefix template refers to, once validated. */
-export interface PrefixShape {
+interface PrefixShape {
   usesIdentityId: boolean;
   tagKeys: string[];
 }

@@ -1,12 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 
 /** What `Ref` and `Fn::GetAtt` give for one resource of the locally "deployed" stack. */
-export interface LocalPhysicalResource {
+interface LocalPhysicalResource {
   ref: string;
   attributes: Record<string, string>;
 }
 
-export interface LocalAccount {
+interface LocalAccount {
   accountId: string;
   region: string;
   stackName: string;

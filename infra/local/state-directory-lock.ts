@@ -4,7 +4,7 @@ import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Who holds a state directory: written into its lock file. */
-export interface LockHolder {
+interface LockHolder {
   pid: number;
   /** ISO-8601 instant the holder started. */
   startedAt: string;
@@ -24,7 +24,7 @@ export class StateDirectoryInUseError extends Error {
   }
 }
 
-export interface StateDirectoryLock {
+interface StateDirectoryLock {
   path: string;
   /** Removes the lock file (if it is still ours); also done when the process exits. */
   release(): void;

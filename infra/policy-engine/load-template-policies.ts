@@ -1,7 +1,7 @@
 import { resolveIntrinsics, templateIntrinsicContext, TemplateResolutionError, type IntrinsicContext, type PhysicalResource, type TemplateSections } from '../cloudformation/resolve-intrinsics.ts';
 import { compilePolicy, type CompiledPolicy } from './compile-policy.ts';
 
-export interface CloudFormationResource {
+interface CloudFormationResource {
   Type: string;
   Properties?: Record<string, unknown>;
   Condition?: string;

@@ -5,16 +5,16 @@ export type PolicyVersion = '2012-10-17' | '2008-10-17';
 /** The role a policy plays in evaluation; it decides which elements a statement must and must not have. */
 export type PolicyKind = 'identity' | 'resource' | 'trust' | 'boundary' | 'session';
 
-export type StringOrList = string | string[];
+type StringOrList = string | string[];
 
 export type PrincipalType = 'AWS' | 'Federated' | 'Service' | 'CanonicalUser';
 
 export type PrincipalDocument = '*' | Partial<Record<PrincipalType, StringOrList>>;
 
-export type ConditionScalar = string | number | boolean;
+type ConditionScalar = string | number | boolean;
 
 /** Operator -> condition key -> value(s). */
-export type ConditionDocument = Record<string, Record<string, ConditionScalar | ConditionScalar[]>>;
+type ConditionDocument = Record<string, Record<string, ConditionScalar | ConditionScalar[]>>;
 
 export interface PolicyStatementDocument {
   Sid?: string;

@@ -25,7 +25,7 @@ export type GlobTemplate = { readonly glob: Glob } | { readonly segments: Readon
 const ANY_SEQUENCE = Symbol('*');
 type TemplateToken = string | typeof ANY_CHARACTER | typeof ANY_SEQUENCE | PolicyVariable;
 
-export interface TemplateSyntax {
+interface TemplateSyntax {
   /** `*` and `?` are wildcards (else literal characters). */
   wildcards: boolean;
   /** `${...}` is a variable (policy Version 2012-10-17); else it is refused, since AWS would read it literally and never match. */

@@ -19,7 +19,7 @@ export interface ValidatedStatement {
   source: PolicyStatementDocument;
 }
 
-export interface ValidatedPolicy {
+interface ValidatedPolicy {
   name: string;
   kind: PolicyKind;
   version: PolicyVersion;

@@ -9,7 +9,7 @@
 export const ANY_CHARACTER = 0;
 
 export type GlobPiece = string | typeof ANY_CHARACTER;
-export type GlobSegment = readonly GlobPiece[];
+type GlobSegment = readonly GlobPiece[];
 /** Segments between `*`s; one segment means the pattern has no `*`. */
 export type Glob = readonly GlobSegment[];
 

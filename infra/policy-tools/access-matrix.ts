@@ -3,7 +3,7 @@ import { keyFor, PERSONAS, type Persona } from './personas.ts';
 import type { StackPolicies } from './stack-policies.ts';
 
 /** The key classes every admin should see a decision for. */
-export const SAMPLE_KEYS = [
+const SAMPLE_KEYS = [
   { name: 'own prefix', template: 'users/{self}/photo.jpg' },
   { name: 'other identity', template: 'users/{other}/photo.jpg' },
   { name: 'prefix neighbour', template: 'users/{self}0/photo.jpg' },
@@ -13,7 +13,7 @@ export const SAMPLE_KEYS = [
   { name: 'bucket root', template: 'photo.jpg' },
 ] as const;
 
-export interface MatrixCell {
+interface MatrixCell {
   persona: string;
   operation: Operation;
   keyClass: string;

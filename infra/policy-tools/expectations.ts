@@ -14,7 +14,7 @@ export interface Expectation {
   keyTemplate: string;
 }
 
-export interface ExpectationOutcome {
+interface ExpectationOutcome {
   expectation: Expectation;
   key: string;
   actuallyAllowed: boolean;

@@ -11,7 +11,7 @@ const ALL_OPERATIONS: Operation[] = [...OPERATIONS, 'abort-upload', 'list-parts'
 export type S3Action = `s3:${string}`;
 
 /** An operation the admin tools cannot ask about: not one of theirs, not an S3 action, or a pattern. */
-export class UnknownOperationError extends Error {
+class UnknownOperationError extends Error {
   override readonly name = 'UnknownOperationError';
 }
 
@@ -29,7 +29,7 @@ export function parseOperation(text: string): Operation | S3Action {
   return canonicalAction(text) as S3Action;
 }
 
-export interface PersonaDecision {
+interface PersonaDecision {
   allowed: boolean;
   /** One check per action the operation needs (copy-from reads the source and writes a copy into the own prefix). */
   checks: Array<{ request: EvaluationRequest; result: EvaluationResult }>;

@@ -7,7 +7,7 @@ import { synthesizeStackTemplate, type SynthesizedTemplate } from '../stack/synt
 import { loadTemplatePolicies, type CompiledPolicy, type TemplatePolicies, type TemplateRole } from '../policy-engine/index.ts';
 
 export const ADMIN_ACCOUNT_ID = '111122223333';
-export const ADMIN_REGION = 'us-east-1';
+const ADMIN_REGION = 'us-east-1';
 
 /** The policies of one stack, ready for the admin tools. */
 export interface StackPolicies {

@@ -4,7 +4,7 @@ import { ScopedStoragePropsError } from '../construct/index.ts';
 import { ScopedStorageStack, type ScopedStorageStackProps } from './scoped-storage-stack.ts';
 import { suppressAcceptedNagFindings } from './nag-suppressions.ts';
 
-export const DEFAULT_STACK_NAME = 'ScopedStorage';
+const DEFAULT_STACK_NAME = 'ScopedStorage';
 /** The origin `npm start` serves the web page on unless told otherwise; only local synthesis uses it by default. */
 export const DEFAULT_LOCAL_ORIGIN = 'http://localhost:5173';
 

@@ -19,17 +19,8 @@ export class InvalidParameterException extends CognitoIdentityError {
 export class ResourceConflictException extends CognitoIdentityError {
   readonly type = 'ResourceConflictException';
 }
-export class TooManyRequestsException extends CognitoIdentityError {
-  readonly type = 'TooManyRequestsException';
-}
-export class DeveloperUserAlreadyRegisteredException extends CognitoIdentityError {
-  readonly type = 'DeveloperUserAlreadyRegisteredException';
-}
 export class InvalidIdentityPoolConfigurationException extends CognitoIdentityError {
   readonly type = 'InvalidIdentityPoolConfigurationException';
-}
-export class ExternalServiceException extends CognitoIdentityError {
-  readonly type = 'ExternalServiceException';
 }
 export class InternalErrorException extends CognitoIdentityError {
   readonly type = 'InternalErrorException';
@@ -54,7 +45,7 @@ export class UnrecognizedClientException extends CognitoIdentityError {
 export class InvalidSignatureException extends CognitoIdentityError {
   readonly type = 'InvalidSignatureException';
 }
-export class IncompleteSignatureException extends CognitoIdentityError {
+class IncompleteSignatureException extends CognitoIdentityError {
   readonly type = 'IncompleteSignatureException';
 }
 export class MissingAuthenticationTokenException extends CognitoIdentityError {

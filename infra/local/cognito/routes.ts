@@ -50,7 +50,7 @@ export interface CognitoIdentityHandlerOptions {
   onInternalError?: (error: unknown) => void;
 }
 
-export interface CognitoIdentityEndpoint {
+interface CognitoIdentityEndpoint {
   /** Serves the JSON 1.1 API at `POST /`, the JWKS at `GET /.well-known/jwks.json` and CORS preflights. Never rejects. */
   handleRequest(request: IncomingMessage, response: ServerResponse): Promise<void>;
   /** The public keys that verify the OpenID tokens. */

@@ -27,7 +27,7 @@ export type CallerRejection =
   | 'MissingAuthenticationToken'
   | 'ExpiredToken';
 
-export type DeveloperCallDecision = { allowed: true; caller?: IssuedCredentials } | { allowed: false; error: CallerRejection; message: string };
+type DeveloperCallDecision = { allowed: true; caller?: IssuedCredentials } | { allowed: false; error: CallerRejection; message: string };
 
 export type AuthorizeDeveloperCall = (call: DeveloperCall) => Promise<DeveloperCallDecision>;
 
@@ -41,7 +41,7 @@ export interface WebIdentityRoleRequest {
 }
 
 /** `roleId` (`AROA...`) becomes part of the session's `aws:userid`. */
-export type WebIdentityRoleDecision = { allowed: true; roleId: string } | { allowed: false; message: string };
+type WebIdentityRoleDecision = { allowed: true; roleId: string } | { allowed: false; message: string };
 
 /** Checks the role's trust policy (principal `cognito-identity.amazonaws.com`, `aud`/`amr` conditions, `sts:TagSession`). */
 export type AssumeRoleWithWebIdentity = (request: WebIdentityRoleRequest) => Promise<WebIdentityRoleDecision>;

@@ -5,7 +5,7 @@ import { readJsonFile } from '../persistence/atomic-file.ts';
 import { JsonLinesLog } from '../persistence/json-lines-log.ts';
 import type { CredentialLookup, IssuedCredentials } from './issued-credentials.ts';
 
-export interface CredentialStoreOptions {
+interface CredentialStoreOptions {
   dataDirectory: string;
   /** @default () => new Date() */
   clock?: () => Date;
@@ -19,7 +19,7 @@ export interface CredentialStoreOptions {
   maxCredentialsPerIdentity?: number;
 }
 
-export interface SessionRequest {
+interface SessionRequest {
   /** e.g. `arn:aws:iam::000000000000:role/AuthRole`. */
   roleArn: string;
   /** The role's unique id (`AROA...`), the first half of `aws:userid`. */
@@ -31,7 +31,7 @@ export interface SessionRequest {
   identityId?: string;
 }
 
-export interface StaticCredentialsRequest extends SessionRequest {
+interface StaticCredentialsRequest extends SessionRequest {
   /** Names the holder (e.g. `token-service`); the same name gets the same credentials back while they stay fresh. */
   name: string;
 }

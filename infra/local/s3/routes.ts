@@ -17,7 +17,7 @@ import { PayloadOwner } from './protocol/payload-owner.ts';
 import { describeError, renderError } from './protocol/render-error.ts';
 import { parseS3Request } from './protocol/s3-request.ts';
 
-export interface S3BucketOptions {
+interface S3BucketOptions {
   name: string;
   /** The bucket's CORS rules (CloudFormation `CorsConfiguration.CorsRules`); none means CORS is not enabled. */
   corsRules?: CorsRule[];
@@ -46,7 +46,7 @@ export interface S3HandlerOptions {
   onInternalError?: (error: unknown) => void;
 }
 
-export type S3RequestHandler = (request: IncomingMessage, response: ServerResponse) => Promise<void>;
+type S3RequestHandler = (request: IncomingMessage, response: ServerResponse) => Promise<void>;
 
 /** Unread request bodies are drained up to this much after an early error answer, then the connection is dropped. */
 const MAX_DRAINED_BYTES = 16 * 1024 * 1024;

@@ -194,6 +194,19 @@ export class CorsForbidden extends S3Error {
   }
 }
 
+/** A CORS preflight without the Origin or Access-Control-Request-Method header S3 needs. */
+export class CorsPreflightIncomplete extends S3Error {
+  readonly code = 'BadRequest';
+}
+
+/** A path whose percent-encoding does not decode. */
+export class InvalidURI extends S3Error {
+  readonly code = 'InvalidURI';
+  constructor() {
+    super("Couldn't parse the specified URI.");
+  }
+}
+
 export class InternalError extends S3Error {
   readonly code = 'InternalError';
   constructor() {

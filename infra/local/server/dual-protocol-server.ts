@@ -3,9 +3,9 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
 
-export type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
+type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
 
-export interface DualProtocolServer {
+interface DualProtocolServer {
   port: number;
   close(): Promise<void>;
 }

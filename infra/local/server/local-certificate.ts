@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { generate } from 'selfsigned';
 import { writeFileAtomic } from '../persistence/atomic-file.ts';
 
-export interface LocalCertificate {
+interface LocalCertificate {
   /** Path of the CA certificate clients trust (it goes into the outputs as `caCertificate`). */
   caCertificatePath: string;
   caCertificatePem: string;

@@ -6,12 +6,12 @@ import { renderError as renderCognitoError } from '../cognito/protocol/render-re
 import { describeError, renderError as renderS3Error } from '../s3/protocol/render-error.ts';
 import { ForbiddenHost } from '../s3/s3-errors.ts';
 
-export interface LocalServices {
+interface LocalServices {
   cognito: (request: IncomingMessage, response: ServerResponse) => Promise<void>;
   s3: (request: IncomingMessage, response: ServerResponse) => Promise<void>;
 }
 
-export interface LocalRoutingOptions {
+interface LocalRoutingOptions {
   /** Host names answered besides localhost, 127.0.0.1 and [::1] (DNS-rebinding guard). @default none */
   allowedHosts?: readonly string[];
 }

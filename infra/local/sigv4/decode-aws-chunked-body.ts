@@ -4,7 +4,7 @@ import { chunkSignature, trailerSignature, type ChunkSigningContext } from './ch
 import { signaturesMatch } from './request-signature.ts';
 import { SigV4Error } from './sigv4-error.ts';
 
-export interface AwsChunkedDecoderOptions {
+interface AwsChunkedDecoderOptions {
   /** Chunks must carry valid `chunk-signature`s chained from this context (signed streaming modes). */
   signing?: ChunkSigningContext;
   /** The trailer section must end with a valid `x-amz-trailer-signature`. */

@@ -1,9 +1,9 @@
 import { headerValue, type SignedRequestParts } from './signed-request.ts';
 import { SigV4Error } from './sigv4-error.ts';
 
-export const SIGV4_ALGORITHM = 'AWS4-HMAC-SHA256';
+const SIGV4_ALGORITHM = 'AWS4-HMAC-SHA256';
 /** The longest validity of a pre-signed request: seven days, as on AWS. */
-export const MAX_PRESIGNED_EXPIRY_SECONDS = 7 * 24 * 60 * 60;
+const MAX_PRESIGNED_EXPIRY_SECONDS = 7 * 24 * 60 * 60;
 
 export interface CredentialScope {
   /** `YYYYMMDD` */

@@ -7,7 +7,7 @@ import { encodeRfc3986, headerValue, type SignedRequestParts } from './signed-re
 
 const Sha256 = Hash.bind(null, 'sha256');
 
-export interface SignatureInputs {
+interface SignatureInputs {
   request: SignedRequestParts;
   signedHeaders: string[];
   /** The payload hash that goes into the canonical request (a hex SHA-256, `UNSIGNED-PAYLOAD`, `STREAMING-...`). */

@@ -2,7 +2,7 @@
  * Why a SigV4-authenticated request was turned away. The codes are S3's (the strictest user of
  * SigV4); other endpoints map them to their own error vocabulary.
  */
-export type SigV4ErrorCode =
+type SigV4ErrorCode =
   | 'AccessDenied'
   | 'AuthorizationHeaderMalformed'
   | 'AuthorizationQueryParametersError'

@@ -5,7 +5,7 @@ import { headerValue, type SignedRequestParts } from './signed-request.ts';
 import { SigV4Error } from './sigv4-error.ts';
 
 /** How the body of a verified request is protected, from its `x-amz-content-sha256`. */
-export type PayloadMode =
+type PayloadMode =
   | { kind: 'signed'; sha256: string }
   | { kind: 'unsigned' }
   | { kind: 'streaming-signed'; trailer: boolean }

@@ -2,7 +2,7 @@ import { identityPoolArn, type IdentityPool } from '../model/identity-pool.ts';
 import { openIdTokenClaims, signOpenIdToken, type OpenIdTokenClaims } from '../tokens/openid-token.ts';
 import type { CognitoServiceDependencies } from './service-dependencies.ts';
 
-export interface TokenGrant {
+interface TokenGrant {
   pool: IdentityPool;
   identityId: string;
   amr: string[];

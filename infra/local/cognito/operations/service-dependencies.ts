@@ -3,7 +3,7 @@ import type { IdentityStore } from '../model/identity-store.ts';
 import type { AssumeRoleWithWebIdentity } from '../service-hooks.ts';
 import type { SigningKey } from '../tokens/signing-key.ts';
 
-export interface TokenLifetimes {
+interface TokenLifetimes {
   /** OpenID tokens from GetOpenIdTokenForDeveloperIdentity without TokenDuration. */
   developerTokenDefaultSeconds: number;
   /** Upper bound for every OpenID token; longer TokenDurations are cut to it. */

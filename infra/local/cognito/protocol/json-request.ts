@@ -4,7 +4,7 @@ import { isOperationName, type OperationName } from './operation-inputs.ts';
 const TARGET_PREFIX = 'AWSCognitoIdentityService.';
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
 
-export interface JsonRequest {
+interface JsonRequest {
   operation: OperationName;
   input: Record<string, unknown>;
 }

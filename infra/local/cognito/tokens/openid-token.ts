@@ -2,7 +2,7 @@ import { errors, jwtVerify, SignJWT } from 'jose';
 import { NotAuthorizedException } from '../cognito-errors.ts';
 import { OPENID_TOKEN_ALGORITHM, type SigningKey } from './signing-key.ts';
 
-export const OPENID_TOKEN_ISSUER = 'https://cognito-identity.amazonaws.com';
+const OPENID_TOKEN_ISSUER = 'https://cognito-identity.amazonaws.com';
 const IDENTITY_POOL_ARN_CLAIM = 'https://cognito-identity.amazonaws.com/identity-pool-arn';
 /** Where AWS STS reads session tags from a web identity token. */
 const TAGS_CLAIM = 'https://aws.amazon.com/tags';
@@ -22,7 +22,7 @@ export interface OpenIdTokenClaims {
   [TAGS_CLAIM]?: { principal_tags: Record<string, string[]> };
 }
 
-export interface OpenIdTokenSubject {
+interface OpenIdTokenSubject {
   identityPoolId: string;
   identityPoolArn: string;
   identityId: string;

@@ -6,7 +6,7 @@ import { EntityTooLarge, IncompleteBody, InvalidRequest, MissingContentLength, S
 import { declaredChecksumsOf, digestsToCompute, verifyDeclaredChecksums } from '../protocol/body-checksums.ts';
 import type { S3OperationContext } from './operation-context.ts';
 
-export interface StagedRequestBody {
+interface StagedRequestBody {
   staged: StagedBlob;
   /** The checksum the client declared, verified. */
   checksum?: { algorithm: ChecksumAlgorithm; value: string };

@@ -3,7 +3,7 @@ import { BadDigest, InvalidDigest, InvalidRequest } from '../s3-errors.ts';
 import { requestHeader, type S3Request } from './s3-request.ts';
 
 /** What a write request says its body's digests are (from headers now, or from the trailer later). */
-export interface DeclaredChecksums {
+interface DeclaredChecksums {
   contentMd5?: Buffer;
   /** The additional checksum the client sent or announced; its value may only arrive in the trailer. */
   checksum?: { algorithm: ChecksumAlgorithm; headerValue?: string };

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import { CorsForbidden, S3Error } from '../s3-errors.ts';
+import { CorsForbidden, CorsPreflightIncomplete } from '../s3-errors.ts';
 import { headerValue } from '../../sigv4/signed-request.ts';
 
 /** A CORS rule as in CloudFormation's `AWS::S3::Bucket.CorsConfiguration.CorsRules` (`MaxAgeSeconds` is the S3 API's name for `MaxAge`). */
@@ -11,10 +11,6 @@ export interface CorsRule {
   ExposedHeaders?: string[];
   MaxAge?: number;
   MaxAgeSeconds?: number;
-}
-
-export class CorsPreflightIncomplete extends S3Error {
-  readonly code = 'BadRequest';
 }
 
 const VARY = 'Origin, Access-Control-Request-Headers, Access-Control-Request-Method';

@@ -9,7 +9,7 @@ const STORAGE_CLASSES = new Set(['STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA'
 const UNSUPPORTED_HEADERS = ['x-amz-tagging', 'x-amz-object-lock-mode', 'x-amz-object-lock-retain-until-date', 'x-amz-object-lock-legal-hold', 'x-amz-website-redirect-location', 'x-amz-server-side-encryption-customer-algorithm'];
 const USER_METADATA_PREFIX = 'x-amz-meta-';
 
-export interface EncryptionDefaults {
+interface EncryptionDefaults {
   region: string;
   accountId: string;
 }
@@ -28,7 +28,7 @@ export function parseObjectAttributes(request: S3Request, maxUserMetadataBytes: 
 }
 
 /** With bucket-owner-enforced object ownership (the stack's setting) S3 refuses every ACL but the owner's full control. */
-export function rejectAclsAndUnsupportedHeaders(request: S3Request): void {
+function rejectAclsAndUnsupportedHeaders(request: S3Request): void {
   const acl = requestHeader(request, 'x-amz-acl');
   if (acl !== undefined && acl !== 'bucket-owner-full-control') throw new AccessControlListNotSupported();
   if (Object.keys(request.headers).some((name) => name.startsWith('x-amz-grant-'))) throw new AccessControlListNotSupported();

@@ -32,8 +32,6 @@ export type S3Operation =
   | UploadOperation<'AbortMultipartUpload'>
   | UploadOperation<'ListParts'>;
 
-export type S3OperationName = S3Operation['name'];
-
 /**
  * Subresources S3 knows. Those an operation below does not handle are answered NotImplemented
  * rather than ignored, so a client never takes a plain GET/PUT answer for the feature it asked for.

@@ -2,7 +2,7 @@ import type { ObjectRecord } from '../model/object-record.ts';
 import { NotModified, PreconditionFailed } from '../s3-errors.ts';
 import { etagMatches } from '../model/write-conditions.ts';
 
-export interface ReadConditions {
+interface ReadConditions {
   ifMatch?: string;
   ifNoneMatch?: string;
   ifModifiedSince?: string;

@@ -24,7 +24,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   NotImplemented: 501,
 };
 
-export interface ErrorTarget {
+interface ErrorTarget {
   /** The request path, S3's `<Resource>`. */
   resource: string;
   requestId: string;
@@ -32,7 +32,7 @@ export interface ErrorTarget {
   method: string;
 }
 
-export interface ErrorAnswer {
+interface ErrorAnswer {
   code: string;
   message: string;
   status: number;

@@ -12,7 +12,7 @@ export interface Owner {
  * (a space is `%20`, never a form's `+`, which clients decode as a plus), keeping `/`, so clients
  * can list keys XML cannot carry.
  */
-export function encodeForListing(text: string, urlEncoding: boolean): string {
+function encodeForListing(text: string, urlEncoding: boolean): string {
   return urlEncoding ? encodeURIComponent(text).replace(/%2F/g, '/') : text;
 }
 

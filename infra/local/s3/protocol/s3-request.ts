@@ -1,13 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { S3Error } from '../s3-errors.ts';
+import { InvalidURI } from '../s3-errors.ts';
 import { headerValue } from '../../sigv4/signed-request.ts';
-
-export class InvalidURI extends S3Error {
-  readonly code = 'InvalidURI';
-  constructor() {
-    super("Couldn't parse the specified URI.");
-  }
-}
 
 /** A path-style S3 request: `/{bucket}` or `/{bucket}/{key}`. */
 export interface S3Request {

@@ -13,7 +13,7 @@ export interface S3AuthorizationRequest {
   context: RequestContext;
 }
 
-export interface S3AuthorizationDecision {
+interface S3AuthorizationDecision {
   allowed: boolean;
   /** Why, for logs and admin tooling; never sent to the client. */
   explanation?: string;

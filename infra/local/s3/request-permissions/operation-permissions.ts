@@ -2,7 +2,7 @@ import type { S3Operation } from '../protocol/parse-operation.ts';
 import { requestHeader, type S3Request } from '../protocol/s3-request.ts';
 import type { RequestContext } from './authorize-callback.ts';
 
-export interface RequiredPermission {
+interface RequiredPermission {
   action: string;
   resource: string;
   /** Operation-specific condition keys, added to the request's common ones. */
