@@ -12,7 +12,7 @@ import {
 } from './operations/developer-identity-operations.ts';
 import type { CallerCheck, CognitoServiceDependencies } from './operations/service-dependencies.ts';
 import { getCredentialsForIdentity, getOpenIdToken } from './operations/token-operations.ts';
-import { allowCrossOrigin, answerPreflight } from './protocol/cors.ts';
+import { allowCrossOrigin, answerPreflight } from './protocol/cognito-cors.ts';
 import { callerRejectionError, CognitoIdentityError, RequestEntityTooLargeException, UnknownOperationException } from './cognito-errors.ts';
 import { parseJsonRequest } from './protocol/json-request.ts';
 import { MAX_TOKEN_DURATION_SECONDS, operationInputParsers, type OperationInput, type OperationName } from './protocol/operation-inputs.ts';

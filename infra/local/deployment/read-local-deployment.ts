@@ -3,7 +3,7 @@ import { resolveIntrinsics, type IntrinsicContext } from '../../cloudformation/r
 import { loadTemplatePolicies, type TemplatePolicies, type TemplateRole } from '../../policy-engine/index.ts';
 import type { IdentityPool } from '../cognito/model/identity-pool.ts';
 import { readJsonFile, writeFileAtomic } from '../persistence/atomic-file.ts';
-import type { CorsRule } from '../s3/protocol/cors.ts';
+import type { CorsRule } from '../s3/protocol/s3-cors.ts';
 import { assignLocalPhysicalIds } from '../../cloudformation/local-physical-ids.ts';
 import type { SynthesizedTemplate } from '../../stack/synthesize-stack-template.ts';
 

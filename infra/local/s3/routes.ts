@@ -11,7 +11,7 @@ import { ObjectStore } from './model/object-store.ts';
 import { AccessDenied, NoSuchBucket } from './s3-errors.ts';
 import { S3_LIMITS, type StorageLimits } from './model/storage-limits.ts';
 import { runOperation } from './operations/run-operation.ts';
-import { answerPreflight, applyCorsHeaders, type CorsRule } from './protocol/cors.ts';
+import { answerPreflight, applyCorsHeaders, type CorsRule } from './protocol/s3-cors.ts';
 import { parseOperation } from './protocol/parse-operation.ts';
 import { PayloadOwner } from './protocol/payload-owner.ts';
 import { describeError, renderError } from './protocol/render-error.ts';

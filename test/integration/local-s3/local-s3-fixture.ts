@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { CredentialLookup, IssuedCredentials } from '../../../infra/local/credentials/issued-credentials.ts';
 import type { S3AuthorizationRequest } from '../../../infra/local/s3/request-permissions/authorize-callback.ts';
-import type { CorsRule } from '../../../infra/local/s3/protocol/cors.ts';
+import type { CorsRule } from '../../../infra/local/s3/protocol/s3-cors.ts';
 import { createS3RequestHandler, type S3HandlerOptions } from '../../../infra/local/s3/routes.ts';
 
 export const REGION = 'us-east-1';
