@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CognitoIdentityClient, GetIdCommand, GetOpenIdTokenCommand } from '@aws-sdk/client-cognito-identity';
 import { exportJWK, SignJWT, type JWK } from 'jose';
-import { createCognitoIdentityRequestHandler } from '../../../infra/local/cognito/routes.ts';
+import { createCognitoIdentityRequestHandler, type CognitoIdentityHandlerOptions } from '../../../infra/local/cognito/routes.ts';
 import type { IdentityPool } from '../../../infra/local/cognito/model/identity-pool.ts';
 import { CredentialStore } from '../../../infra/local/credentials/credential-store.ts';
 import { startTokenServiceServer, type RunningTokenService, type TokenServiceServerOptions } from '../../../token-service/adapters/node-server.ts';
@@ -41,9 +41,10 @@ export interface LocalCognito {
 
 /**
  * The local cloud's real Cognito Identity handler on 127.0.0.1. Its developer-call hook stands in
- * for SigV4 + IAM by admitting calls signed with the token service's access key id.
+ * for SigV4 + IAM by admitting calls signed with the token service's access key id. `overrides`
+ * change its options (a clock, lifetimes, the STS hook); the credential store shares the clock.
  */
-export async function startLocalCognito(): Promise<LocalCognito> {
+export async function startLocalCognito(overrides: Partial<CognitoIdentityHandlerOptions> = {}): Promise<LocalCognito> {
   const dataDirectory = await mkdtemp(join(tmpdir(), 'token-service-cognito-'));
   const developerCalls: string[] = [];
   const endpointHandler = await createCognitoIdentityRequestHandler({
@@ -51,7 +52,7 @@ export async function startLocalCognito(): Promise<LocalCognito> {
     region: REGION,
     accountId: '000000000000',
     identityPools: [POOL],
-    credentialStore: await CredentialStore.open({ dataDirectory }),
+    credentialStore: await CredentialStore.open({ dataDirectory, clock: overrides.clock }),
     maxOpenIdTokenLifetimeSeconds: 3600,
     async authorizeDeveloperCall(call) {
       const authorization = call.headers.authorization;
@@ -64,6 +65,7 @@ export async function startLocalCognito(): Promise<LocalCognito> {
     async assumeRoleWithWebIdentity() {
       return { allowed: true, roleId: 'AROATOKENSERVICETEST' };
     },
+    ...overrides,
   });
   const server = await listen(createServer((request, response) => void endpointHandler.handleRequest(request, response)));
   const endpoint = serverUrl(server);
