@@ -66,7 +66,9 @@ type SigningKeys = Pick<AwsCredentialIdentity, 'accessKeyId' | 'secretAccessKey'
  */
 export async function startComposedCloud(options: LocalCloudOptions = {}): Promise<ComposedCloud> {
   const ownsState = options.stateDirectory === undefined;
-  const stateDirectory = options.stateDirectory ?? (await mkdtemp(join(tmpdir(), 'composed-cloud-')));
+  // An own state directory sits alone in a private folder, so tests can check nothing was written (or removed) beside it.
+  const workDirectory = ownsState ? await mkdtemp(join(tmpdir(), 'composed-cloud-')) : undefined;
+  const stateDirectory = options.stateDirectory ?? join(workDirectory!, 'state');
   const cloud = await startLocalCloud({ ...options, stateDirectory });
   const caCertificate = await readFile(cloud.caCertificatePath);
   const requestHandler = new NodeHttpHandler({ httpsAgent: new Agent({ keepAlive: true, ca: caCertificate }) });
@@ -128,7 +130,7 @@ export async function startComposedCloud(options: LocalCloudOptions = {}): Promi
     async close() {
       await cloud.close();
       requestHandler.destroy();
-      if (ownsState) await rm(stateDirectory, { recursive: true, force: true });
+      if (workDirectory) await rm(workDirectory, { recursive: true, force: true });
     },
   };
 }
