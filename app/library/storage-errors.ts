@@ -4,10 +4,14 @@ export type StorageErrorCode =
   | 'NotFound'
   | 'Expired'
   | 'Conflict'
+  | 'AlreadyExists'
+  | 'TooLarge'
   | 'Network'
   | 'Aborted'
   | 'InvalidKey'
   | 'InvalidConfiguration'
+  | 'InvalidLocation'
+  | 'InvalidArgument'
   | 'SignInRequired'
   | 'RateLimited'
   | 'ServiceError';
@@ -39,7 +43,9 @@ const S3_CODE_TO_STORAGE_CODE: Record<string, StorageErrorCode> = {
   NoSuchKey: 'NotFound',
   NotFound: 'NotFound',
   NoSuchUpload: 'NotFound',
-  PreconditionFailed: 'Conflict',
+  // The library's only write condition is If-None-Match: *, so a failed precondition means the key is taken.
+  PreconditionFailed: 'AlreadyExists',
+  EntityTooLarge: 'TooLarge',
   ConditionalRequestConflict: 'Conflict',
   ResourceConflictException: 'Conflict',
   SlowDown: 'RateLimited',
@@ -55,7 +61,7 @@ export function toStorageError(error: unknown, what: string): StorageError {
   const details = error as { name?: string; code?: string; Code?: string; $metadata?: { httpStatusCode?: number }; message?: string } | undefined;
   const status = details?.$metadata?.httpStatusCode;
   const name = details?.name ?? details?.Code ?? '';
-  const mapped = S3_CODE_TO_STORAGE_CODE[name] ?? (status === 404 ? 'NotFound' : status === 403 ? 'AccessDenied' : status === 412 ? 'Conflict' : undefined);
+  const mapped = S3_CODE_TO_STORAGE_CODE[name] ?? (status === 404 ? 'NotFound' : status === 403 ? 'AccessDenied' : status === 412 ? 'AlreadyExists' : undefined);
   if (mapped) return new StorageError(mapped, describe(mapped, what), { cause: error, status });
   if (NETWORK_ERROR_CODES.has(details?.code ?? '') || NETWORK_ERROR_CODES.has(name) || error instanceof TypeError) {
     return new StorageError('Network', `Could not reach the storage service for ${what}: ${details?.message ?? 'network error'}.`, { cause: error, status });
@@ -66,13 +72,17 @@ export function toStorageError(error: unknown, what: string): StorageError {
 function describe(code: StorageErrorCode, what: string): string {
   switch (code) {
     case 'AccessDenied':
-      return `Access denied for ${what}: your identity may only use its own files.`;
+      return `Access denied for ${what}: the access rules do not let your identity do this there.`;
     case 'NotFound':
       return `Not found: ${what}.`;
     case 'Expired':
       return `Your sign-in or credentials expired during ${what}; sign in again.`;
     case 'Conflict':
-      return `Conflict for ${what}: the object exists already or changed meanwhile.`;
+      return `Conflict for ${what}: the object changed meanwhile; try again.`;
+    case 'AlreadyExists':
+      return `Already exists: ${what} would replace an existing object.`;
+    case 'TooLarge':
+      return `Too large: ${what} exceeds what S3 accepts.`;
     case 'RateLimited':
       return `Too many requests for ${what}; try again shortly.`;
     case 'Aborted':
