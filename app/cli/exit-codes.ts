@@ -18,11 +18,14 @@ export function exitCodeFor(code: StorageErrorCode): number {
   switch (code) {
     case 'SignInRequired':
       return EXIT_CODES.signInRequired;
+    // InvalidLocation: the library refused an operation the location does not allow, before S3 would.
     case 'AccessDenied':
+    case 'InvalidLocation':
       return EXIT_CODES.accessDenied;
     case 'NotFound':
       return EXIT_CODES.notFound;
     case 'Conflict':
+    case 'AlreadyExists':
       return EXIT_CODES.conflict;
     case 'Network':
       return EXIT_CODES.network;
@@ -32,6 +35,7 @@ export function exitCodeFor(code: StorageErrorCode): number {
       return EXIT_CODES.aborted;
     case 'InvalidKey':
     case 'InvalidConfiguration':
+    case 'InvalidArgument':
       return EXIT_CODES.usage;
     default:
       return EXIT_CODES.failure;
