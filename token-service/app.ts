@@ -15,6 +15,7 @@ import { DEFAULT_MAX_BODY_BYTES } from './http/token-service-request-body.ts';
 import { denyAllAdmins, type AdminAuthorizer } from './routes/admin-authorization.ts';
 import { mountAdminRoutes } from './routes/admin-routes.ts';
 import { mountHealthRoute } from './routes/health-route.ts';
+import { DEFAULT_IDENTITY_LOOKUP_ACCESS, IDENTITY_LOOKUP_ACCESS, mountIdentityLookupRoute, type IdentityLookupAccess } from './routes/identity-lookup-route.ts';
 import { sessionGate } from './routes/session-gate.ts';
 import { mountTokenRoutes } from './routes/token-routes.ts';
 import { DEFAULT_CLAIM_TO_TAG, validateClaimToTagMap, type ClaimToTagMap } from './tokens/principal-tags.ts';
@@ -42,6 +43,11 @@ export interface TokenServiceAppOptions {
   cacheMaxEntries?: number;
   /** Per user. @default 10/s with bursts of 20 */
   rateLimit?: RateLimit;
+  /**
+   * Who may look up an app user's identity id (`POST /v1/identities/lookup`): any signed-in
+   * session, or nobody (`off` answers 403 lookup_disabled). @default 'signed-in'
+   */
+  identityLookup?: IdentityLookupAccess;
   /** Who may use the admin routes. @default nobody */
   authorizeAdmin?: AdminAuthorizer;
   /** @default 16 KiB */
@@ -90,6 +96,10 @@ export function createTokenServiceApp(options: TokenServiceAppOptions): Hono<Tok
   if (!(verifiedSessionCacheSeconds >= 0 && verifiedSessionCacheSeconds <= 3600)) {
     throw new Error(`The verified-session cache lifetime must be 0 to 3600 seconds (got ${verifiedSessionCacheSeconds}).`);
   }
+  const identityLookup = options.identityLookup ?? DEFAULT_IDENTITY_LOOKUP_ACCESS;
+  if (!IDENTITY_LOOKUP_ACCESS.includes(identityLookup)) {
+    throw new Error(`The identity lookup must be ${IDENTITY_LOOKUP_ACCESS.join(' or ')} (got ${JSON.stringify(identityLookup)}).`);
+  }
   const authenticator = withVerifiedSessionCache(options.authenticator, { ttlMs: verifiedSessionCacheSeconds * 1000, maxEntries: options.cacheMaxEntries ?? 10_000, clock });
 
   const app = new Hono<TokenServiceEnv>();
@@ -112,9 +122,11 @@ export function createTokenServiceApp(options: TokenServiceAppOptions): Hono<Tok
   app.onError((error, c) => renderError(c, error));
   app.notFound((c) => renderError(c, new NotFoundError(`There is nothing at ${c.req.method} ${c.req.path.slice(0, 100)}.`)));
 
+  const authenticateSession = sessionGate(authenticator, rateLimiter);
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   mountHealthRoute(app);
   mountTokenRoutes(app, {
-    authenticateSession: sessionGate(authenticator, rateLimiter),
+    authenticateSession,
     issuer,
     cache,
     claimToTag,
@@ -123,8 +135,9 @@ export function createTokenServiceApp(options: TokenServiceAppOptions): Hono<Tok
       jwksUrl: options.guestTokenJwksUrl,
       issuer: options.guestTokenIssuer,
     }),
-    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    maxBodyBytes,
   });
+  mountIdentityLookupRoute(app, { access: identityLookup, authenticateSession, issuer, maxBodyBytes });
   mountAdminRoutes(app, { authorizeAdmin: options.authorizeAdmin ?? denyAllAdmins, issuer });
   if (options.authenticator.routes) app.route('/', options.authenticator.routes);
   return app;

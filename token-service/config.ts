@@ -1,6 +1,7 @@
 import { DEFAULT_RATE_LIMIT, DEFAULT_TOKEN_DURATION_SECONDS, DEFAULT_VERIFIED_SESSION_CACHE_SECONDS, type TokenServiceAppOptions } from './app.ts';
 import { DEFAULT_OIDC_ALGORITHMS } from './authenticators/oidc-authenticator.ts';
 import type { RateLimit } from './http/rate-limiter.ts';
+import { DEFAULT_IDENTITY_LOOKUP_ACCESS, IDENTITY_LOOKUP_ACCESS, type IdentityLookupAccess } from './routes/identity-lookup-route.ts';
 import { DEFAULT_CLAIM_TO_TAG, type ClaimToTagMap } from './tokens/principal-tags.ts';
 
 type Environment = Readonly<Record<string, string | undefined>>;
@@ -38,6 +39,8 @@ export interface TokenServiceConfig {
   cacheMaxEntries: number;
   verifiedSessionCacheSeconds: number;
   rateLimit: RateLimit;
+  /** Who may call `POST /v1/identities/lookup`. */
+  identityLookup: IdentityLookupAccess;
   guestTokenJwksUrl?: string;
   guestTokenIssuer?: string;
   /** Cognito Identity endpoint override (the local cloud). */
@@ -73,6 +76,10 @@ export function readTokenServiceConfig(environment: Environment): TokenServiceCo
       ratePerSecond: reader.number('TOKEN_SERVICE_RATE_LIMIT_PER_SECOND', DEFAULT_RATE_LIMIT.ratePerSecond),
       burst: reader.integer('TOKEN_SERVICE_RATE_LIMIT_BURST', DEFAULT_RATE_LIMIT.burst, 1, 1_000_000),
     },
+    identityLookup: reader.oneOf('TOKEN_SERVICE_IDENTITY_LOOKUP', IDENTITY_LOOKUP_ACCESS, DEFAULT_IDENTITY_LOOKUP_ACCESS, {
+      'signed-in': 'any signed-in user may look up one user id at a time',
+      off: 'nobody may; the route answers 403 lookup_disabled',
+    }),
     guestTokenJwksUrl: reader.url('TOKEN_SERVICE_GUEST_JWKS_URL'),
     guestTokenIssuer: reader.optional('TOKEN_SERVICE_GUEST_TOKEN_ISSUER'),
     cognitoEndpoint: reader.url('TOKEN_SERVICE_COGNITO_ENDPOINT'),
@@ -97,6 +104,7 @@ export function appOptionsFromConfig(config: TokenServiceConfig): Omit<TokenServ
     cacheMaxEntries: config.cacheMaxEntries,
     verifiedSessionCacheSeconds: config.verifiedSessionCacheSeconds,
     rateLimit: config.rateLimit,
+    identityLookup: config.identityLookup,
     guestTokenJwksUrl: config.guestTokenJwksUrl,
     guestTokenIssuer: config.guestTokenIssuer,
     logHashSecret: config.logHashSecret,
@@ -191,6 +199,15 @@ class EnvironmentReader {
       return fallback;
     }
     return parsed;
+  }
+
+  /** One of `choices`, each explained in the problem reported for any other value. */
+  oneOf<Choice extends string>(name: string, choices: readonly Choice[], fallback: Choice, meanings: Record<Choice, string>): Choice {
+    const value = this.optional(name);
+    if (value === undefined) return fallback;
+    if ((choices as readonly string[]).includes(value)) return value as Choice;
+    this.problem(`${name} must be ${choices.map((choice) => `${choice} (${meanings[choice]})`).join(' or ')} (got "${value}").`);
+    return fallback;
   }
 
   /** A secret of at least `minBytes` bytes (UTF-8). */

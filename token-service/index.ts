@@ -13,6 +13,7 @@ export { TokenServiceError, UnauthenticatedError, UpstreamUnavailableError } fro
 export type { LogSink } from './http/request-log.ts';
 export type { ClaimToTagMap } from './tokens/principal-tags.ts';
 export type { RateLimit } from './http/rate-limiter.ts';
+export type { IdentityLookupAccess } from './routes/identity-lookup-route.ts';
 export { ConfigurationError, readTokenServiceConfig, appOptionsFromConfig, type TokenServiceConfig } from './config.ts';
 export { createLambdaHandler, handler, type ApiGatewayV2Event, type LambdaHandler } from './adapters/lambda-handler.ts';
 export { startTokenServiceServer, tokenServiceServerOptionsFromEnvironment, ForbiddenHostError, type TokenServiceServerOptions, type RunningTokenService } from './adapters/node-server.ts';

@@ -19,6 +19,8 @@ const CONCURRENCY = 8;
 const SEED = Number(process.env.FUZZ_SEED ?? 20240611);
 /** The local cloud's client idle timeout in this suite, so stalled bodies are settled in seconds. */
 const CLOUD_IDLE_SECONDS = 1;
+/** The token service's route that takes a user id from a signed-in caller. */
+const IDENTITY_LOOKUP_PATH = '/v1/identities/lookup';
 /** The token service and the page answer 408 to a request not whole after 10 s (checked every second). */
 const SMALL_SERVER_REQUEST_TIMEOUT_MS = 10_000;
 
@@ -69,6 +71,48 @@ async function sendRawBytes(port: number, bytes: Buffer): Promise<number | 'no-a
     socket.on('error', done);
     socket.on('close', done);
     socket.write(bytes, () => setTimeout(() => socket.end(), 20));
+  });
+}
+
+/** Raw bytes on a plain TCP connection; the first answer's status and, from its JSON body, the error code. */
+async function sendRawAndRead(port: number, bytes: Buffer): Promise<{ status: number; code?: string } | 'no-answer'> {
+  return new Promise((resolve) => {
+    const socket = netConnect({ host: '127.0.0.1', port });
+    let answer = Buffer.alloc(0);
+    let settled = false;
+    const settle = (result: { status: number; code?: string } | 'no-answer') => {
+      if (settled) return;
+      settled = true;
+      socket.destroy();
+      resolve(result);
+    };
+    /** The answer once its head and as many body bytes as its Content-Length have arrived. */
+    const parsed = () => {
+      const text = answer.toString('latin1');
+      const headEnd = text.indexOf('\r\n\r\n');
+      const status = /^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1];
+      if (headEnd < 0 || status === undefined) return undefined;
+      const length = Number(/\r\ncontent-length: *(\d+)/i.exec(text.slice(0, headEnd))?.[1] ?? 0);
+      const body = answer.subarray(headEnd + 4);
+      if (body.length < length) return undefined;
+      let code: string | undefined;
+      try {
+        code = (JSON.parse(body.subarray(0, length).toString('utf8')) as { error?: { code?: string } }).error?.code;
+      } catch {
+        code = undefined;
+      }
+      return { status: Number(status), ...(code === undefined ? {} : { code }) };
+    };
+    socket.setTimeout(SMALL_SERVER_REQUEST_TIMEOUT_MS + 5_000, () => settle(parsed() ?? 'no-answer'));
+    socket.on('data', (chunk: Buffer) => {
+      answer = Buffer.concat([answer, chunk]);
+      const result = parsed();
+      if (result) settle(result);
+    });
+    // The server may close as soon as it has answered, while the rest of a refused body is still being written.
+    socket.on('error', () => settle(parsed() ?? 'no-answer'));
+    socket.on('close', () => settle(parsed() ?? 'no-answer'));
+    socket.write(bytes);
   });
 }
 
@@ -509,13 +553,15 @@ describe('fuzz: malformed requests against every server', () => {
     const url = job.tokenService.url;
     const host = new URL(url).host;
     const report = await fuzz('token-service', Number(new URL(url).port), async (random) => {
-      const route = random.pick(['/v1/token', '/v1/token', '/v1/identity', '/v1/dev/session', '/v1/dev/session', '/healthz', '/v1/admin/identities/alice', `/v1/admin/identities/${encodeSegment(random.text(10))}`]);
+      const route = random.pick(['/v1/token', '/v1/token', '/v1/identity', '/v1/dev/session', '/v1/dev/session', IDENTITY_LOOKUP_PATH, IDENTITY_LOOKUP_PATH, '/healthz', '/v1/admin/identities/alice', `/v1/admin/identities/${encodeSegment(random.text(10))}`]);
       const path = random.chance(0.8)
         ? route
         : random.pick([`${route}/`, `/${route}`, `${route}?${random.text(5).replace(/[^\x21-\x7e]/g, '')}`, `/%2e%2e${route}`, `${route}%00`, `/${'v'.repeat(5000)}`, '/', '*', `/v1/${encodeSegment(random.text(10))}`, `${route}/%zz`]);
       const method = random.chance(0.8) ? random.pick(route === '/healthz' || route.startsWith('/v1/admin') ? ['GET'] : route === '/v1/identity' ? ['DELETE'] : ['POST']) : random.pick(METHODS);
-      const validSession = random.chance(0.5) ? aliceSession : await developmentSession(url, 'fuzz-user').catch(() => aliceSession);
-      const authorization = random.pick([
+      // Lookups mostly come from fresh users, each with a full rate-limit bucket, so their bodies reach the parser instead of a 429.
+      const sessionUser = route === IDENTITY_LOOKUP_PATH && random.chance(0.7) ? `fuzz-looker-${random.int(1_000_000)}` : 'fuzz-user';
+      const validSession = random.chance(0.5) && sessionUser === 'fuzz-user' ? aliceSession : await developmentSession(url, sessionUser).catch(() => aliceSession);
+      const authorization = route === IDENTITY_LOOKUP_PATH && random.chance(0.6) ? `Bearer ${validSession}` : random.pick([
         undefined,
         `Bearer ${validSession}`,
         `Bearer ${validSession.slice(0, random.int(validSession.length))}`,
@@ -529,7 +575,11 @@ describe('fuzz: malformed requests against every server', () => {
         random.text(20).replace(/[^\x20-\x7e]/g, ''),
       ]);
       const body =
-        route === '/v1/dev/session'
+        route === IDENTITY_LOOKUP_PATH
+          ? random.chance(0.35)
+            ? JSON.stringify({ userId: random.pick(['alice', 'alic', '*', '%', '', ' alice', 'ALICE', random.text(10), 'x'.repeat(1024), 'x'.repeat(1025), 'x'.repeat(20_000)]) })
+            : hostileJson(random, () => ({ userId: random.pick(['alice', 'fuzz-user', random.text(6)]) }))
+          : route === '/v1/dev/session'
           ? random.chance(0.3)
             ? JSON.stringify({ user: random.pick(['alice', random.text(10), 'x'.repeat(200), '', 'a b', 'ok-user']), tenant: random.pick([undefined, 'acme', '', random.text(8), 'x'.repeat(300), 'a/b']) })
             : hostileJson(random, () => ({ user: 'fuzz', tenant: 'acme' }))
@@ -545,6 +595,7 @@ describe('fuzz: malformed requests against every server', () => {
       headers.push('content-length', String(bytes.length));
       const cut = random.chance(0.05);
       return {
+        ...(route === IDENTITY_LOOKUP_PATH ? { category: `identity lookup${path === route && method === 'POST' ? '' : ', other path or method'}${cut ? ', cut' : ''}` } : {}),
         label: `${method} ${path.slice(0, 120)} auth ${JSON.stringify(authorization?.slice(0, 40))} body ${JSON.stringify(body.slice(0, 200))}`,
         request: { url, method, path, headers, ...(method === 'GET' || method === 'HEAD' ? {} : { body: bytes }), ...(cut ? { cutAfterBytes: random.int(bytes.length) } : {}) },
       };
@@ -557,12 +608,29 @@ describe('fuzz: malformed requests against every server', () => {
     const session = await developmentSession(url, 'after-fuzz');
     const token = await fetch(`${url}/v1/token`, { method: 'POST', headers: { authorization: `Bearer ${session}`, 'content-type': 'application/json' }, body: '{}' });
     expect(token.status).toBe(200);
+    // The lookups got past authentication and the rate limit to the parser (400s) and to Cognito (200s or 404s).
+    const lookups = report.byCategory.get('identity lookup') ?? new Map<number | string, number>();
+    expect(lookups.get(400) ?? 0).toBeGreaterThan(0);
+    expect((lookups.get(200) ?? 0) + (lookups.get(404) ?? 0)).toBeGreaterThan(0);
+    // And the lookup still answers whole user ids only: a user who signed in is found, a prefix of their id is not.
+    const lookUp = async (userId: string) => fetch(`${url}${IDENTITY_LOOKUP_PATH}`, { method: 'POST', headers: { authorization: `Bearer ${session}`, 'content-type': 'application/json' }, body: JSON.stringify({ userId }) });
+    const found = await lookUp('after-fuzz');
+    expect(found.status).toBe(200);
+    expect(await found.json()).toEqual({ userId: 'after-fuzz', identityId: ((await token.json()) as { identityId: string }).identityId });
+    expect((await lookUp('after-fu')).status).toBe(404);
     await expectCloudHealthy();
   });
   it('framing lies against every server: lying lengths, deep nesting, stalled bodies; each family answered, every server still answers after it', { timeout: 120_000 }, async () => {
     const region = job.cloud.outputs.region;
     const tokenService = new URL(job.tokenService.url);
     const page = new URL(job.page.url);
+    /** Lookups are signed in, so their bodies are read; this user spends few of its rate-limit tokens here. */
+    const lookupSession = await developmentSession(job.tokenService.url, 'framing-looker');
+    // The user every check looks up (alice may have been unlinked by the fuzzing before: DELETE /v1/identity is fuzzed with her session).
+    const lookupTarget = await fetch(`${job.tokenService.url}/v1/token`, { method: 'POST', headers: { authorization: `Bearer ${await developmentSession(job.tokenService.url, 'framing-lookup-target')}` } });
+    const lookupTargetIdentity = ((await lookupTarget.json()) as { identityId: string }).identityId;
+    const lookupHead = (length: number, framing = `Content-Length: ${length}`) =>
+      `POST ${IDENTITY_LOOKUP_PATH} HTTP/1.1\r\nHost: ${tokenService.host}\r\nAuthorization: Bearer ${lookupSession}\r\nContent-Type: application/json\r\n${framing}\r\n\r\n`;
     const prefix = alicePrefix.split('/').map(encodeSegment).join('/');
     /** A PUT to alice's own prefix, signed, so S3 gets as far as reading the body. */
     const signedS3PutHead = async (length: number) => {
@@ -574,11 +642,19 @@ describe('fuzz: malformed requests against every server', () => {
       cognito: { port: job.cloud.port, host: `127.0.0.1:${job.cloud.port}`, head: (length: number) => `POST / HTTP/1.1\r\nHost: 127.0.0.1:${job.cloud.port}\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: AWSCognitoIdentityService.GetId\r\nContent-Length: ${length}\r\n\r\n` },
       s3: { port: job.cloud.port, host: `127.0.0.1:${job.cloud.port}`, head: signedS3PutHead },
       'token-service': { port: Number(tokenService.port), host: tokenService.host, head: (length: number) => `POST /v1/dev/session HTTP/1.1\r\nHost: ${tokenService.host}\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n` },
+      'token-service lookup': { port: Number(tokenService.port), host: tokenService.host, head: (length: number) => lookupHead(length) },
       page: { port: Number(page.port), host: page.host, head: (length: number) => `POST / HTTP/1.1\r\nHost: ${page.host}\r\nContent-Length: ${length}\r\n\r\n` },
     };
     const everyServerAnswers = async (family: string) => {
       await expectCloudHealthy();
       expect((await fetch(`${job.tokenService.url}/healthz`)).status, `token service after ${family}`).toBe(200);
+      const lookup = await fetch(`${job.tokenService.url}${IDENTITY_LOOKUP_PATH}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await developmentSession(job.tokenService.url, `checker after ${family}`)}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ userId: 'framing-lookup-target' }),
+      });
+      expect(lookup.status, `identity lookup after ${family}`).toBe(200);
+      expect(await lookup.json()).toEqual({ userId: 'framing-lookup-target', identityId: lookupTargetIdentity });
       expect((await fetch(`${job.page.url}/`)).status, `page after ${family}`).toBe(200);
       const cognito = await fetch(`http://127.0.0.1:${job.cloud.port}/`, { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSCognitoIdentityService.DescribeIdentity' }, body: '{}' });
       expect(cognito.status, `Cognito after ${family}`).toBe(400);
@@ -652,6 +728,7 @@ describe('fuzz: malformed requests against every server', () => {
       for (const [url, path, headers] of [
         [cloudHttp, '/', { host: servers.cognito!.host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSCognitoIdentityService.GetId' }],
         [job.tokenService.url, '/v1/dev/session', { host: servers['token-service']!.host, 'content-type': 'application/json' }],
+        [job.tokenService.url, IDENTITY_LOOKUP_PATH, { host: servers['token-service']!.host, 'content-type': 'application/json', authorization: `Bearer ${lookupSession}` }],
       ] as const) {
         const answer = await sendRaw({ url, method: 'POST', path, headers: { ...headers, 'content-length': String(json.length) }, body: json, timeoutMs: 10_000 }).catch((error: Error) => error);
         nestingOutcomes.push(answerOf(answer));
@@ -661,6 +738,28 @@ describe('fuzz: malformed requests against every server', () => {
     }
     console.log(`[fuzz suite] deep nesting: ${nestingOutcomes.length} requests, answers ${tally(nestingOutcomes)}`);
     await everyServerAnswers('deep nesting');
+
+    // 2b. The identity lookup's parser limits: huge JSON whether its length is declared or chunked (an understated one is in the lying lengths above), and wrong types; each a 4xx with a stable code.
+    const huge = JSON.stringify({ userId: 'x'.repeat(1024 * 1024) });
+    const lookupLimits: Array<{ name: string; bytes: string; status: number; code: string }> = [
+      { name: 'huge, declared', bytes: `${lookupHead(huge.length)}${huge}`, status: 413, code: 'payload_too_large' },
+      { name: 'huge, chunked', bytes: `${lookupHead(0, 'Transfer-Encoding: chunked')}${huge.length.toString(16)}\r\n${huge}\r\n0\r\n\r\n`, status: 413, code: 'payload_too_large' },
+      { name: 'user id just past its limit', bytes: `${lookupHead(JSON.stringify({ userId: 'x'.repeat(1025) }).length)}${JSON.stringify({ userId: 'x'.repeat(1025) })}`, status: 400, code: 'invalid_request' },
+      ...['{"userId":1}', '{"userId":[]}', '{"userId":{}}', '{"userId":true}', '{"userId":null}', '[]', '"alice"', '1e999', '{"userId":"alice","userId":["x"]}', '{"userId":"\\ud800"}'].map((body) => ({
+        name: `wrong type ${body}`,
+        bytes: `${lookupHead(Buffer.byteLength(body))}${body}`,
+        status: 400,
+        code: 'invalid_request',
+      })),
+    ];
+    const lookupLimitOutcomes: Array<number | string> = [];
+    for (const limit of lookupLimits) {
+      const answer = await sendRawAndRead(Number(tokenService.port), Buffer.from(limit.bytes, 'latin1'));
+      lookupLimitOutcomes.push(answer === 'no-answer' ? answer : answer.status);
+      expect(answer === 'no-answer' ? answer : `${answer.status} ${answer.code}`, limit.name).toBe(`${limit.status} ${limit.code}`);
+    }
+    console.log(`[fuzz suite] identity lookup parser limits: ${lookupLimitOutcomes.length} requests, answers ${tally(lookupLimitOutcomes)}`);
+    await everyServerAnswers('identity lookup parser limits');
 
     // 3. Stalled bodies: a declared length, part of the body, then silence. Each server must answer or close within its timeout, not hold the connection.
     const stalled = await Promise.all(

@@ -25,6 +25,12 @@ export class ForbiddenError extends TokenServiceError {
   readonly code = 'forbidden';
 }
 
+/** The deployment turned the identity lookup off (`TOKEN_SERVICE_IDENTITY_LOOKUP=off`). */
+export class LookupDisabledError extends TokenServiceError {
+  readonly status = 403;
+  readonly code = 'lookup_disabled';
+}
+
 export class InvalidRequestError extends TokenServiceError {
   readonly status = 400;
   readonly code = 'invalid_request';

@@ -21,7 +21,7 @@ interface TokenRoutesDependencies {
   maxBodyBytes: number;
 }
 
-/** `POST /v1/token` (optionally taking over the caller's guest identity) and `DELETE /v1/identity`. */
+/** `POST /v1/token` (optionally taking over the caller's guest identity; the same answer either way) and `DELETE /v1/identity`. */
 export function mountTokenRoutes(app: Hono<TokenServiceEnv>, dependencies: TokenRoutesDependencies): void {
   const { authenticateSession, issuer, cache } = dependencies;
 
@@ -32,7 +32,8 @@ export function mountTokenRoutes(app: Hono<TokenServiceEnv>, dependencies: Token
     const issued = guest
       ? await linkGuestIdentity(dependencies, session.userId, tags, guest)
       : await cache.getOrLoad(session.userId, tags, () => issuer.issueToken(session.userId, tags));
-    return c.json({ identityId: issued.identityId, token: issued.token, expiresAt: issued.expiresAt.toISOString() }, 200, { 'cache-control': 'no-store' });
+    // principalTags: what this session's prefixes such as tenants/{tag:tenant}/ resolve with ({} when none).
+    return c.json({ identityId: issued.identityId, token: issued.token, expiresAt: issued.expiresAt.toISOString(), principalTags: tags }, 200, { 'cache-control': 'no-store' });
   });
 
   app.delete('/v1/identity', async (c) => {

@@ -66,7 +66,18 @@ describe('the Lambda handler and the Node server answer alike', () => {
       ['GET', '/nowhere', {}],
       ['POST', '/v1/dev/session', { headers: json, body: '{"user":"alice"}' }],
       ['GET', '/v1/admin/identities/uma', { headers: { authorization: `Bearer ${session}` } }],
+      ['POST', '/v1/identities/lookup', { headers: { authorization: `Bearer ${session}`, ...json }, body: '{"userId":"uma"}' }],
+      ['POST', '/v1/identities/lookup', { headers: { authorization: `Bearer ${session}`, ...json }, body: '{"userId":"nobody-here"}' }],
+      ['POST', '/v1/identities/lookup', { headers: { authorization: `Bearer ${session}`, ...json }, body: '{"userId":""}' }],
+      ['POST', '/v1/identities/lookup', { headers: json, body: '{"userId":"uma"}' }],
+      ['GET', '/v1/identities/lookup', {}],
     ];
+    // uma has an identity, so the lookups compare a 200 as well as the refusals.
+    const issued = await lambda(apiGatewayEvent('POST', '/v1/token', { headers: { authorization: `Bearer ${session}` } }));
+    expect(issued.statusCode).toBe(200);
+    expect(JSON.parse(issued.body)).toMatchObject({ principalTags: { tenant: 'acme' } });
+    const found = await both('POST', '/v1/identities/lookup', { headers: { authorization: `Bearer ${session}`, ...json }, body: '{"userId":"uma"}' });
+    expect(found.lambda.body).toEqual({ userId: 'uma', identityId: (JSON.parse(issued.body) as { identityId: string }).identityId });
     for (const [method, path, options] of cases) {
       const { lambda: viaLambda, node: viaNode } = await both(method, path, options);
       expect(viaLambda, `${method} ${path}`).toMatchObject({ status: viaNode.status, body: viaNode.body });
@@ -80,7 +91,8 @@ describe('the Lambda handler and the Node server answer alike', () => {
     expect(viaLambda.status).toBe(200);
     expect(viaNode.status).toBe(200);
     expect(viaLambda.body.identityId).toBe(viaNode.body.identityId);
-    expect(Object.keys(viaLambda.body).sort()).toEqual(['expiresAt', 'identityId', 'token']);
+    expect(Object.keys(viaLambda.body).sort()).toEqual(['expiresAt', 'identityId', 'principalTags', 'token']);
+    expect(viaLambda.body.principalTags).toEqual({});
   });
 
   it('for CORS', async () => {

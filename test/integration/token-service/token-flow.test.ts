@@ -28,7 +28,7 @@ describe('POST /v1/token', () => {
     const { status, body, headers } = await service.request('/v1/token', { method: 'POST', session });
     expect(status).toBe(200);
     expect(headers.get('cache-control')).toBe('no-store');
-    expect(body).toEqual({ identityId: expect.stringMatching(/^us-east-1:[0-9a-f-]{36}$/), token: expect.any(String), expiresAt: expect.any(String) });
+    expect(body).toEqual({ identityId: expect.stringMatching(/^us-east-1:[0-9a-f-]{36}$/), token: expect.any(String), expiresAt: expect.any(String), principalTags: {} });
     const claims = decodeJwt(body.token as string);
     expect(claims.sub).toBe(body.identityId);
     expect(claims.amr).toEqual(['authenticated', 'login.example.app', expect.stringMatching(/:alice$/)]);
@@ -50,10 +50,11 @@ describe('POST /v1/token', () => {
     expect(second.body.identityId).toBe(first.body.identityId);
   });
 
-  it("turns the session's tenant claim into a principal tag and refuses an empty one", async () => {
+  it("turns the session's tenant claim into a principal tag, answered as principalTags, and refuses an empty one", async () => {
     const tagged = await service.request('/v1/token', { method: 'POST', session: await issuer.sessionToken('dave', { tenant: 'acme' }) });
     expect(tagged.status).toBe(200);
     expect(decodeJwt(tagged.body.token as string)['https://aws.amazon.com/tags']).toEqual({ principal_tags: { tenant: ['acme'] } });
+    expect(tagged.body.principalTags).toEqual({ tenant: 'acme' });
 
     for (const tenant of ['', 'a\u0000b', 'x'.repeat(257), 42]) {
       const refused = await service.request('/v1/token', { method: 'POST', session: await issuer.sessionToken('erin', { tenant }) });
@@ -70,6 +71,38 @@ describe('POST /v1/token', () => {
     }
     const dotted = await service.request('/v1/token', { method: 'POST', session: await issuer.sessionToken('erin', { tenant: 'acme.eu' }) });
     expect(dotted.status).toBe(200);
+  });
+
+  it('answers principalTags {} without a tenant, and exactly the tags the token carries, cached or not', async () => {
+    const untagged = await service.request('/v1/token', { method: 'POST', session: await issuer.sessionToken('ivan', { department: 'sales', groups: ['admins'] }) });
+    expect(untagged.status).toBe(200);
+    expect(untagged.body.principalTags).toEqual({});
+    expect(decodeJwt(untagged.body.token as string)['https://aws.amazon.com/tags']).toBeUndefined();
+
+    const session = await issuer.sessionToken('ivan', { tenant: 'globex' });
+    const [fresh, cached] = [await service.request('/v1/token', { method: 'POST', session }), await service.request('/v1/token', { method: 'POST', session })];
+    expect(cached.body.token).toBe(fresh.body.token);
+    for (const answer of [fresh, cached]) {
+      expect(answer.body.principalTags).toEqual({ tenant: 'globex' });
+      expect(decodeJwt(answer.body.token as string)['https://aws.amazon.com/tags']).toEqual({ principal_tags: { tenant: ['globex'] } });
+    }
+    // The same user without the tenant again: the tags of this session, not of the cached one before.
+    const again = await service.request('/v1/token', { method: 'POST', session: await issuer.sessionToken('ivan') });
+    expect(again.body.principalTags).toEqual({});
+    expect(again.body.identityId).toBe(fresh.body.identityId);
+  });
+
+  it('answers every tag the claim map names, under the tag key rather than the claim name', async () => {
+    const mapped = await startTokenService(cognito, issuer, { claimToTag: { tenant: 'tenant', dept: 'department' } });
+    try {
+      const both = await mapped.request('/v1/token', { method: 'POST', session: await issuer.sessionToken('judy', { tenant: 'acme', dept: 'sales', other: 'ignored' }) });
+      expect(both.body.principalTags).toEqual({ tenant: 'acme', department: 'sales' });
+      expect(decodeJwt(both.body.token as string)['https://aws.amazon.com/tags']).toEqual({ principal_tags: { tenant: ['acme'], department: ['sales'] } });
+      const one = await mapped.request('/v1/token', { method: 'POST', session: await issuer.sessionToken('judy', { dept: 'sales' }) });
+      expect(one.body.principalTags).toEqual({ department: 'sales' });
+    } finally {
+      await mapped.close();
+    }
   });
 
   it('serves a still-valid token from the cache instead of calling Cognito again', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError, readTokenServiceConfig } from '../../../token-service/config.ts';
+import { appOptionsFromConfig, ConfigurationError, readTokenServiceConfig } from '../../../token-service/config.ts';
 
 const BASE = {
   TOKEN_SERVICE_IDENTITY_POOL_ID: 'eu-west-1:0f0f0f0f-1111-4222-8333-444455556666',
@@ -17,6 +17,7 @@ describe('readTokenServiceConfig', () => {
       allowedOrigins: [],
       cacheRefreshMarginSeconds: 300,
       rateLimit: { ratePerSecond: 10, burst: 20 },
+      identityLookup: 'signed-in',
       port: 8787,
       host: '127.0.0.1',
       authenticator: { kind: 'hmac', secret: 'x'.repeat(40), clockToleranceSeconds: 30, userIdClaim: 'sub' },
@@ -59,6 +60,18 @@ describe('readTokenServiceConfig', () => {
     expect(readTokenServiceConfig(BASE).logHashSecret).toBeUndefined();
     expect(readTokenServiceConfig({ ...BASE, TOKEN_SERVICE_LOG_HASH_SECRET: 'k'.repeat(32) }).logHashSecret).toBe('k'.repeat(32));
     expect(() => readTokenServiceConfig({ ...BASE, TOKEN_SERVICE_LOG_HASH_SECRET: 'short' })).toThrow(/TOKEN_SERVICE_LOG_HASH_SECRET must be at least 32 bytes/);
+  });
+
+  it('reads TOKEN_SERVICE_IDENTITY_LOOKUP, signed-in or off, into the app options, and explains both for any other value', () => {
+    expect(readTokenServiceConfig({ ...BASE, TOKEN_SERVICE_IDENTITY_LOOKUP: 'signed-in' }).identityLookup).toBe('signed-in');
+    expect(readTokenServiceConfig({ ...BASE, TOKEN_SERVICE_IDENTITY_LOOKUP: ' off ' }).identityLookup).toBe('off');
+    expect(readTokenServiceConfig({ ...BASE, TOKEN_SERVICE_IDENTITY_LOOKUP: '' }).identityLookup).toBe('signed-in');
+    expect(appOptionsFromConfig(readTokenServiceConfig({ ...BASE, TOKEN_SERVICE_IDENTITY_LOOKUP: 'off' })).identityLookup).toBe('off');
+    for (const value of ['on', 'OFF', 'everyone', 'admin', 'true', 'signed_in']) {
+      expect(() => readTokenServiceConfig({ ...BASE, TOKEN_SERVICE_IDENTITY_LOOKUP: value })).toThrow(
+        `TOKEN_SERVICE_IDENTITY_LOOKUP must be signed-in (any signed-in user may look up one user id at a time) or off (nobody may; the route answers 403 lookup_disabled) (got "${value}").`,
+      );
+    }
   });
 
   it('reports every problem at once', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { translateCognitoError } from '../../../token-service/cognito/translate-cognito-error.ts';
-import { errorResponse, failureDetail, MethodNotAllowedError, RateLimitedError, UnauthenticatedError } from '../../../token-service/http/token-service-errors.ts';
+import { errorResponse, failureDetail, LookupDisabledError, MethodNotAllowedError, RateLimitedError, UnauthenticatedError } from '../../../token-service/http/token-service-errors.ts';
 
 function awsError(name: string): Error {
   return Object.assign(new Error(`AWS says: secret internals of ${name}`), { name });
@@ -15,6 +15,11 @@ describe('errorResponse', () => {
     });
     expect(errorResponse(new MethodNotAllowedError('no', ['GET', 'POST'])).headers.allow).toBe('GET, POST');
     expect(errorResponse(new UnauthenticatedError('who?')).headers['www-authenticate']).toBe('Bearer');
+    expect(errorResponse(new LookupDisabledError('off here'))).toEqual({
+      status: 403,
+      headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+      body: { error: { code: 'lookup_disabled', message: 'off here' } },
+    });
   });
 
   it('turns anything else into a 500 without its text', () => {
