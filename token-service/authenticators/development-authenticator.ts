@@ -54,7 +54,7 @@ export function createDevelopmentAuthenticator(options: DevelopmentAuthenticator
   routes.post(SESSION_PATH, limitBody(MAX_SIGN_IN_BODY_BYTES), async (c) => {
     const { user, tenant } = stringFields(await readJsonBody(c.req.raw), ['user', 'tenant']);
     if (!isValidUserId(user)) throw new InvalidRequestError(`"user" must be a user id of ${USER_ID_RULE}.`);
-    const tenantProblem = tenant === undefined ? undefined : tagValueProblem(tenant);
+    const tenantProblem = tenant === undefined ? undefined : (surroundingSpaceProblem(tenant) ?? tagValueProblem(tenant));
     if (tenantProblem !== undefined) throw new InvalidRequestError(`"tenant" cannot be a principal tag value: ${tenantProblem}.`);
     return c.json({ sessionToken: await issueSessionToken(user, tenant) }, 200, { 'cache-control': 'no-store' });
   });
@@ -78,4 +78,14 @@ export function createDevelopmentAuthenticator(options: DevelopmentAuthenticator
       return sessionFromClaims(payload, 'sub');
     },
   };
+}
+
+/**
+ * A tenant typed with a stray space (" acme") would be a tenant of its own, tenants/ acme/, that
+ * looks like acme everywhere it is shown; the sign-in refuses it instead of trimming, so what the
+ * developer typed is what the session says.
+ */
+function surroundingSpaceProblem(tenant: string): string | undefined {
+  if (tenant.trim() === tenant) return undefined;
+  return 'it begins or ends with white space, and " acme" would be a tenant apart from "acme"';
 }

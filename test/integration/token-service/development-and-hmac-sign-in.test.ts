@@ -42,8 +42,30 @@ describe('development sign-in (local mode)', () => {
     const { sessionToken } = (await signIn.json()) as { sessionToken: string };
     const token = await fetch(`${service.url}/v1/token`, { method: 'POST', headers: { authorization: `Bearer ${sessionToken}` } });
     expect(token.status).toBe(200);
-    const body = (await token.json()) as { token: string };
+    const body = (await token.json()) as { token: string; principalTags: Record<string, string> };
     expect(decodeJwt(body.token)).toMatchObject({ amr: ['authenticated', 'login.example.app', expect.stringMatching(/:alice$/)], 'https://aws.amazon.com/tags': { principal_tags: { tenant: ['acme'] } } });
+    expect(body.principalTags).toEqual({ tenant: 'acme' });
+  });
+
+  it('answers the signed-in tenant as principalTags, exactly as typed, and {} without one', async () => {
+    for (const [tenant, principalTags] of [['Acme Corp', { tenant: 'Acme Corp' }], ['東京-team', { tenant: '東京-team' }], [undefined, {}]] as const) {
+      const signIn = await fetch(`${service.url}/v1/dev/session`, postJson({ user: 'tag-checker', ...(tenant === undefined ? {} : { tenant }) }));
+      const { sessionToken } = (await signIn.json()) as { sessionToken: string };
+      const token = await fetch(`${service.url}/v1/token`, { method: 'POST', headers: { authorization: `Bearer ${sessionToken}` } });
+      expect(token.status).toBe(200);
+      expect(((await token.json()) as { principalTags: unknown }).principalTags).toEqual(principalTags);
+    }
+  });
+
+  it('refuses a tenant that begins or ends with white space (" acme" would be a tenant apart from "acme"), with a 400 that says why', async () => {
+    for (const tenant of [' acme', 'acme ', ' acme ', '   ', '\u00a0acme', 'acme\u3000', '\tacme', 'acme\n']) {
+      const refused = await fetch(`${service.url}/v1/dev/session`, postJson({ user: 'alice', tenant }));
+      expect(refused.status, JSON.stringify(tenant)).toBe(400);
+      expect(await refused.json()).toEqual({
+        error: { code: 'invalid_request', message: '"tenant" cannot be a principal tag value: it begins or ends with white space, and " acme" would be a tenant apart from "acme".' },
+      });
+    }
+    expect((await fetch(`${service.url}/v1/dev/session`, postJson({ user: 'alice', tenant: 'acme corp' }))).status).toBe(200);
   });
 
   it('signs in identity-provider user ids such as auth0|abc', async () => {

@@ -27,7 +27,7 @@ describe('taking over a guest identity', () => {
     const guest = await cognito.newGuest();
     const linked = await link('kate', { guestIdentityId: guest.identityId, guestToken: guest.token });
     expect(linked.status).toBe(200);
-    expect(linked.body.identityId).toBe(guest.identityId);
+    expect(linked.body).toEqual({ identityId: guest.identityId, token: expect.any(String), expiresAt: expect.any(String), principalTags: {} });
     expect(decodeJwt(linked.body.token as string).amr).toContain('authenticated');
 
     // From now on the user's plain token requests name the former guest identity.
@@ -40,6 +40,14 @@ describe('taking over a guest identity', () => {
 
     // Repeating the link is harmless.
     expect((await link('kate', { guestIdentityId: guest.identityId, guestToken: guest.token })).status).toBe(200);
+  });
+
+  it("answers the same shape with the session's principal tags when linking a signed-in tenant member", async () => {
+    const guest = await cognito.newGuest();
+    const linked = await service.request('/v1/token', postJson({ guestIdentityId: guest.identityId, guestToken: guest.token }, await issuer.sessionToken('tenant-kate', { tenant: 'acme' })));
+    expect(linked.status).toBe(200);
+    expect(linked.body).toEqual({ identityId: guest.identityId, token: expect.any(String), expiresAt: expect.any(String), principalTags: { tenant: 'acme' } });
+    expect(decodeJwt(linked.body.token as string)['https://aws.amazon.com/tags']).toEqual({ principal_tags: { tenant: ['acme'] } });
   });
 
   it('refuses to link without a valid proof (403)', async () => {
