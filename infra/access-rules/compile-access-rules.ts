@@ -61,18 +61,18 @@ export function compileAccessRules(rules: readonly AccessRule[], options: Compil
 
   rules.forEach((rule, ruleIndex) => {
     const shape = describePrefix(rule.prefix);
-    const policyPrefix = prefixToPolicyForm(rule.prefix);
     const condition = requireOneSegmentTags(shape.tagKeys);
     for (const [grantee, permissions] of Object.entries(rule.grants) as [AccessGrantee, AccessPermission[]][]) {
       const role = GRANTEE_ROLE[grantee];
       const sidBase = `Rule${ruleIndex}${grantee[0]!.toUpperCase()}${grantee.slice(1)}`;
+      const reach = shape.usesIdentityId && !OWNER_GRANTEES.has(grantee) ? everyIdentityReach(shape.beforeIdentityId!) : ownReach(prefixToPolicyForm(rule.prefix));
       const objectActions = permissions.filter((p): p is Exclude<AccessPermission, 'list'> => p !== 'list').flatMap((p) => OBJECT_ACTIONS[p]);
       if (objectActions.length > 0) {
         compiled[role].push({
           Sid: `${sidBase}Objects`,
           Effect: 'Allow',
           Action: objectActions,
-          Resource: `${options.bucketArn}/${policyPrefix}*`,
+          Resource: `${options.bucketArn}/${reach.objects}`,
           ...(condition ? { Condition: condition } : {}),
         });
       }
@@ -82,7 +82,7 @@ export function compileAccessRules(rules: readonly AccessRule[], options: Compil
           Effect: 'Allow',
           Action: ['s3:ListBucket'],
           Resource: options.bucketArn,
-          Condition: { ...condition, StringLike: { ...condition?.StringLike, 's3:prefix': [policyPrefix, `${policyPrefix}*`] } },
+          Condition: { ...condition, StringLike: { ...condition?.StringLike, 's3:prefix': reach.listPrefixes } },
         });
       }
       if (permissions.includes('read')) kmsUse[role].add('kms:Decrypt');
@@ -107,6 +107,31 @@ export function compileAccessRules(rules: readonly AccessRule[], options: Compil
   }
   assertRealActions(compiled);
   return compiled;
+}
+
+const OWNER_GRANTEES = new Set<AccessGrantee>(['owner', 'guestOwner']);
+
+/** The object resource (after the bucket ARN) and the `s3:prefix` patterns a grant reaches. */
+interface GrantReach {
+  objects: string;
+  listPrefixes: string[];
+}
+
+/** A grant confined to one resolved prefix: its objects, and listings of it or below it. */
+function ownReach(policyPrefix: string): GrantReach {
+  return { objects: `${policyPrefix}*`, listPrefixes: [policyPrefix, `${policyPrefix}*`] };
+}
+
+/**
+ * The protected kind: every identity's folder under `<before>{identityId}/`. Objects are
+ * `<before>*\/*`. A listing's prefix must match `<before>?*\/*`: it already holds a whole, non-empty
+ * identity segment and its `/`, so S3 answers only keys inside the folder the caller named; a
+ * prefix of `<before>` alone, a partial id, or no prefix at all matches nothing here, and
+ * identities cannot be enumerated (a `*` or `?` in the request's prefix is a literal to S3).
+ */
+function everyIdentityReach(beforeIdentityId: string): GrantReach {
+  const before = prefixToPolicyForm(beforeIdentityId);
+  return { objects: `${before}*/*`, listPrefixes: [`${before}?*/*`] };
 }
 
 /** AWS never matches a misspelt action, so a typo in the tables above would silently grant nothing. */

@@ -21,8 +21,13 @@ export interface ScopedStorageProps {
   /**
    * Who may read, write, delete and list under which prefix. Compiled to least-privilege IAM
    * statements with policy variables.
-   * @default DEFAULT_ACCESS_RULES: `users/{identityId}/` for its owner, `shared/` readable by
-   * every signed-in identity, `tenants/{tag:tenant}/` for members of that tenant.
+   * Each rule is also a named location the stack publishes in its `locations` output.
+   * @default defaultAccessRules({ allowGuests }): `private` (`users/{identityId}/` for its owner,
+   * and for a guest owner when guests are allowed), `protected` (`protected/{identityId}/`:
+   * its owner writes, every signed-in identity reads by naming the identity), `shared`
+   * (`shared/`, read by every signed-in identity), `team` (`tenants/{tag:tenant}/` for the
+   * tenant's members) and, when guests are allowed, `public` (`public/{identityId}/`, read by
+   * guests too).
    */
   readonly accessRules?: readonly AccessRule[];
 

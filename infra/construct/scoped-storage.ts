@@ -5,10 +5,12 @@ import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, type IBuc
 import { Construct } from 'constructs';
 import {
   compileAccessRules,
+  defaultAccessRules,
   describePrefix,
-  DEFAULT_ACCESS_RULES,
+  publishedLocations,
   type AccessRule,
   type IamStatement,
+  type PublishedLocation,
 } from '../access-rules/index.ts';
 import { browserCorsRules } from './browser-cors-rules.ts';
 import {
@@ -33,16 +35,22 @@ export class ScopedStorage extends Construct {
   readonly guestRole?: IRole;
   readonly developerProviderName: string;
   readonly accessRules: readonly AccessRule[];
+  /** The rules as clients see them (name, prefix, grants), in rule order: the stack's `locations` output. */
+  readonly locations: readonly PublishedLocation[];
+  /** Whether the pool hands out guest identities: the stack's `guestsAllowed` output. */
+  readonly guestsAllowed: boolean;
   /** The IAM statements compiled from the access rules, per role, as deployed. */
   readonly accessStatements: Readonly<Record<'authenticated' | 'guest', readonly IamStatement[]>>;
 
   constructor(scope: Construct, id: string, props: ScopedStorageProps) {
     super(scope, id);
-    const accessRules = props.accessRules ?? DEFAULT_ACCESS_RULES;
+    const allowGuests = props.allowGuests ?? false;
+    const accessRules = props.accessRules ?? defaultAccessRules({ allowGuests });
     validateScopedStorageProps(props, accessRules);
     this.accessRules = accessRules;
+    this.locations = publishedLocations(accessRules);
+    this.guestsAllowed = allowGuests;
     this.developerProviderName = props.developerProviderName ?? DEFAULT_DEVELOPER_PROVIDER_NAME;
-    const allowGuests = props.allowGuests ?? false;
     const usesPrincipalTags = accessRules.some((rule) => describePrefix(rule.prefix).tagKeys.length > 0);
 
     const bucket = new Bucket(this, 'Bucket', {
@@ -130,7 +138,9 @@ export class ScopedStorage extends Construct {
         const finding = resource.replace(bucket.bucketArn, `<${bucketLogicalId}.Arn>`).replace(/\$\{([^}]+)\}/g, '<$1>');
         Validations.of(role).acknowledge({
           id: `AwsSolutions-IAM5[Resource::${finding}]`,
-          reason: 'Objects under one access-rule prefix; the prefix ends in "/" after every policy variable, so the wildcard cannot reach a neighbouring identity or tenant.',
+          reason: resource.endsWith('/*/*')
+            ? 'Read-only access to every identity folder of a protected access rule, by design: write and delete there stay with each owner, and listing needs s3:prefix to hold a whole identity segment, so identity ids cannot be enumerated.'
+            : 'Objects under one access-rule prefix; the prefix ends in "/" after every policy variable, so the wildcard cannot reach a neighbouring identity or tenant.',
         });
       }
     }

@@ -28,7 +28,7 @@ export function buildStack(options: BuildStackOptions = {}): { app: App; stack: 
   const stack = new ScopedStorageStack(app, stackName, {
     ...props,
     allowedOrigins,
-    allowGuests: props.allowGuests ?? app.node.tryGetContext('allowGuests') === true,
+    allowGuests: props.allowGuests ?? guestsFromContext(app.node.tryGetContext('allowGuests')),
   });
   suppressAcceptedNagFindings(stack);
   if (nagChecks) Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
@@ -40,4 +40,11 @@ function originsFromContext(value: unknown): string[] | undefined {
   if (value === undefined) return undefined;
   if (Array.isArray(value)) return value.map(String);
   return String(value).split(',').map((origin) => origin.trim()).filter(Boolean);
+}
+
+/** `-c allowGuests=true` arrives as a string, cdk.json may hold a boolean; anything else is a typo to report, not "off". */
+function guestsFromContext(value: unknown): boolean {
+  if (value === undefined || value === false || value === 'false') return false;
+  if (value === true || value === 'true') return true;
+  throw new ScopedStoragePropsError(`allowGuests must be true or false (got ${JSON.stringify(value)}): pass -c allowGuests=true to allow guest identities.`);
 }

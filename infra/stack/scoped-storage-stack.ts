@@ -1,6 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { ScopedStorage, type ScopedStorageProps } from '../construct/index.ts';
+import { ScopedStorage, ScopedStoragePropsError, type ScopedStorageProps } from '../construct/index.ts';
 import { TokenServiceApi, type TokenServiceApiProps } from '../construct/token-service-api.ts';
 
 export type ScopedStorageStackProps = StackProps &
@@ -35,5 +35,20 @@ export class ScopedStorageStack extends Stack {
     new CfnOutput(this, 'identityPoolId', { value: this.storage.identityPoolId, description: 'Cognito identity pool id.' });
     new CfnOutput(this, 'developerProviderName', { value: this.storage.developerProviderName, description: 'Developer provider name the token service uses.' });
     new CfnOutput(this, 'tokenServiceUrl', { value: this.tokenService.url, description: 'Base URL of the token service.' });
+    new CfnOutput(this, 'locations', { value: locationsOutputValue(this.storage), description: 'The access rules as JSON: [{name, prefix, grants}] in rule order.' });
+    new CfnOutput(this, 'guestsAllowed', { value: String(this.storage.guestsAllowed), description: 'Whether the identity pool hands out guest identities ("true"/"false").' });
   }
+}
+
+/** CloudFormation's quota for one output value, in characters; a longer one fails the deployment, not the synthesis. */
+export const MAX_OUTPUT_VALUE_CHARACTERS = 4096;
+
+function locationsOutputValue(storage: ScopedStorage): string {
+  const value = JSON.stringify(storage.locations);
+  if (value.length > MAX_OUTPUT_VALUE_CHARACTERS) {
+    throw new ScopedStoragePropsError(
+      `accessRules: the locations output would be ${value.length} characters of JSON, over CloudFormation's limit of ${MAX_OUTPUT_VALUE_CHARACTERS} for an output value; use fewer rules, shorter prefixes or shorter names.`,
+    );
+  }
+  return value;
 }

@@ -47,6 +47,8 @@ describe('cdk-nag AwsSolutions checks', () => {
       'AwsSolutions-APIG4',
       'AwsSolutions-APIG4',
       'AwsSolutions-APIG4',
+      'AwsSolutions-IAM5[Resource::<StorageBucket5CB7C8EA.Arn>/protected/*/*]',
+      'AwsSolutions-IAM5[Resource::<StorageBucket5CB7C8EA.Arn>/protected/<cognito-identity.amazonaws.com:sub>/*]',
       'AwsSolutions-IAM5[Resource::<StorageBucket5CB7C8EA.Arn>/shared/*]',
       'AwsSolutions-IAM5[Resource::<StorageBucket5CB7C8EA.Arn>/tenants/<aws:PrincipalTag/tenant>/*]',
       'AwsSolutions-IAM5[Resource::<StorageBucket5CB7C8EA.Arn>/users/<cognito-identity.amazonaws.com:sub>/*]',
@@ -54,5 +56,11 @@ describe('cdk-nag AwsSolutions checks', () => {
       'AwsSolutions-SMG4',
     ]);
     for (const rule of acknowledged) expect(rule.reason.length).toBeGreaterThan(40);
+    const protectedReason = acknowledged.find((rule) => rule.id.endsWith('/protected/*/*]'))!.reason;
+    expect(protectedReason).toContain('whole identity segment');
+  });
+
+  it('finds no unacknowledged error in the default stack with guests (the public location)', () => {
+    expect(() => synthesizeWithNag(undefined, { allowGuests: true })).not.toThrow();
   });
 });

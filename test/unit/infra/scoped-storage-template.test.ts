@@ -5,6 +5,8 @@ import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
 import { ScopedStorage, ScopedStoragePropsError, type ScopedStorageProps } from '../../../infra/construct/index.ts';
 import { buildStack } from '../../../infra/stack/build-stack.ts';
+import { MAX_OUTPUT_VALUE_CHARACTERS } from '../../../infra/stack/scoped-storage-stack.ts';
+import { DEFAULT_ACCESS_RULES, defaultAccessRules, publishedLocations } from '../../../infra/access-rules/index.ts';
 
 function synthesize(props: Partial<ScopedStorageProps> = {}, build?: (stack: Stack) => Partial<ScopedStorageProps>): Template {
   const stack = new Stack(new App(), 'Test', { env: { account: '111122223333', region: 'eu-west-1' } });
@@ -198,8 +200,55 @@ describe('ScopedStorageStack', () => {
   it('outputs the keys the client reads', () => {
     const { stack } = buildStack({ nagChecks: false, allowedOrigins: ['https://app.example.com'] });
     const outputs = Template.fromStack(stack).findOutputs('*');
-    expect(Object.keys(outputs).sort()).toEqual(['bucket', 'developerProviderName', 'identityPoolId', 'region', 'tokenServiceUrl']);
+    expect(Object.keys(outputs).sort()).toEqual(['bucket', 'developerProviderName', 'guestsAllowed', 'identityPoolId', 'locations', 'region', 'tokenServiceUrl']);
     expect(outputs.region!.Value).toEqual({ Ref: 'AWS::Region' });
     expect(outputs.bucket!.Value).toEqual({ Ref: expect.stringMatching(/^StorageBucket/) });
+  });
+});
+
+describe('the locations and guestsAllowed outputs', () => {
+  const outputsOf = (options: Parameters<typeof buildStack>[0]) => Template.fromStack(buildStack({ nagChecks: false, allowedOrigins: ['https://app.example.com'], ...options }).stack).findOutputs('*');
+
+  it('publish the default rules as JSON text, in rule order, and guests off', () => {
+    const outputs = outputsOf({});
+    expect(JSON.parse(outputs.locations!.Value as string)).toEqual(publishedLocations(DEFAULT_ACCESS_RULES));
+    expect((JSON.parse(outputs.locations!.Value as string) as Array<{ name: string }>).map((location) => location.name)).toEqual(['private', 'protected', 'shared', 'team']);
+    expect(outputs.guestsAllowed!.Value).toBe('false');
+  });
+
+  it('publish the guest defaults (guest private folder, public location) when guests are allowed', () => {
+    const outputs = outputsOf({ allowGuests: true });
+    expect(JSON.parse(outputs.locations!.Value as string)).toEqual(publishedLocations(defaultAccessRules({ allowGuests: true })));
+    expect(outputs.guestsAllowed!.Value).toBe('true');
+  });
+
+  it('publish an admin\'s own rules with derived names', () => {
+    const outputs = outputsOf({ accessRules: [{ prefix: 'Docs/{identityId}/', grants: { owner: ['read', 'write'] } }, { name: 'handbook', prefix: 'shared/', grants: { authenticated: ['read'] } }] });
+    expect(JSON.parse(outputs.locations!.Value as string)).toEqual([
+      { name: 'docs', prefix: 'Docs/{identityId}/', grants: { owner: ['read', 'write'] } },
+      { name: 'handbook', prefix: 'shared/', grants: { authenticated: ['read'] } },
+    ]);
+  });
+
+  it('fail synthesis with a clear error when the JSON would pass CloudFormation\'s output value limit', () => {
+    const rules = Array.from({ length: 40 }, (_, index) => ({ name: `rule-${index}`, prefix: `folder-number-${index}/with/a/long/path/${'x'.repeat(40)}/`, grants: { authenticated: ['read', 'list'] as ('read' | 'list')[] } }));
+    expect(JSON.stringify(publishedLocations(rules)).length).toBeGreaterThan(MAX_OUTPUT_VALUE_CHARACTERS);
+    expect(() => outputsOf({ accessRules: rules })).toThrow(ScopedStoragePropsError);
+    expect(() => outputsOf({ accessRules: rules })).toThrow(/accessRules: the locations output would be \d+ characters of JSON, over CloudFormation's limit of 4096 for an output value/);
+    expect(() => outputsOf({ accessRules: rules.slice(0, 10) })).not.toThrow();
+  });
+
+  it('read allowGuests from the CDK context as cdk.json\'s boolean or -c\'s string, and refuse anything else', () => {
+    const guestsWith = (value: unknown) => outputsOf({ app: new App({ context: { allowGuests: value } }) }).guestsAllowed!.Value;
+    expect(guestsWith('true')).toBe('true');
+    expect(guestsWith(true)).toBe('true');
+    expect(guestsWith('false')).toBe('false');
+    expect(() => guestsWith('yes')).toThrow('allowGuests must be true or false (got "yes")');
+  });
+
+  it('are refused by validation with the rule named when a protected grant asks for write', () => {
+    expect(() => outputsOf({ accessRules: [{ name: 'photos', prefix: 'photos/{identityId}/', grants: { owner: ['read'], authenticated: ['read', 'write'] } }] })).toThrow(
+      'accessRules: access rule 0 "photos" (prefix "photos/{identityId}/"): "authenticated" may only read and list',
+    );
   });
 });
