@@ -2,11 +2,13 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { readJsonFileOrEmpty, writePrivateJsonFile } from '../library/node/private-json-file.ts';
 
-export interface CliSession {
-  sessionToken: string;
-  user?: string;
-  signedInAt: string;
-}
+/**
+ * What the CLI remembers between commands: an app session token for a signed-in user, or the
+ * identity id of a guest (the guest's files live under it; `login --user` later links it to the user).
+ */
+export type CliSession =
+  | { kind: 'user'; sessionToken: string; user?: string; signedInAt: string }
+  | { kind: 'guest'; guestIdentityId: string; signedInAt: string };
 
 /** Where the CLI keeps the app session: a user-only file, overridable for scripts and tests. */
 export function defaultCliStateDirectory(): string {
@@ -14,8 +16,12 @@ export function defaultCliStateDirectory(): string {
 }
 
 export async function readCliSession(stateDirectory: string): Promise<CliSession | undefined> {
-  const session = await readJsonFileOrEmpty<Partial<CliSession>>(join(stateDirectory, 'session.json'));
-  return typeof session.sessionToken === 'string' ? (session as CliSession) : undefined;
+  const stored = await readJsonFileOrEmpty<Record<string, unknown>>(join(stateDirectory, 'session.json'));
+  const signedInAt = typeof stored.signedInAt === 'string' ? stored.signedInAt : '';
+  // Sessions written before guests existed have no kind: a session token makes them a user's.
+  if (typeof stored.sessionToken === 'string') return { kind: 'user', sessionToken: stored.sessionToken, user: typeof stored.user === 'string' ? stored.user : undefined, signedInAt };
+  if (stored.kind === 'guest' && typeof stored.guestIdentityId === 'string') return { kind: 'guest', guestIdentityId: stored.guestIdentityId, signedInAt };
+  return undefined;
 }
 
 export async function writeCliSession(stateDirectory: string, session: CliSession): Promise<void> {
