@@ -1,5 +1,4 @@
-import { createServer, connect, type Server, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { GetObjectCommand, ListObjectsV2Command, ListPartsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryResumeStore } from '../../../app/library/resume-store.ts';
@@ -123,19 +122,19 @@ describe('upload task: pause and resume', () => {
   it('pausing aborts the part in flight and un-counts it; resuming sends only the parts S3 lacks, and the object is identical', async () => {
     const key = newKey();
     const data = content(6 * PART_SIZE + 4);
-    let task: UploadTask | undefined;
+    const current: { task?: UploadTask } = {};
     let progressAtPause: UploadTaskProgress | undefined;
     const observed = observedClient(s3Client(s3.endpoint, s3.alice.credentials), (command) => {
       // Pause as part 3 goes out: it is aborted mid-flight.
-      if (command.name === 'UploadPart' && command.input.PartNumber === 3 && task?.state === 'running' && !progressAtPause) {
+      if (command.name === 'UploadPart' && command.input.PartNumber === 3 && current.task?.state === 'running' && !progressAtPause) {
         queueMicrotask(() => {
-          task!.pause();
-          progressAtPause = task!.progress;
+          current.task!.pause();
+          progressAtPause = current.task!.progress;
         });
       }
     });
     const states: UploadTaskState[] = [];
-    task = startUploadTask(parameters(observed.client, key, bytesSource(data, 'big.bin')));
+    const task = (current.task = startUploadTask(parameters(observed.client, key, bytesSource(data, 'big.bin'))));
     task.onStateChange((state) => states.push(state));
     await reaching(task, 'paused');
     // Wait until the aborted part 3 has come back (its request failed).
@@ -163,7 +162,7 @@ describe('upload task: pause and resume', () => {
   it('pauses a stream by not reading it, keeps its unsent parts, and finishes with the same bytes', async () => {
     const key = newKey();
     const data = content(5 * PART_SIZE + 3);
-    let task: UploadTask | undefined;
+    const current: { task?: UploadTask } = {};
     let pulled = 0;
     let pulledAtPause = -1;
     async function* chunks() {
@@ -175,12 +174,12 @@ describe('upload task: pause and resume', () => {
     const observed = observedClient(s3Client(s3.endpoint, s3.alice.credentials), (command) => {
       if (command.name === 'UploadPart' && command.input.PartNumber === 2 && pulledAtPause < 0) {
         queueMicrotask(() => {
-          task!.pause();
+          current.task!.pause();
           pulledAtPause = pulled;
         });
       }
     });
-    task = startUploadTask(parameters(observed.client, key, chunks()));
+    const task = (current.task = startUploadTask(parameters(observed.client, key, chunks())));
     await reaching(task, 'paused');
     await new Promise<void>((resolve) => {
       const check = () => (observed.sent.some((command) => command.input.PartNumber === 2 && command.failed) ? resolve() : setImmediate(check));
@@ -214,11 +213,11 @@ describe('upload task: cancel', () => {
   it('aborts the multipart upload on S3, forgets the resume record, and done rejects with Aborted', async () => {
     const key = newKey();
     const store = new MemoryResumeStore();
-    let task: UploadTask | undefined;
+    const current: { task?: UploadTask } = {};
     const observed = observedClient(s3Client(s3.endpoint, s3.alice.credentials), (command) => {
-      if (command.name === 'UploadPart' && command.input.PartNumber === 2) queueMicrotask(() => void task!.cancel());
+      if (command.name === 'UploadPart' && command.input.PartNumber === 2) queueMicrotask(() => void current.task!.cancel());
     });
-    task = startUploadTask(parameters(observed.client, key, bytesSource(content(8 * PART_SIZE)), { resumeStore: store }));
+    const task = (current.task = startUploadTask(parameters(observed.client, key, bytesSource(content(8 * PART_SIZE)), { resumeStore: store })));
     expect(await rejection(task.done)).toMatchObject({ name: 'StorageError', code: 'Aborted' });
     await task.cancel();
     expect(task.state).toBe('cancelled');
@@ -232,11 +231,11 @@ describe('upload task: cancel', () => {
   it('cancels a paused upload, and cancelling through the signal is the same', async () => {
     const key = newKey();
     const controller = new AbortController();
-    let task: UploadTask | undefined;
+    const current: { task?: UploadTask } = {};
     const observed = observedClient(s3Client(s3.endpoint, s3.alice.credentials), (command) => {
-      if (command.name === 'UploadPart' && command.input.PartNumber === 2) queueMicrotask(() => task!.pause());
+      if (command.name === 'UploadPart' && command.input.PartNumber === 2) queueMicrotask(() => current.task!.pause());
     });
-    task = startUploadTask(parameters(observed.client, key, bytesSource(content(5 * PART_SIZE)), { signal: controller.signal }));
+    const task = (current.task = startUploadTask(parameters(observed.client, key, bytesSource(content(5 * PART_SIZE)), { signal: controller.signal })));
     await reaching(task, 'paused');
     controller.abort();
     expect(await rejection(task.done)).toMatchObject({ code: 'Aborted' });
@@ -277,5 +276,134 @@ describe('upload task: retry', () => {
     expect(afterRetry.filter((command) => command.name === 'UploadPart').map((command) => command.input.PartNumber)).toEqual([3, 4, 5]);
     expect(observed.acceptedParts()).toEqual([1, 2, 3, 4, 5]);
     expect(Buffer.from(await storedBytes(key)).equals(Buffer.from(data))).toBe(true);
+  });
+});
+
+/**
+ * A TCP relay in front of the local S3 that forwards the client's bytes until `holdAfter` have
+ * passed, then stops reading them until released: the request body waits in the client.
+ */
+async function holdingRelay(target: string, holdAfter: number) {
+  const { hostname, port } = new URL(target);
+  let forwarded = 0;
+  let held: Socket[] = [];
+  let release: (() => void) | undefined;
+  const server = createServer((client) => {
+    const upstream = connect(Number(port), hostname);
+    upstream.pipe(client);
+    client.on('data', (chunk: Buffer) => {
+      forwarded += chunk.length;
+      upstream.write(chunk);
+      if (forwarded >= holdAfter && !release) {
+        client.pause();
+        held.push(client);
+      }
+    });
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    client.on('end', () => upstream.end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    forwarded: () => forwarded,
+    release: () => {
+      release = () => undefined;
+      for (const socket of held) socket.resume();
+      held = [];
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('upload task: byte progress', () => {
+  it('moves while one large part is in flight, before S3 has received it, and ends exactly at the size', async () => {
+    const partSize = 8 * 1024 * 1024;
+    const data = content(2 * partSize);
+    const relay = await holdingRelay(s3.endpoint, 1024 * 1024);
+    try {
+      const observed = observedClient(s3Client(relay.endpoint, s3.alice.credentials));
+      const task = startUploadTask(parameters(observed.client, newKey(), bytesSource(data), { partSize, multipartThreshold: partSize }));
+      const seen: Array<{ loadedBytes: number; partsAnswered: number; forwarded: number }> = [];
+      const between = new Promise<void>((resolve) => {
+        task.onProgress((progress) => {
+          seen.push({ loadedBytes: progress.loadedBytes, partsAnswered: observed.acceptedParts().length, forwarded: relay.forwarded() });
+          if (progress.loadedBytes > 0 && progress.loadedBytes < partSize) resolve();
+        });
+      });
+      await between;
+      const during = seen.find((event) => event.loadedBytes > 0 && event.loadedBytes < partSize)!;
+      // Part 1 is still on its way: S3 has answered nothing and the relay has not passed the part on.
+      expect(during.partsAnswered).toBe(0);
+      expect(during.forwarded).toBeLessThan(partSize);
+      relay.release();
+      const result = await task.done;
+      expect(result.size).toBe(data.length);
+      const loaded = seen.map((event) => event.loadedBytes);
+      expect(loaded.some((bytes) => bytes > partSize && bytes < 2 * partSize)).toBe(true);
+      expect(loaded).toEqual([...loaded].sort((a, b) => a - b));
+      expect(loaded.at(-1)).toBe(data.length);
+      expect(task.progress).toEqual({ loadedBytes: data.length, totalBytes: data.length });
+    } finally {
+      relay.release();
+      await relay.close();
+    }
+  }, 60_000);
+});
+
+describe('upload task: part-size plan', () => {
+  it('grows the part size so the file fits in the most parts allowed', async () => {
+    const key = newKey();
+    const observed = observedClient(s3Client(s3.endpoint, s3.alice.credentials));
+    const data = content(95);
+    await startUploadTask(parameters(observed.client, key, bytesSource(data), { concurrency: 2, partLimits: { ...SMALL_PARTS, maxParts: 4 } })).done;
+    const parts = observed.sent.filter((command) => command.name === 'UploadPart').map((command) => [command.input.PartNumber, command.bytes]);
+    expect(parts.sort((a, b) => Number(a[0]) - Number(b[0]))).toEqual([
+      [1, 24],
+      [2, 24],
+      [3, 24],
+      [4, 23],
+    ]);
+    expect(Buffer.from(await storedBytes(key)).equals(Buffer.from(data))).toBe(true);
+  });
+
+  it('refuses a file above the object limit before sending anything', async () => {
+    const observed = observedClient(s3Client(s3.endpoint, s3.alice.credentials));
+    const task = startUploadTask(parameters(observed.client, newKey(), bytesSource(content(101)), { partLimits: { ...SMALL_PARTS, maxObjectSize: 100 } }));
+    expect(await rejection(task.done)).toMatchObject({ name: 'StorageError', code: 'TooLarge' });
+    expect(task.state).toBe('failed');
+    expect(observed.sent).toEqual([]);
+  });
+});
+
+describe('upload task: ifNoneMatch', () => {
+  it('refuses to replace an object with one PutObject: AlreadyExists, the object unchanged', async () => {
+    const key = newKey();
+    await s3.alice.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'written first' }));
+    const observed = observedClient(s3Client(s3.endpoint, s3.alice.credentials));
+    const task = startUploadTask(parameters(observed.client, key, bytesSource(content(5)), { ifNoneMatch: true }));
+    expect(await rejection(task.done)).toMatchObject({ name: 'StorageError', code: 'AlreadyExists' });
+    expect(observed.sent.map((command) => [command.name, command.input.IfNoneMatch])).toEqual([['PutObject', '*']]);
+    expect(Buffer.from(await storedBytes(key)).toString()).toBe('written first');
+  });
+
+  it('refuses to replace an object with a multipart upload: AlreadyExists, the upload aborted and forgotten', async () => {
+    const key = newKey();
+    await s3.alice.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'written first' }));
+    const store = new MemoryResumeStore();
+    const observed = observedClient(s3Client(s3.endpoint, s3.alice.credentials));
+    const task = startUploadTask(parameters(observed.client, key, bytesSource(content(35)), { ifNoneMatch: true, resumeStore: store }));
+    expect(await rejection(task.done)).toMatchObject({ name: 'StorageError', code: 'AlreadyExists' });
+    expect(observed.sent.find((command) => command.name === 'CompleteMultipartUpload')!.input.IfNoneMatch).toBe('*');
+    expect(await listPartsError(key, observed.uploadIds()[0]!)).toBe('NoSuchUpload');
+    expect(await store.get(`${BUCKET}/${key}`)).toBeUndefined();
+    expect(Buffer.from(await storedBytes(key)).toString()).toBe('written first');
+  });
+
+  it('writes a new key with ifNoneMatch', async () => {
+    const key = newKey();
+    const observed = observedClient(s3Client(s3.endpoint, s3.alice.credentials));
+    await startUploadTask(parameters(observed.client, key, bytesSource(content(35)), { ifNoneMatch: true })).done;
+    expect([...(await storedBytes(key))]).toEqual([...content(35)]);
   });
 });
