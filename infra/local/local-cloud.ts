@@ -10,7 +10,7 @@ import type { IssuedCredentials } from './credentials/issued-credentials.ts';
 import { readLocalDeployment, type LocalDeployment } from './deployment/read-local-deployment.ts';
 import { synthesizeStackTemplate } from '../stack/synthesize-stack-template.ts';
 import type { LocalCloudOptions } from './local-cloud-options.ts';
-import { writeOutputsFile, type LocalOutputs } from './outputs-file.ts';
+import { locationOutputs, writeOutputsFile, type LocalOutputs } from './outputs-file.ts';
 import { writeFileAtomic } from './persistence/atomic-file.ts';
 import { createS3RequestHandler } from './s3/routes.ts';
 import { startDualProtocolServer } from './server/dual-protocol-server.ts';
@@ -122,6 +122,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     identityPoolId: pool.identityPoolId,
     developerProviderName: pool.developerProviderName,
     ...(options.tokenServiceUrl ? { tokenServiceUrl: options.tokenServiceUrl } : {}),
+    ...locationOutputs(deployment.outputs),
     endpoints: { cognitoIdentity: httpsEndpoint, s3: httpsEndpoint },
     caCertificate: certificate.caCertificatePath,
     jwksUrl: `${httpsEndpoint}/.well-known/jwks.json`,

@@ -22,7 +22,7 @@ export interface MainJobOptions {
   /** @default 0 (a free port) */
   tokenServicePort?: number;
   cloud?: Omit<LocalCloudOptions, 'stack' | 'tokenServiceUrl'>;
-  /** Extra stack options (the page origin is always allowed). */
+  /** Extra stack options (the page origin is always allowed). `allowGuests` defaults to true here, so guests and the public location can be tried. */
   stack?: LocalCloudOptions['stack'];
   /** Where the token service writes its JSON log lines. @default `<state dir>/token-service.log` */
   tokenServiceLog?: string | false;
@@ -52,7 +52,12 @@ export async function startMainJob(options: MainJobOptions = {}): Promise<Runnin
   const pageOrigins = [`http://localhost:${page.port}`, `http://127.0.0.1:${page.port}`];
   let cloud: RunningLocalCloud;
   try {
-    cloud = await startLocalCloud({ ...options.cloud, stateDirectory, allowedHosts, stack: { ...options.stack, allowedOrigins: [...pageOrigins, ...(options.stack?.allowedOrigins ?? [])] } });
+    cloud = await startLocalCloud({
+      ...options.cloud,
+      stateDirectory,
+      allowedHosts,
+      stack: { ...options.stack, allowGuests: options.stack?.allowGuests ?? true, allowedOrigins: [...pageOrigins, ...(options.stack?.allowedOrigins ?? [])] },
+    });
   } catch (error) {
     await page.close();
     throw asPortInUse(error, options.cloud?.port ?? 0, 'the local cloud');
@@ -106,6 +111,8 @@ async function localSecrets(stateDirectory: string): Promise<{ developmentSessio
   return created;
 }
 
+const GUESTS_VARIABLE = 'SCOPED_STORAGE_GUESTS';
+
 /** What `npm start` reads from its environment; `--help` and the banner list them. */
 const ENVIRONMENT_VARIABLES = [
   ['PAGE_PORT', 'port of the web page (default 5173; 0 picks a free one)'],
@@ -114,6 +121,7 @@ const ENVIRONMENT_VARIABLES = [
   ['LOCAL_CLOUD_CREDENTIALS_LIFETIME', 'seconds the credentials from GetCredentialsForIdentity live (default 3600)'],
   ['LOCAL_CLOUD_CLIENT_IDLE_TIMEOUT', 'seconds a request body may stay silent before 400 RequestTimeout (default 20)'],
   [ALLOWED_HOSTS_VARIABLE, 'comma-separated host names the servers answer to besides localhost, 127.0.0.1, [::1] (same as --allowed-host)'],
+  [GUESTS_VARIABLE, 'on (default) or off: whether the identity pool hands out guest identities (same as --no-guests)'],
 ] as const;
 
 /** A mistake the person starting the job can fix: printed as one line, without a stack trace. */
@@ -124,6 +132,20 @@ function portVariable(environment: NodeJS.ProcessEnv, name: string, fallback: nu
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new StartUpError(`${name} must be a port number from 0 to 65535 (got "${value}").`);
   return port;
+}
+
+function guestsSetting(environment: NodeJS.ProcessEnv, flag: boolean): boolean {
+  const value = environment[GUESTS_VARIABLE];
+  if (value === undefined) return flag;
+  if (value !== 'on' && value !== 'off') throw new StartUpError(`${GUESTS_VARIABLE} must be "on" or "off" (got "${value}").`);
+  return flag && value === 'on';
+}
+
+/** The banner's lines on guests: whether they are on, and where they reach. */
+function guestLines(outputs: RunningLocalCloud['outputs']): string[] {
+  if (!outputs.guestsAllowed) return [`  Guests:         off (${GUESTS_VARIABLE}=on or leave out --no-guests to try them)`];
+  const guestReach = outputs.locations.filter((location) => location.grants.guests || location.grants.guestOwner).map((location) => `${location.name} (${location.prefix})`);
+  return [`  Guests:         on (no sign-in needed); guests reach ${guestReach.join(', ')}`];
 }
 
 function positiveSeconds(environment: NodeJS.ProcessEnv, name: string): number {
@@ -137,9 +159,10 @@ async function runMainJob(environment: NodeJS.ProcessEnv): Promise<void> {
   const flags = new Command('npm start')
     .description('The local cloud, the token service (local mode) and the web page on this machine.')
     .option('--allowed-host <hosts...>', `host names the servers answer to besides localhost, 127.0.0.1 and [::1] (or ${ALLOWED_HOSTS_VARIABLE}, comma-separated)`)
+    .option('--no-guests', `run the stack without guest identities (or ${GUESTS_VARIABLE}=off); guests are on by default here, off in cdk synth/deploy`)
     .addHelpText('after', `\nEnvironment variables:\n${ENVIRONMENT_VARIABLES.map(([name, meaning]) => `  ${name.padEnd(34)}${meaning}`).join('\n')}\n\nExample: PAGE_PORT=5174 SCOPED_STORAGE_STATE_DIR=.local-2 npm start`)
     .parse()
-    .opts<{ allowedHost?: string[] }>();
+    .opts<{ allowedHost?: string[]; guests: boolean }>();
   const pagePort = portVariable(environment, 'PAGE_PORT', 5173);
   const cloudPort = portVariable(environment, 'LOCAL_CLOUD_PORT', 0);
   const stateDirectory = environment.SCOPED_STORAGE_STATE_DIR ?? '.local';
@@ -149,6 +172,7 @@ async function runMainJob(environment: NodeJS.ProcessEnv): Promise<void> {
     job = await startMainJob({
       allowedHosts: flags.allowedHost ?? parseAllowedHosts(environment[ALLOWED_HOSTS_VARIABLE]),
       pagePort,
+      stack: { allowGuests: guestsSetting(environment, flags.guests) },
       cloud: {
         port: cloudPort,
         stateDirectory,
@@ -172,6 +196,8 @@ async function runMainJob(environment: NodeJS.ProcessEnv): Promise<void> {
       `                  ${job.cloud.httpEndpoint} (plain HTTP for the browser)`,
       `  Outputs file:   ${job.cloud.outputsPath}`,
       `  State:          ${resolve(stateDirectory)} (held by this process)`,
+      `  Locations:      ${job.cloud.outputs.locations.map((location) => `${location.name} (${location.prefix})`).join(', ')}`,
+      ...guestLines(job.cloud.outputs),
       '',
       'What to try:',
       '  1. Open the web page, sign in as "alice", drop a file on the page, share it, delete it.',
@@ -179,6 +205,7 @@ async function runMainJob(environment: NodeJS.ProcessEnv): Promise<void> {
       '  3. In another terminal:  npm run demo            (scripted walkthrough with two users)',
       '                           npm run storage -- login --user carol && npm run storage -- upload README.md',
       '                           npm run policy -- matrix  (who may do what, from the stack\'s policies)',
+      ...(job.cloud.outputs.guestsAllowed ? ['  4. Continue as a guest (no sign-in): a private folder of your own, and the public location to read.'] : []),
       '',
       'A second copy needs its own ports and state directory: PAGE_PORT=5174 LOCAL_CLOUD_PORT=0 SCOPED_STORAGE_STATE_DIR=.local-2 npm start',
       '(npm start -- --help lists every variable.)',
