@@ -107,7 +107,7 @@ export async function uploadInParts(request: MultipartUploadRequest): Promise<Mu
     return { etag: done.ETag ?? '', resumed, partsSent };
   } catch (error) {
     const failure = signal?.aborted ? new StorageError('Aborted', `Cancelled: upload of ${key}.`, { cause: error }) : toStorageError(error, `upload of ${key}`);
-    if (failure.code === 'Aborted' || failure.code === 'Conflict') {
+    if (failure.code === 'Aborted' || failure.code === 'Conflict' || failure.code === 'AlreadyExists') {
       await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
       await request.resumeStore?.delete(resumeId);
     }

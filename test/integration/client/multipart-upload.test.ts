@@ -182,13 +182,13 @@ describe('uploadInParts: the part plan', () => {
     expect(progress.map((event) => event.partsDone)).toEqual([0, 1, 2, 3]);
   });
 
-  it('asks S3 to refuse an overwrite on completion with ifNoneMatch, and aborts the upload on Conflict', async () => {
+  it('asks S3 to refuse an overwrite on completion with ifNoneMatch, and aborts the upload on AlreadyExists', async () => {
     const key = newKey();
     await s3.alice.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'written first' }));
     const observed = observedClient(s3);
     const store = new MemoryResumeStore();
     const error = await rejection(uploadInParts(request(observed, key, 15, { ifNoneMatch: true, resumeStore: store })));
-    expect(error).toMatchObject({ name: 'StorageError', code: 'Conflict' });
+    expect(error).toMatchObject({ name: 'StorageError', code: 'AlreadyExists' });
     expect(observed.sent.find((command) => command.name === 'CompleteMultipartUpload')!.input.IfNoneMatch).toBe('*');
     const [uploadId] = observed.uploadIds();
     expect(observed.aborted()).toEqual([uploadId]);

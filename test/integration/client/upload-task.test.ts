@@ -407,3 +407,28 @@ describe('upload task: ifNoneMatch', () => {
     expect([...(await storedBytes(key))]).toEqual([...content(35)]);
   });
 });
+
+describe('upload task: resuming after a crash', () => {
+  it('continues the upload its resume record names, sending only the parts S3 lacks', async () => {
+    const key = newKey();
+    const data = content(4 * PART_SIZE + 5);
+    const store = new MemoryResumeStore();
+    // The first session stops after part 2 (a crash: the task is simply dropped while paused).
+    const current: { task?: UploadTask } = {};
+    const first = observedClient(s3Client(s3.endpoint, s3.alice.credentials), (command) => {
+      if (command.name === 'UploadPart' && command.input.PartNumber === 3) queueMicrotask(() => current.task!.pause());
+    });
+    const dropped = (current.task = startUploadTask(parameters(first.client, key, bytesSource(data, 'big.bin'), { resumeStore: store })));
+    await reaching(dropped, 'paused');
+    expect(await store.get(`${BUCKET}/${key}`)).toMatchObject({ uploadId: first.uploadIds()[0], size: data.length, partSize: PART_SIZE, fingerprint: 'big.bin:45' });
+
+    const second = observedClient(s3Client(s3.endpoint, s3.alice.credentials));
+    const result = await startUploadTask(parameters(second.client, key, bytesSource(data, 'big.bin'), { resumeStore: store })).done;
+    expect(result).toMatchObject({ resumed: true, size: data.length });
+    expect(second.names()).not.toContain('CreateMultipartUpload');
+    expect(second.names()[0]).toBe('ListParts');
+    expect(second.acceptedParts()).toEqual([3, 4, 5]);
+    expect(Buffer.from(await storedBytes(key)).equals(Buffer.from(data))).toBe(true);
+    expect(await store.get(`${BUCKET}/${key}`)).toBeUndefined();
+  });
+});
