@@ -1,8 +1,37 @@
 export { ScopedStorageClient } from './scoped-storage-client.ts';
-export type { ScopedStorageClientOptions, UploadBody, UploadOptions, UploadResult, StoredObject, DownloadResult, ShareLink, Identity } from './scoped-storage-client.ts';
+export type {
+  ScopedStorageClientOptions,
+  UploadBody,
+  UploadOptions,
+  UploadResult,
+  StoredObject,
+  FolderListing,
+  ListFolderOptions,
+  DownloadOptions,
+  DownloadResult,
+  ShareOptions,
+  ShareLink,
+  ObjectProperties,
+  ObjectReference,
+  CopyOptions,
+  CopyResult,
+  MoveResult,
+  DeleteFailure,
+  DeleteFolderProgress,
+  Identity,
+  SignInResult,
+} from './scoped-storage-client.ts';
+export type { UploadTask, UploadTaskState, UploadTaskProgress, UploadTaskResult } from './upload-task.ts';
 export type { UploadProgress } from './multipart-upload.ts';
+export type { DownloadProgress } from './download-progress.ts';
 export { StorageError, type StorageErrorCode } from './storage-errors.ts';
 export { parseStorageOutputs, type StorageOutputs } from './storage-outputs.ts';
+export { ACCESS_PERMISSIONS, ACCESS_GRANTEES } from './storage-location.ts';
+export type { AccessPermission, AccessGrantee, PublishedAccessRule, LocationKind, StorageLocation, LocationReference, LocationIdentity } from './storage-location.ts';
+export { resolveLocations } from './resolve-locations.ts';
+export { isIdentityId } from './object-keys.ts';
+export { permissionsAt } from './location-permissions.ts';
+export { contentDisposition } from './content-disposition.ts';
 export { MemoryResumeStore, LocalStorageResumeStore, type ResumeStore, type ResumeRecord } from './resume-store.ts';
 export { bytesSource, blobSource, type RandomAccessSource } from './upload-source.ts';
 export { IdentityCredentialsProvider } from './identity-credentials.ts';

@@ -6,34 +6,48 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
+  type HeadObjectCommandOutput,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { IdentityCredentialsProvider } from './identity-credentials.ts';
-import { uploadInParts, type UploadProgress } from './multipart-upload.ts';
-import { ownPrefixOf, toFullKey, toFullPrefix, toRelativeKey } from './object-keys.ts';
+import { contentDisposition, fileNameOf } from './content-disposition.ts';
+import { countDownloadedBytes, type DownloadProgress } from './download-progress.ts';
+import { IdentityCredentialsProvider, type SignInResult } from './identity-credentials.ts';
+import { deferUploadTask } from './deferred-upload-task.ts';
+import { decodeListingToken, encodeListingToken } from './listing-token.ts';
+import { requirePermission } from './location-permissions.ts';
+import { toLocationKey, toLocationListingPrefix, toRelativeKey } from './object-keys.ts';
+import { resolveLocations } from './resolve-locations.ts';
 import type { ResumeStore } from './resume-store.ts';
+import { copyInsideS3, MAX_SINGLE_COPY_BYTES } from './server-side-copy.ts';
 import { StorageError, toStorageError } from './storage-errors.ts';
+import type { LocationReference, StorageLocation } from './storage-location.ts';
 import type { StorageOutputs } from './storage-outputs.ts';
-import { requestIdentityToken, type SessionTokenSource } from './token-service-client.ts';
+import { lookupIdentity, requestIdentityToken, type SessionTokenSource } from './token-service-client.ts';
+import { startUploadTask, type UploadTask, type UploadTaskProgress } from './upload-task.ts';
 import { blobSource, bytesSource, isRandomAccessSource, type RandomAccessSource } from './upload-source.ts';
 
 export interface ScopedStorageClientOptions {
   outputs: StorageOutputs;
-  /** Returns the app session token the token service accepts. */
-  getSessionToken: SessionTokenSource;
+  /** Returns the app session token the token service accepts. Without it the client is a guest (the deployment must allow guests). */
+  getSessionToken?: SessionTokenSource;
+  /** A guest identity saved from an earlier session (`whoami().identityId`), to continue it with its files. */
+  guestIdentityId?: string;
   /** Endpoint overrides (the local cloud's); default: the outputs' endpoints, else AWS. */
   endpoints?: { s3?: string; cognitoIdentity?: string };
   /** HTTP handler for the AWS clients, e.g. one that trusts the local cloud's CA in Node. */
   requestHandler?: S3ClientConfig['requestHandler'];
   fetch?: typeof fetch;
-  /** Size of each part of a multipart upload. @default 8 MiB */
+  /** Preferred size of each part of a multipart upload; grown for big files so no upload needs more than 10,000 parts. @default 8 MiB */
   partSize?: number;
-  /** Parts in flight at once. @default 4 */
+  /** Parts in flight at once (uploads and multipart copies). @default 4 */
   concurrency?: number;
   /** Uploads bigger than this go multipart. @default 16 MiB */
   multipartThreshold?: number;
+  /** Copies bigger than this use UploadPartCopy (S3 copies at most 5 GiB in one request). @default 5 GiB */
+  multipartCopyThreshold?: number;
+  /** Preferred part size of a multipart copy; grown so no copy needs more than 10,000 parts. @default 512 MiB */
+  copyPartSize?: number;
   /** Refresh credentials this long before they expire. @default 300 */
   refreshMarginSeconds?: number;
   /** Where resumable uploads remember their upload ids. @default none: uploads cannot be resumed after a crash */
@@ -45,13 +59,15 @@ export type UploadBody = Uint8Array | Blob | RandomAccessSource | ReadableStream
 export interface UploadOptions {
   contentType?: string;
   metadata?: Record<string, string>;
-  /** Refuse to overwrite an existing object (`If-None-Match: *`). */
+  /** Refuse to replace an existing object (`If-None-Match: *`): code 'AlreadyExists'. */
   ifNoneMatch?: boolean;
+  /** Aborting it cancels the upload. */
   signal?: AbortSignal;
-  onProgress?: (progress: UploadProgress) => void;
+  onProgress?: (progress: UploadTaskProgress) => void;
 }
 
 export interface UploadResult {
+  /** Relative to the location. */
   key: string;
   etag: string;
   size?: number;
@@ -59,10 +75,39 @@ export interface UploadResult {
 }
 
 export interface StoredObject {
+  /** Relative to the location. */
   key: string;
   size: number;
   lastModified: Date;
   etag: string;
+}
+
+export interface FolderListing {
+  /** Sub-folders, relative to the location and ending with `/` (`photos/2024/`). */
+  folders: string[];
+  files: StoredObject[];
+  /** Present when there is more: pass it back with the same location and prefix. */
+  nextToken?: string;
+}
+
+export interface ListFolderOptions {
+  location?: LocationReference;
+  /** The folder, relative to the location ('' or absent: its top). A missing trailing `/` is added. */
+  prefix?: string;
+  /** Entries per page (folders and files together), 1 to 1000. @default 1000 */
+  pageSize?: number;
+  nextToken?: string;
+  /** Every file below, no folders. @default false */
+  recursive?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface DownloadOptions {
+  /** As in HTTP: `bytes=0-99`. */
+  range?: string;
+  signal?: AbortSignal;
+  /** Bytes as the body is read. */
+  onProgress?: (progress: DownloadProgress) => void;
 }
 
 export interface DownloadResult {
@@ -74,6 +119,15 @@ export interface DownloadResult {
   contentRange?: string;
 }
 
+export interface ShareOptions {
+  /** @default 3600, at most 7 days and never beyond the signing credentials */
+  expiresInSeconds?: number;
+  /** How a browser opens the link: `attachment` downloads it. @default as stored (usually inline) */
+  disposition?: 'inline' | 'attachment';
+  /** The name a download gets. @default the key's last segment, when `disposition` is given */
+  fileName?: string;
+}
+
 export interface ShareLink {
   url: string;
   expiresAt: Date;
@@ -81,19 +135,84 @@ export interface ShareLink {
   cappedByCredentials: boolean;
 }
 
+export interface ObjectProperties {
+  key: string;
+  size: number;
+  contentType?: string;
+  lastModified: Date;
+  etag: string;
+  /** The checksum S3 stores, as `<algorithm>:<base64>` (`CRC32:q2Hr4Q==`), when the object has one. */
+  checksum?: string;
+  /** Whether `checksum` covers the whole object or is a checksum of the parts' checksums (`-<parts>` at its end). */
+  checksumType?: 'FULL_OBJECT' | 'COMPOSITE';
+  metadata: Record<string, string>;
+}
+
+/** One side of a copy or move: a key relative to a location (default: the own location). */
+export interface ObjectReference {
+  location?: LocationReference;
+  key: string;
+}
+
+export interface CopyOptions {
+  /** Refuse to replace an object at the target: code 'AlreadyExists'. */
+  ifNoneMatch?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface CopyResult {
+  key: string;
+  location: string;
+  etag: string;
+  size: number;
+  /** 1 for CopyObject, the part count for a multipart copy. */
+  parts: number;
+}
+
+export interface MoveResult extends CopyResult {
+  /** False when the copy was made but the source could not be deleted (`deleteFailure` says why). */
+  sourceDeleted: boolean;
+  deleteFailure?: { code: string; message: string };
+}
+
+export interface DeleteFailure {
+  key: string;
+  code: string;
+  message: string;
+}
+
+export interface DeleteFolderProgress {
+  deleted: number;
+  failed: number;
+}
+
 export interface Identity {
   identityId: string;
+  isGuest: boolean;
+  principalTags: Record<string, string>;
+  /** The own location's prefix ('' when the rules give this identity none). */
   prefix: string;
   credentialsExpireAt: Date;
 }
 
+export type { SignInResult };
+
 const MIB = 1024 * 1024;
 const MIN_PART_SIZE = 5 * MIB;
 const MAX_SHARE_SECONDS = 7 * 24 * 3600;
+const DELETE_BATCH = 1000;
+const CHECKSUM_FIELDS = [
+  ['ChecksumCRC32', 'CRC32'],
+  ['ChecksumCRC32C', 'CRC32C'],
+  ['ChecksumCRC64NVME', 'CRC64NVME'],
+  ['ChecksumSHA1', 'SHA1'],
+  ['ChecksumSHA256', 'SHA256'],
+] as const;
 
 /**
- * Reads and writes the signed-in user's own files in S3 directly, with short-lived credentials
- * of their Cognito identity. Keys are relative to the identity's own prefix.
+ * Reads and writes S3 directly with short-lived credentials of the caller's Cognito identity, in
+ * the locations the deployment's access rules give that identity (docs/locations.md). Keys are
+ * relative to a location; without one, to the identity's own location.
  */
 export class ScopedStorageClient {
   readonly credentials: IdentityCredentialsProvider;
@@ -101,17 +220,30 @@ export class ScopedStorageClient {
   private readonly partSize: number;
   private readonly concurrency: number;
   private readonly multipartThreshold: number;
+  private readonly multipartCopyThreshold: number;
+  private readonly copyPartSize: number;
+  private readonly fetchImplementation: typeof fetch;
+  private getSessionToken: SessionTokenSource | undefined;
 
   constructor(private readonly options: ScopedStorageClientOptions) {
     const { outputs } = options;
     const endpoints = { ...outputs.endpoints, ...options.endpoints };
     this.partSize = options.partSize ?? 8 * MIB;
     if (this.partSize < MIN_PART_SIZE) throw new StorageError('InvalidConfiguration', `partSize must be at least 5 MiB (S3's minimum part size), got ${this.partSize}.`);
+    this.copyPartSize = options.copyPartSize ?? 512 * MIB;
+    if (this.copyPartSize < MIN_PART_SIZE) throw new StorageError('InvalidConfiguration', `copyPartSize must be at least 5 MiB (S3's minimum part size), got ${this.copyPartSize}.`);
     this.concurrency = Math.max(1, options.concurrency ?? 4);
     this.multipartThreshold = Math.max(this.partSize, options.multipartThreshold ?? 16 * MIB);
-    const fetchImplementation = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.multipartCopyThreshold = Math.min(Math.max(0, options.multipartCopyThreshold ?? MAX_SINGLE_COPY_BYTES), MAX_SINGLE_COPY_BYTES);
+    this.fetchImplementation = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.getSessionToken = options.getSessionToken;
+    if (!this.getSessionToken && !outputs.guestsAllowed) {
+      throw new StorageError('SignInRequired', 'This deployment does not allow guests (outputs: guestsAllowed false): pass getSessionToken.');
+    }
     this.credentials = new IdentityCredentialsProvider({
-      requestToken: () => requestIdentityToken(outputs.tokenServiceUrl, options.getSessionToken, fetchImplementation),
+      ...(this.getSessionToken ? { requestToken: this.tokenRequest(this.getSessionToken) } : {}),
+      identityPoolId: outputs.identityPoolId,
+      guestIdentityId: options.guestIdentityId,
       cognitoClientConfig: { region: outputs.region, endpoint: endpoints.cognitoIdentity, requestHandler: options.requestHandler as never },
       refreshMarginSeconds: options.refreshMarginSeconds,
     });
@@ -124,201 +256,447 @@ export class ScopedStorageClient {
     });
   }
 
+  // --- Identity -------------------------------------------------------------------------------
+
   async whoami(): Promise<Identity> {
     const credentials = await this.credentials.get();
-    return { identityId: credentials.identityId, prefix: ownPrefixOf(credentials.identityId), credentialsExpireAt: credentials.expiration };
+    const own = (await this.locations()).find((location) => location.isDefault);
+    return {
+      identityId: credentials.identityId,
+      isGuest: this.credentials.isGuest,
+      principalTags: this.credentials.principalTags,
+      prefix: own?.prefix ?? '',
+      credentialsExpireAt: credentials.expiration,
+    };
   }
 
-  async upload(key: string, body: UploadBody, options: UploadOptions = {}): Promise<UploadResult> {
-    const fullKey = await this.fullKey(key);
-    const source = toRandomAccessSource(body);
-    try {
-      if (source && source.size > this.multipartThreshold) {
-        const result = await uploadInParts({
-          s3: this.s3,
-          bucket: this.options.outputs.bucket,
-          key: fullKey,
-          source,
-          partSize: this.partSize,
-          concurrency: this.concurrency,
-          contentType: options.contentType,
-          metadata: options.metadata,
-          ifNoneMatch: options.ifNoneMatch,
-          signal: options.signal,
-          onProgress: options.onProgress,
-          resumeStore: this.options.resumeStore,
-        });
-        return { key, etag: result.etag, size: source.size, resumed: result.resumed };
-      }
-      if (source) {
-        options.onProgress?.({ loadedBytes: 0, totalBytes: source.size });
-        const response = await this.s3.send(
-          new PutObjectCommand({
-            Bucket: this.options.outputs.bucket,
-            Key: fullKey,
-            Body: await source.read(0, source.size),
-            ContentType: options.contentType,
-            Metadata: options.metadata,
-            IfNoneMatch: options.ifNoneMatch ? '*' : undefined,
-          }),
-          { abortSignal: options.signal },
-        );
-        options.onProgress?.({ loadedBytes: source.size, totalBytes: source.size });
-        return { key, etag: response.ETag ?? '', size: source.size, resumed: false };
-      }
-      return await this.uploadStream(key, fullKey, body as ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>, options);
-    } catch (error) {
-      if (options.signal?.aborted) throw new StorageError('Aborted', `Cancelled: upload of ${key}.`, { cause: error });
-      throw toStorageError(error, `upload of ${key}`);
+  /** Signs a guest in (keeping the guest's identity and files), or switches a signed-in client to another session. */
+  async signIn(getSessionToken: SessionTokenSource): Promise<SignInResult> {
+    const result = await this.credentials.signIn(this.tokenRequest(getSessionToken));
+    this.getSessionToken = getSessionToken;
+    return result;
+  }
+
+  /** Forgets the session and credentials; the client is a new guest afterwards (where guests are allowed). */
+  signOut(): void {
+    this.getSessionToken = undefined;
+    this.credentials.signOut();
+  }
+
+  /** The identity id of an app user, to open their folder of a protected location (`NotFound` for a user without one). */
+  async lookupIdentity(userId: string): Promise<{ userId: string; identityId: string }> {
+    if (!this.getSessionToken) throw new StorageError('SignInRequired', 'Looking up a user needs a signed-in session; guests cannot.');
+    return lookupIdentity(this.options.outputs.tokenServiceUrl, this.getSessionToken, userId, this.fetchImplementation);
+  }
+
+  // --- Locations ------------------------------------------------------------------------------
+
+  /** The published access rules resolved for the current identity. */
+  async locations(): Promise<StorageLocation[]> {
+    const credentials = await this.credentials.get();
+    return resolveLocations(this.options.outputs.locations, { identityId: credentials.identityId, isGuest: this.credentials.isGuest, principalTags: this.credentials.principalTags });
+  }
+
+  /**
+   * One location of the current identity, by name (or the `StorageLocation` a previous call gave,
+   * looked up again by its name so it is never trusted as given); absent: the own location.
+   */
+  async location(reference?: LocationReference): Promise<StorageLocation> {
+    const locations = await this.locations();
+    if (reference === undefined) {
+      const own = locations.find((location) => location.isDefault);
+      if (!own) throw new StorageError('InvalidLocation', `You have no own location here; name one of: ${names(locations)}.`);
+      return own;
     }
+    const name = typeof reference === 'string' ? reference : reference.name;
+    const found = locations.find((location) => location.name === name);
+    if (found) return found;
+    const published = this.options.outputs.locations.some((rule) => rule.name === name);
+    throw new StorageError(
+      'InvalidLocation',
+      published ? `The location "${name}" gives your identity no access (yours: ${names(locations)}).` : `There is no location "${name}" (yours: ${names(locations)}).`,
+    );
   }
 
-  /** Streams of unknown length go through lib-storage, which buffers at most part size x concurrency. */
-  private async uploadStream(key: string, fullKey: string, body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>, options: UploadOptions): Promise<UploadResult> {
-    const upload = new Upload({
-      client: this.s3,
-      params: { Bucket: this.options.outputs.bucket, Key: fullKey, Body: toStreamBody(body) as never, ContentType: options.contentType, Metadata: options.metadata, IfNoneMatch: options.ifNoneMatch ? '*' : undefined },
-      partSize: this.partSize,
-      queueSize: this.concurrency,
-      leavePartsOnError: false,
-    });
-    const abort = () => void upload.abort();
-    options.signal?.addEventListener('abort', abort, { once: true });
-    upload.on('httpUploadProgress', (progress) => options.onProgress?.({ loadedBytes: progress.loaded ?? 0, totalBytes: progress.total ?? 0 }));
-    try {
-      const result = await upload.done();
-      return { key, etag: result.ETag ?? '', resumed: false };
-    } finally {
-      options.signal?.removeEventListener('abort', abort);
-    }
-  }
+  // --- Listing --------------------------------------------------------------------------------
 
-  /** Lists the identity's own objects (optionally under a relative prefix), page by page. */
-  async *list(options: { prefix?: string; pageSize?: number; signal?: AbortSignal } = {}): AsyncGenerator<StoredObject> {
-    const ownPrefix = await this.ownPrefix();
-    const prefix = toFullPrefix(ownPrefix, options.prefix);
+  /** Every object below a prefix of a location (all pages), keys relative to the location. */
+  async *list(options: { location?: LocationReference; prefix?: string; pageSize?: number; signal?: AbortSignal } = {}): AsyncGenerator<StoredObject> {
+    const location = await this.location(options.location);
+    const prefix = toLocationListingPrefix(location, options.prefix);
+    requirePermission(location, options.prefix, 'list');
     let continuationToken: string | undefined;
     do {
-      const page = await this.s3
-        .send(new ListObjectsV2Command({ Bucket: this.options.outputs.bucket, Prefix: prefix, ContinuationToken: continuationToken, MaxKeys: options.pageSize }), { abortSignal: options.signal })
-        .catch((error: unknown) => {
-          throw toStorageError(error, `listing ${options.prefix ?? 'your files'}`);
-        });
-      for (const object of page.Contents ?? []) {
-        yield { key: toRelativeKey(ownPrefix, object.Key!), size: object.Size ?? 0, lastModified: object.LastModified ?? new Date(0), etag: object.ETag ?? '' };
-      }
+      const page = await this.listPage(location, prefix, { continuationToken, pageSize: options.pageSize, recursive: true, signal: options.signal }, options.prefix ?? location.name);
+      for (const object of page.Contents ?? []) yield storedObject(location, object);
       continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (continuationToken);
   }
 
-  /** Opens an object for streaming; `range` as in HTTP (`bytes=0-99`). */
-  async download(key: string, options: { range?: string; signal?: AbortSignal } = {}): Promise<DownloadResult> {
-    const fullKey = await this.fullKey(key);
+  /** One page of a folder: sub-folders and files apart (unless `recursive`), with an opaque `nextToken`. */
+  async listFolder(options: ListFolderOptions = {}): Promise<FolderListing> {
+    const location = await this.location(options.location);
+    const folder = asFolderPath(options.prefix);
+    const prefix = toLocationListingPrefix(location, folder);
+    requirePermission(location, folder, 'list');
+    const recursive = options.recursive ?? false;
+    if (options.pageSize !== undefined && !(Number.isInteger(options.pageSize) && options.pageSize >= 1 && options.pageSize <= 1000)) {
+      throw new StorageError('InvalidArgument', `pageSize must be a whole number from 1 to 1000, got ${options.pageSize}.`);
+    }
+    const scope = { location: location.name, prefix, recursive };
+    const continuationToken = options.nextToken === undefined ? undefined : decodeListingToken(scope, options.nextToken);
+    const page = await this.listPage(location, prefix, { continuationToken, pageSize: options.pageSize, recursive, signal: options.signal }, folder ?? location.name);
+    return {
+      folders: (page.CommonPrefixes ?? []).map((entry) => toRelativeKey(location.prefix, entry.Prefix!)),
+      // The folder's own marker (`photos/` in `photos/`) is the folder, not a file in it.
+      files: (page.Contents ?? []).filter((object) => object.Key !== prefix || prefix === location.prefix).map((object) => storedObject(location, object)),
+      ...(page.IsTruncated && page.NextContinuationToken ? { nextToken: encodeListingToken(scope, page.NextContinuationToken) } : {}),
+    };
+  }
+
+  // --- Folders --------------------------------------------------------------------------------
+
+  /** A zero-byte `path/` marker object, as the S3 console makes, so an empty folder shows. */
+  async createFolder(location: LocationReference | undefined, path: string): Promise<{ key: string }> {
+    const resolved = await this.location(location);
+    const folder = asFolderPath(path) ?? '';
+    const fullKey = toLocationKey(resolved, folder);
+    requirePermission(resolved, folder, 'write');
+    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: fullKey, Body: new Uint8Array(0) })).catch((error: unknown) => {
+      throw toStorageError(error, `creating the folder ${resolved.name}:${folder}`);
+    });
+    return { key: folder };
+  }
+
+  /** How many files and bytes are below a folder: what a confirmation before `deleteFolder` shows. */
+  async summarizeFolder(location: LocationReference | undefined, path: string): Promise<{ files: number; bytes: number }> {
+    const resolved = await this.location(location);
+    let files = 0;
+    let bytes = 0;
+    for await (const object of this.list({ location: resolved, prefix: asFolderPath(path) ?? '' })) {
+      files += 1;
+      bytes += object.size;
+    }
+    return { files, bytes };
+  }
+
+  /** Deletes every object below a folder (and its marker), 1000 per request. */
+  async deleteFolder(location: LocationReference | undefined, path: string, options: { onProgress?: (progress: DeleteFolderProgress) => void; signal?: AbortSignal } = {}): Promise<{ deleted: number; failed: DeleteFailure[] }> {
+    const resolved = await this.location(location);
+    const folder = asFolderPath(path) ?? '';
+    const prefix = toLocationKey(resolved, folder);
+    requirePermission(resolved, folder, 'list');
+    requirePermission(resolved, folder, 'delete');
+    let deleted = 0;
+    const failed: DeleteFailure[] = [];
+    let continuationToken: string | undefined;
+    do {
+      const page = await this.listPage(resolved, prefix, { continuationToken, pageSize: DELETE_BATCH, recursive: true, signal: options.signal }, `${resolved.name}:${folder}`);
+      const keys = (page.Contents ?? []).map((object) => object.Key!);
+      if (keys.length > 0) {
+        const outcome = await this.deleteBatch(resolved, keys, options.signal);
+        deleted += outcome.deleted.length;
+        failed.push(...outcome.failed);
+        options.onProgress?.({ deleted, failed: failed.length });
+      }
+      continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (continuationToken);
+    return { deleted, failed };
+  }
+
+  // --- Objects --------------------------------------------------------------------------------
+
+  /** Size, type, dates, ETag, stored checksum and user metadata of one object. */
+  async properties(key: string): Promise<ObjectProperties>;
+  async properties(location: LocationReference | undefined, key: string): Promise<ObjectProperties>;
+  async properties(...args: [string] | [LocationReference | undefined, string]): Promise<ObjectProperties> {
+    const [locationReference, key] = args.length === 1 ? [undefined, args[0]] : args;
+    const { location, fullKey } = await this.target(locationReference, key, 'read');
+    const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: fullKey, ChecksumMode: 'ENABLED' })).catch(async (error: unknown) => {
+      throw await this.readFailure(error, location, key, `properties of ${location.name}:${key}`);
+    });
+    return objectProperties(key, head);
+  }
+
+  /** Opens an object for streaming; `onProgress` counts bytes as the body is read. */
+  async download(key: string, options?: DownloadOptions): Promise<DownloadResult>;
+  async download(location: LocationReference | undefined, key: string, options?: DownloadOptions): Promise<DownloadResult>;
+  async download(...args: unknown[]): Promise<DownloadResult> {
+    const [locationReference, key, options = {}] = (typeof args[1] === 'string' ? args : [undefined, ...args]) as [LocationReference | undefined, string, DownloadOptions | undefined];
+    const { location, fullKey } = await this.target(locationReference, key, 'read');
     try {
-      const response = await this.s3.send(new GetObjectCommand({ Bucket: this.options.outputs.bucket, Key: fullKey, Range: options.range }), { abortSignal: options.signal });
+      const response = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: fullKey, Range: options.range }), { abortSignal: options.signal });
+      const contentLength = response.ContentLength ?? 0;
+      const body = response.Body!.transformToWebStream() as ReadableStream<Uint8Array>;
       return {
-        body: response.Body!.transformToWebStream() as ReadableStream<Uint8Array>,
-        contentLength: response.ContentLength ?? 0,
+        body: options.onProgress ? countDownloadedBytes(body, contentLength, options.onProgress) : body,
+        contentLength,
         contentType: response.ContentType,
         etag: response.ETag,
         lastModified: response.LastModified,
         contentRange: response.ContentRange,
       };
     } catch (error) {
-      throw await this.readFailure(error, fullKey, `download of ${key}`);
+      if (options.signal?.aborted) throw new StorageError('Aborted', `Cancelled: download of ${key}.`, { cause: error });
+      throw await this.readFailure(error, location, key, `download of ${key}`);
     }
-  }
-
-  /** Deletes one or many objects; reports per key what could not be deleted. */
-  async remove(keys: string | string[]): Promise<{ deleted: string[]; failed: Array<{ key: string; code: string; message: string }> }> {
-    const list = Array.isArray(keys) ? keys : [keys];
-    const ownPrefix = await this.ownPrefix();
-    const fullKeys = list.map((key) => toFullKey(ownPrefix, key));
-    if (fullKeys.length === 1) {
-      await this.s3.send(new DeleteObjectCommand({ Bucket: this.options.outputs.bucket, Key: fullKeys[0] })).catch((error: unknown) => {
-        throw toStorageError(error, `deletion of ${list[0]}`);
-      });
-      return { deleted: list, failed: [] };
-    }
-    const deleted: string[] = [];
-    const failed: Array<{ key: string; code: string; message: string }> = [];
-    for (let start = 0; start < fullKeys.length; start += 1000) {
-      const batch = fullKeys.slice(start, start + 1000);
-      const response = await this.s3
-        .send(new DeleteObjectsCommand({ Bucket: this.options.outputs.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: false } }))
-        .catch((error: unknown) => {
-          throw toStorageError(error, `deletion of ${batch.length} objects`);
-        });
-      for (const entry of response.Deleted ?? []) deleted.push(toRelativeKey(ownPrefix, entry.Key!));
-      for (const entry of response.Errors ?? []) failed.push({ key: toRelativeKey(ownPrefix, entry.Key!), code: entry.Code ?? 'Error', message: entry.Message ?? '' });
-    }
-    return { deleted, failed };
   }
 
   /**
    * A pre-signed GET link. It can live no longer than the credentials that sign it (S3 refuses
    * it from then on), so the expiry is capped at theirs, and the result says so.
    */
-  async share(key: string, options: { expiresInSeconds?: number } = {}): Promise<ShareLink> {
-    const fullKey = await this.fullKey(key);
+  async share(key: string, options?: ShareOptions): Promise<ShareLink>;
+  async share(location: LocationReference | undefined, key: string, options?: ShareOptions): Promise<ShareLink>;
+  async share(...args: unknown[]): Promise<ShareLink> {
+    const [locationReference, key, options = {}] = (typeof args[1] === 'string' ? args : [undefined, ...args]) as [LocationReference | undefined, string, ShareOptions | undefined];
+    const { location, fullKey } = await this.target(locationReference, key, 'read');
+    if (options.disposition !== undefined && options.disposition !== 'inline' && options.disposition !== 'attachment') {
+      throw new StorageError('InvalidArgument', `disposition must be "inline" or "attachment", got ${JSON.stringify(options.disposition)}.`);
+    }
     const requested = Math.min(Math.max(1, Math.floor(options.expiresInSeconds ?? 3600)), MAX_SHARE_SECONDS);
-    await this.s3.send(new HeadObjectCommand({ Bucket: this.options.outputs.bucket, Key: fullKey })).catch(async (error: unknown) => {
-      throw await this.readFailure(error, fullKey, `sharing ${key}`);
+    await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: fullKey })).catch(async (error: unknown) => {
+      throw await this.readFailure(error, location, key, `sharing ${key}`);
     });
     const credentials = await this.credentials.get();
     const remaining = Math.floor((credentials.expiration.getTime() - Date.now()) / 1000) - 5;
     if (remaining <= 0) throw new StorageError('Expired', 'The credentials expire too soon to sign a share link; try again.');
     const expiresIn = Math.min(requested, remaining);
-    const url = await getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.options.outputs.bucket, Key: fullKey }), { expiresIn });
+    const disposition = options.disposition ?? (options.fileName !== undefined ? 'attachment' : undefined);
+    const command = new GetObjectCommand({
+      Bucket: this.bucket,
+      Key: fullKey,
+      ...(disposition && { ResponseContentDisposition: contentDisposition(disposition, options.fileName ?? fileNameOf(key)) }),
+    });
+    const url = await getSignedUrl(this.s3, command, { expiresIn });
     return { url, expiresAt: new Date(Date.now() + expiresIn * 1000), cappedByCredentials: expiresIn < requested };
   }
 
+  /** Deletes one or many objects; reports per key what could not be deleted. */
+  async remove(keys: string | string[]): Promise<{ deleted: string[]; failed: DeleteFailure[] }>;
+  async remove(location: LocationReference | undefined, keys: string | string[]): Promise<{ deleted: string[]; failed: DeleteFailure[] }>;
+  async remove(...args: unknown[]): Promise<{ deleted: string[]; failed: DeleteFailure[] }> {
+    const [locationReference, keys] = (args.length >= 2 ? args : [undefined, args[0]]) as [LocationReference | undefined, string | string[]];
+    const location = await this.location(locationReference);
+    const list = Array.isArray(keys) ? keys : [keys];
+    const fullKeys = list.map((key) => toLocationKey(location, key));
+    for (const key of list) requirePermission(location, key, 'delete');
+    if (fullKeys.length === 1) {
+      await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: fullKeys[0] })).catch((error: unknown) => {
+        throw toStorageError(error, `deletion of ${list[0]}`);
+      });
+      return { deleted: list, failed: [] };
+    }
+    const deleted: string[] = [];
+    const failed: DeleteFailure[] = [];
+    for (let start = 0; start < fullKeys.length; start += DELETE_BATCH) {
+      const outcome = await this.deleteBatch(location, fullKeys.slice(start, start + DELETE_BATCH));
+      deleted.push(...outcome.deleted);
+      failed.push(...outcome.failed);
+    }
+    return { deleted, failed };
+  }
+
+  /** Copies inside S3, within a location or across two: CopyObject up to 5 GiB, UploadPartCopy above. */
+  async copy(from: ObjectReference, to: ObjectReference, options: CopyOptions = {}): Promise<CopyResult> {
+    const source = await this.target(from.location, from.key, 'read');
+    const target = await this.target(to.location, to.key, 'write');
+    if (source.fullKey === target.fullKey) throw new StorageError('InvalidArgument', `Cannot copy ${source.location.name}:${from.key} onto itself.`);
+    const what = `copy of ${source.location.name}:${from.key} to ${target.location.name}:${to.key}`;
+    const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: source.fullKey }), { abortSignal: options.signal }).catch(async (error: unknown) => {
+      throw await this.readFailure(error, source.location, from.key, what);
+    });
+    try {
+      const copied = await copyInsideS3({
+        s3: this.s3,
+        bucket: this.bucket,
+        sourceKey: source.fullKey,
+        targetKey: target.fullKey,
+        source: { size: head.ContentLength ?? 0, etag: head.ETag ?? '', contentType: head.ContentType, metadata: head.Metadata },
+        multipartThreshold: this.multipartCopyThreshold,
+        partSize: this.copyPartSize,
+        concurrency: this.concurrency,
+        ifNoneMatch: options.ifNoneMatch,
+        signal: options.signal,
+      });
+      return { key: to.key, location: target.location.name, etag: copied.etag, size: head.ContentLength ?? 0, parts: copied.parts };
+    } catch (error) {
+      if (options.signal?.aborted) throw new StorageError('Aborted', `Cancelled: ${what}.`, { cause: error });
+      throw toStorageError(error, what);
+    }
+  }
+
+  /** Copies, then deletes the source; a failed delete is reported and the copy stays. */
+  async move(from: ObjectReference, to: ObjectReference, options: CopyOptions = {}): Promise<MoveResult> {
+    const source = await this.target(from.location, from.key, 'read');
+    requirePermission(source.location, from.key, 'delete');
+    const copied = await this.copy(from, to, options);
+    try {
+      await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: source.fullKey }));
+      return { ...copied, sourceDeleted: true };
+    } catch (error) {
+      const failure = toStorageError(error, `deletion of ${source.location.name}:${from.key} after copying it`);
+      return { ...copied, sourceDeleted: false, deleteFailure: { code: failure.code, message: failure.message } };
+    }
+  }
+
+  // --- Uploads --------------------------------------------------------------------------------
+
   /**
-   * S3 answers 403, not 404, for a missing key when the caller may not list the bucket root (the
-   * policies allow listing only inside the own prefix). Listing the key itself tells "missing"
-   * apart from "denied", so callers are not told they lack access to their own file.
+   * Starts an upload and returns its task at once (pause, resume, cancel, retry, progress, done).
+   * With three or four arguments whose third is a body, the first names the location.
    */
-  private async readFailure(error: unknown, fullKey: string, what: string): Promise<StorageError> {
+  startUpload(key: string, body: UploadBody, options?: UploadOptions): UploadTask;
+  startUpload(location: LocationReference | undefined, key: string, body: UploadBody, options?: UploadOptions): UploadTask;
+  startUpload(...args: unknown[]): UploadTask {
+    const [locationReference, key, body, options = {}] = uploadArguments(args);
+    const taskBody = toUploadTaskBody(body);
+    const task = deferUploadTask(async () => {
+      const { fullKey } = await this.target(locationReference, key, 'write');
+      return startUploadTask({
+        s3: this.s3,
+        bucket: this.bucket,
+        fullKey,
+        displayKey: key,
+        body: taskBody,
+        concurrency: this.concurrency,
+        multipartThreshold: this.multipartThreshold,
+        partSize: this.partSize,
+        contentType: options.contentType,
+        metadata: options.metadata,
+        ifNoneMatch: options.ifNoneMatch,
+        resumeStore: this.options.resumeStore,
+        signal: options.signal,
+      });
+    }, isRandomAccessSource(taskBody) ? taskBody.size : undefined);
+    if (options.onProgress) task.onProgress(options.onProgress);
+    return task;
+  }
+
+  /** Uploads and waits: `startUpload(...).done`. */
+  async upload(key: string, body: UploadBody, options?: UploadOptions): Promise<UploadResult>;
+  async upload(location: LocationReference | undefined, key: string, body: UploadBody, options?: UploadOptions): Promise<UploadResult>;
+  async upload(...args: unknown[]): Promise<UploadResult> {
+    const key = uploadArguments(args)[1];
+    const result = await (this.startUpload as (...values: unknown[]) => UploadTask)(...args).done;
+    return { key, etag: result.etag, ...(result.size !== undefined && { size: result.size }), resumed: result.resumed };
+  }
+
+  // --- Internals ------------------------------------------------------------------------------
+
+  private get bucket(): string {
+    return this.options.outputs.bucket;
+  }
+
+  private tokenRequest(getSessionToken: SessionTokenSource) {
+    return (guestLink?: Parameters<typeof requestIdentityToken>[4]) => requestIdentityToken(this.options.outputs.tokenServiceUrl, getSessionToken, this.fetchImplementation, {}, guestLink);
+  }
+
+  /** The location, the checked full key, and the permission the operation needs, refused before sending. */
+  private async target(reference: LocationReference | undefined, key: string, permission: 'read' | 'write'): Promise<{ location: StorageLocation; fullKey: string }> {
+    const location = await this.location(reference);
+    const fullKey = toLocationKey(location, key);
+    requirePermission(location, key, permission);
+    return { location, fullKey };
+  }
+
+  private listPage(
+    location: StorageLocation,
+    prefix: string,
+    page: { continuationToken?: string; pageSize?: number; recursive: boolean; signal?: AbortSignal },
+    what: string,
+  ) {
+    return this.s3
+      .send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: page.recursive ? undefined : '/', ContinuationToken: page.continuationToken, MaxKeys: page.pageSize }),
+        { abortSignal: page.signal },
+      )
+      .catch((error: unknown) => {
+        throw toStorageError(error, `listing ${location.name}:${toRelativeKey(location.prefix, prefix) || what}`);
+      });
+  }
+
+  private async deleteBatch(location: StorageLocation, fullKeys: string[], signal?: AbortSignal): Promise<{ deleted: string[]; failed: DeleteFailure[] }> {
+    const response = await this.s3
+      .send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: fullKeys.map((Key) => ({ Key })), Quiet: false } }), { abortSignal: signal })
+      .catch((error: unknown) => {
+        throw toStorageError(error, `deletion of ${fullKeys.length} objects in ${location.name}`);
+      });
+    return {
+      deleted: (response.Deleted ?? []).map((entry) => toRelativeKey(location.prefix, entry.Key!)),
+      failed: (response.Errors ?? []).map((entry) => ({ key: toRelativeKey(location.prefix, entry.Key!), code: entry.Code ?? 'Error', message: entry.Message ?? '' })),
+    };
+  }
+
+  /**
+   * S3 answers 403, not 404, for a missing key when the caller may not list there. Where the
+   * identity may list (its own location, a shared or tenant one, a protected identity folder),
+   * listing the key itself tells "missing" apart from "denied", so callers are not told they lack
+   * access to a file that simply is not there; elsewhere AccessDenied stays.
+   */
+  private async readFailure(error: unknown, location: StorageLocation, key: string, what: string): Promise<StorageError> {
     const failure = toStorageError(error, what);
     if (failure.code !== 'AccessDenied') return failure;
-    const listing = await this.s3.send(new ListObjectsV2Command({ Bucket: this.options.outputs.bucket, Prefix: fullKey, MaxKeys: 1 })).catch(() => undefined);
+    const fullKey = location.prefix + key;
+    let canList = false;
+    try {
+      requirePermission(location, key, 'list');
+      canList = true;
+    } catch {
+      canList = false;
+    }
+    if (!canList) return failure;
+    const listing = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: fullKey, MaxKeys: 1 })).catch(() => undefined);
     if (!listing || listing.Contents?.some((object) => object.Key === fullKey)) return failure;
     return new StorageError('NotFound', `Not found: ${what}.`, { cause: error, status: failure.status });
   }
-
-  private async ownPrefix(): Promise<string> {
-    return ownPrefixOf((await this.credentials.get()).identityId);
-  }
-
-  private async fullKey(key: string): Promise<string> {
-    return toFullKey(await this.ownPrefix(), key);
-  }
 }
 
-/**
- * lib-storage reads web streams and Node streams but refuses other async iterables (such as an
- * async generator), so those are wrapped in a web stream that pulls one chunk at a time.
- */
-function toStreamBody(body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): unknown {
-  const isStream = (typeof ReadableStream !== 'undefined' && body instanceof ReadableStream) || typeof (body as { pipe?: unknown }).pipe === 'function';
-  if (isStream) return body;
-  const iterator = (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const next = await iterator.next();
-      if (next.done) controller.close();
-      else controller.enqueue(next.value);
-    },
-    async cancel(reason) {
-      await iterator.return?.(reason);
-    },
-  });
+function names(locations: StorageLocation[]): string {
+  return locations.map((location) => location.name).join(', ') || 'none';
 }
 
-function toRandomAccessSource(body: UploadBody): RandomAccessSource | undefined {
+/** A folder path ends with `/` ('' and absent stay: the location's top). */
+function asFolderPath(path: string | undefined): string | undefined {
+  if (path === undefined || path === '') return undefined;
+  return path.endsWith('/') ? path : `${path}/`;
+}
+
+function storedObject(location: StorageLocation, object: { Key?: string; Size?: number; LastModified?: Date; ETag?: string }): StoredObject {
+  return { key: toRelativeKey(location.prefix, object.Key!), size: object.Size ?? 0, lastModified: object.LastModified ?? new Date(0), etag: object.ETag ?? '' };
+}
+
+function objectProperties(key: string, head: HeadObjectCommandOutput): ObjectProperties {
+  const checksumField = CHECKSUM_FIELDS.find(([field]) => typeof head[field] === 'string');
+  const checksumType = head.ChecksumType === 'FULL_OBJECT' || head.ChecksumType === 'COMPOSITE' ? head.ChecksumType : undefined;
+  return {
+    key,
+    size: head.ContentLength ?? 0,
+    ...(head.ContentType !== undefined && { contentType: head.ContentType }),
+    lastModified: head.LastModified ?? new Date(0),
+    etag: head.ETag ?? '',
+    ...(checksumField && { checksum: `${checksumField[1]}:${head[checksumField[0]] as string}`, ...(checksumType && { checksumType }) }),
+    metadata: { ...head.Metadata },
+  };
+}
+
+/** `(key, body, options?)` or `(location, key, body, options?)`: the latter when the third argument is a body, not options. */
+function uploadArguments(args: unknown[]): [LocationReference | undefined, string, UploadBody, UploadOptions | undefined] {
+  if (args.length >= 3 && isUploadBody(args[2])) return args as [LocationReference | undefined, string, UploadBody, UploadOptions | undefined];
+  return [undefined, args[0] as string, args[1] as UploadBody, args[2] as UploadOptions | undefined];
+}
+
+function isUploadBody(value: unknown): value is UploadBody {
+  if (typeof value === 'string' || value instanceof Uint8Array) return true;
+  if (typeof Blob !== 'undefined' && value instanceof Blob) return true;
+  if (typeof ReadableStream !== 'undefined' && value instanceof ReadableStream) return true;
+  if (isRandomAccessSource(value)) return true;
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}
+
+function toUploadTaskBody(body: UploadBody): RandomAccessSource | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> {
   if (typeof body === 'string') return bytesSource(new TextEncoder().encode(body), 'text');
   if (body instanceof Uint8Array) return bytesSource(body);
   if (typeof Blob !== 'undefined' && body instanceof Blob) return blobSource(body);
-  if (isRandomAccessSource(body)) return body;
-  return undefined;
+  return body as RandomAccessSource | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
 }

@@ -1,4 +1,6 @@
+import { defaultLocationName, parsePrefixTemplate } from './prefix-template.ts';
 import { StorageError } from './storage-errors.ts';
+import { ACCESS_GRANTEES, ACCESS_PERMISSIONS, type AccessGrantee, type AccessPermission, type PublishedAccessRule } from './storage-location.ts';
 
 /**
  * What a client needs to know about a deployment. The deployed stack's outputs file
@@ -17,7 +19,16 @@ export interface StorageOutputs {
   };
   /** Path of the CA certificate that signed the local cloud's HTTPS certificate. */
   caCertificate?: string;
+  /** The access rules, in rule order (docs/locations.md). */
+  locations: PublishedAccessRule[];
+  /** Whether the identity pool admits guests (clients without a session). */
+  guestsAllowed: boolean;
 }
+
+/** What a deployment from before named locations allowed: the own folder only. */
+const LEGACY_LOCATIONS: PublishedAccessRule[] = [{ name: 'private', prefix: 'users/{identityId}/', grants: { owner: ['read', 'write', 'delete', 'list'] } }];
+
+const LOCATION_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 
 const REQUIRED_KEYS = ['region', 'bucket', 'identityPoolId', 'developerProviderName', 'tokenServiceUrl'] as const;
 
@@ -56,7 +67,59 @@ export function parseStorageOutputs(value: unknown, source = 'outputs', stackNam
         }
       : {}),
     ...(typeof candidate.caCertificate === 'string' ? { caCertificate: candidate.caCertificate } : {}),
+    locations: candidate.locations === undefined ? LEGACY_LOCATIONS.map((rule) => ({ ...rule, grants: { ...rule.grants } })) : parseLocations(candidate.locations, source),
+    guestsAllowed: parseGuestsAllowed(candidate.guestsAllowed, source),
   };
+}
+
+/** `locations` is JSON text in CloudFormation outputs (strings only) and an array in the local file. */
+function parseLocations(value: unknown, source: string): PublishedAccessRule[] {
+  let rules = value;
+  if (typeof value === 'string') {
+    try {
+      rules = JSON.parse(value);
+    } catch {
+      throw invalid(source, 'has "locations" that is not valid JSON');
+    }
+  }
+  if (!Array.isArray(rules) || rules.length === 0) throw invalid(source, 'has "locations" that is not a non-empty array of access rules');
+  const names = new Set<string>();
+  return rules.map((rule: unknown, index) => {
+    const label = `has locations[${index}]`;
+    if (!isRecord(rule)) throw invalid(source, `${label} that is not an object`);
+    if (typeof rule.prefix !== 'string') throw invalid(source, `${label} without a "prefix"`);
+    const segments = parsePrefixTemplate(rule.prefix);
+    if (typeof segments === 'string') throw invalid(source, `${label} with prefix "${rule.prefix}" that is not a rule prefix: ${segments}`);
+    const name = rule.name ?? defaultLocationName(segments);
+    if (typeof name !== 'string' || !LOCATION_NAME.test(name)) throw invalid(source, `${label} with name ${JSON.stringify(name)}, which is not a location name (^[a-z][a-z0-9-]{0,31}$)`);
+    if (names.has(name)) throw invalid(source, `${label} named "${name}" like an earlier one; location names are unique`);
+    names.add(name);
+    return { name, prefix: rule.prefix, grants: parseGrants(rule.grants, source, `${label} ("${name}")`) };
+  });
+}
+
+function parseGrants(value: unknown, source: string, label: string): PublishedAccessRule['grants'] {
+  if (!isRecord(value) || Object.keys(value).length === 0) throw invalid(source, `${label} without grants`);
+  const grants: PublishedAccessRule['grants'] = {};
+  for (const [grantee, permissions] of Object.entries(value)) {
+    if (!ACCESS_GRANTEES.includes(grantee as AccessGrantee)) throw invalid(source, `${label} granting to unknown grantee "${grantee}" (known: ${ACCESS_GRANTEES.join(', ')}); upgrade the client library`);
+    if (!Array.isArray(permissions)) throw invalid(source, `${label} whose "${grantee}" grant is not a list of permissions`);
+    for (const permission of permissions) {
+      if (!ACCESS_PERMISSIONS.includes(permission as AccessPermission)) {
+        throw invalid(source, `${label} granting unknown permission ${JSON.stringify(permission)} to "${grantee}" (known: ${ACCESS_PERMISSIONS.join(', ')}); upgrade the client library`);
+      }
+    }
+    grants[grantee as AccessGrantee] = [...(permissions as AccessPermission[])];
+  }
+  return grants;
+}
+
+/** `"true"`/`"false"` in the stack's outputs, a boolean in the local file; absent in older stacks (no guests). */
+function parseGuestsAllowed(value: unknown, source: string): boolean {
+  if (value === undefined) return false;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw invalid(source, `has "guestsAllowed" ${JSON.stringify(value)}; expected true or false`);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

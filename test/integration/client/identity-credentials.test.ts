@@ -41,7 +41,7 @@ function tokenSource(cognito: LocalCognito, lifetimeSeconds: number) {
     const { IdentityId, Token } = await cognito.tokenServiceClient().send(
       new GetOpenIdTokenForDeveloperIdentityCommand({ IdentityPoolId: POOL.identityPoolId, Logins: { [POOL.developerProviderName]: USER }, TokenDuration: tokenLifetimeSeconds }),
     );
-    return { identityId: IdentityId!, token: Token!, expiresAt: new Date(decodeJwt(Token!).exp! * 1000) };
+    return { identityId: IdentityId!, token: Token!, expiresAt: new Date(decodeJwt(Token!).exp! * 1000), principalTags: {} };
   };
   const requestToken = async (): Promise<IdentityToken> => {
     await state.hold;
