@@ -59,7 +59,7 @@ describe('CLI against the main job', () => {
   it('--help shows the commands, examples and exit codes', async () => {
     const run = await cli(['--help']);
     expect(run.code).toBe(0);
-    for (const text of ['login', 'upload', 'share', 'Examples:', 'scoped-storage upload ./photo.jpg', 'Exit codes:']) expect(run.stdout).toContain(text);
+    for (const text of ['login', 'locations', 'cp', 'mv', 'stat', 'mkdir', 'lookup', 'upload', 'share', 'Paths: [location:]key', 'Examples:', 'scoped-storage cp ./photo.jpg private:photos/', 'Exit codes:']) expect(run.stdout).toContain(text);
   });
 
   it('usage errors exit with 2', async () => {
@@ -67,7 +67,7 @@ describe('CLI against the main job', () => {
     for (const run of runs) expect(run.code, run.stderr).toBe(EXIT_CODES.usage);
     expect(runs[0]!.stderr).toMatch(/unknown command 'frobnicate'/);
     expect(runs[1]!.stderr).toMatch(/positive whole number/);
-    expect(runs[2]!.stderr).toMatch(/give exactly one of --user or --token/);
+    expect(runs[2]!.stderr).toMatch(/give exactly one of --user, --token or --guest/);
     expect(runs[3]!.stderr).toMatch(/missing required argument 'file'/);
   });
 
@@ -91,13 +91,13 @@ describe('CLI against the main job', () => {
     const localFile = join(workDirectory, 'report.bin');
     await writeFile(localFile, content);
     const uploaded = json<{ key: string; size: number; etag: string; resumed: boolean }>(await cli(['upload', localFile, 'docs/report.bin', '--json']));
-    expect(uploaded).toMatchObject({ key: 'docs/report.bin', size: 3000, resumed: false });
+    expect(uploaded).toMatchObject({ to: 'private:docs/report.bin', location: 'private', key: 'docs/report.bin', size: 3000, resumed: false });
 
-    const listed = json<Array<{ key: string; size: number; lastModified: string }>>(await cli(['ls', 'docs/', '--json']));
-    expect(listed).toEqual([{ key: 'docs/report.bin', size: 3000, etag: uploaded.etag, lastModified: expect.any(String) }]);
+    const listed = json<{ path: string; folders: string[]; files: Array<{ key: string; size: number; lastModified: string }> }>(await cli(['ls', 'docs/', '--json']));
+    expect(listed).toEqual({ path: 'private:docs/', folders: [], files: [{ key: 'docs/report.bin', size: 3000, etag: uploaded.etag, lastModified: expect.any(String) }] });
 
     const copy = join(workDirectory, 'copy.bin');
-    expect(json<{ bytes: number }>(await cli(['get', 'docs/report.bin', copy, '--json']))).toMatchObject({ key: 'docs/report.bin', file: copy, bytes: 3000 });
+    expect(json<{ bytes: number }>(await cli(['get', 'docs/report.bin', copy, '--json']))).toMatchObject({ from: 'private:docs/report.bin', key: 'docs/report.bin', to: copy, bytes: 3000 });
     expect((await readFile(copy)).equals(content)).toBe(true);
     const ranged = join(workDirectory, 'range.bin');
     expect(json<{ bytes: number }>(await cli(['get', 'docs/report.bin', ranged, '--range', 'bytes=0-99', '--json'])).bytes).toBe(100);
@@ -110,7 +110,7 @@ describe('CLI against the main job', () => {
     expect(json<{ cappedByCredentials: boolean }>(await cli(['share', 'docs/report.bin', '--expires', '86400', '--json'])).cappedByCredentials).toBe(true);
 
     expect(json(await cli(['rm', 'docs/report.bin', '--json']))).toEqual({ deleted: ['docs/report.bin'], failed: [] });
-    expect(json(await cli(['ls', '--json']))).toEqual([]);
+    expect(json(await cli(['ls', '--recursive', '--json']))).toEqual({ path: 'private:', folders: [], files: [] });
 
     const human = await cli(['whoami']);
     expect(human.stdout).toContain(`identity:    ${login.identityId}`);
@@ -126,9 +126,11 @@ describe('CLI against the main job', () => {
     expect(missingFile.code, missingFile.stderr).toBe(EXIT_CODES.notFound);
     expect(missingFile.stderr).toContain('no-such-file.txt');
 
-    expect((await cli(['upload', localFile, '--no-overwrite'])).code).toBe(0);
-    const again = await cli(['upload', localFile, '--no-overwrite']);
+    expect((await cli(['upload', localFile])).code).toBe(0);
+    const again = await cli(['upload', localFile]);
     expect(again.code, again.stderr).toBe(EXIT_CODES.conflict);
+    expect(again.stderr).toContain('private:once.txt exists already; use --force to replace it.');
+    expect((await cli(['upload', localFile, '--force'])).code).toBe(0);
 
     const badKey = await cli(['upload', localFile, '../escape.txt']);
     expect(badKey.code).toBe(EXIT_CODES.usage);
@@ -229,7 +231,7 @@ describe('CLI against the main job', () => {
     const mixed = await cli(['rm', 'gone-soon.txt', 'never-was.txt', '--json']);
     expect(mixed.code).toBe(EXIT_CODES.notFound);
     expect(JSON.parse(mixed.stdout)).toEqual({ deleted: ['gone-soon.txt'], failed: [{ key: 'never-was.txt', code: 'NotFound', message: 'not found' }] });
-    expect(json(await cli(['ls', '--json']))).toEqual([]);
+    expect(json(await cli(['ls', '--recursive', '--json']))).toMatchObject({ files: [] });
   });
 
   it('a stored session the token service no longer accepts (local reset: new secret) asks to sign in again, exit 3', async () => {
