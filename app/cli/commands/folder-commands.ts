@@ -76,8 +76,8 @@ async function removeFolder(context: CliContext, typed: string, options: RemoveO
     }
   }
   const result = await context.explainingDenial(path, 'delete', () => client.deleteFolder(path.location, path.key));
-  const deleted = typeof result.deleted === 'number' ? result.deleted : result.deleted.length;
-  const failures = result.failed.map((failure: Failure) => `FAILED  ${failure.key}: ${failure.code} ${failure.message}`);
+  const deleted = result.deleted;
+  const failures = result.failed.map((failure) => `FAILED  ${failure.key}: ${failure.code} ${failure.message}`);
   context.print([`Deleted ${deleted} file${deleted === 1 ? '' : 's'} in ${path.display}`, ...failures].join('\n'), { path: path.display, deleted, failed: result.failed });
   if (result.failed.length > 0) process.exitCode = EXIT_CODES.failure;
 }

@@ -1,11 +1,12 @@
 import { lstat, stat, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
-import { StorageError } from '../../library/index.ts';
+import { StorageError, type CopyResult, type MoveResult } from '../../library/index.ts';
 import { downloadToFile } from '../../library/node/download-to-file.ts';
 import { fileSource } from '../../library/node/file-source.ts';
 import type { CliContext } from '../cli-context.ts';
 import { CliUsageError } from '../cli-usage-error.ts';
+import { EXIT_CODES } from '../exit-codes.ts';
 import { lastKeySegment, parseRemotePath, parseTransferPath, type RemotePath } from '../location-path.ts';
 import { describeDenial, permissionsAt, type ResolvedPath } from '../location-resolution.ts';
 import { createTransferProgress } from '../transfer-progress.ts';
@@ -116,13 +117,14 @@ async function copyRemote(context: CliContext, source: RemotePath, typedSource: 
   const client = await context.openClient();
   const from = await context.resolve(typedSource, 'file', source);
   const to = await context.resolve(typedTarget, 'file', intoFolder(target, lastKeySegment(from.key)));
-  const request = options.move
-    ? () => client.move({ location: from.location, key: from.key }, { location: to.location, key: to.key }, { ifNoneMatch: !options.force })
-    : () => client.copy({ location: from.location, key: from.key }, { location: to.location, key: to.key }, { ifNoneMatch: !options.force });
-  await request()
+  const reference = { from: { location: from.location, key: from.key }, to: { location: to.location, key: to.key } };
+  const copyOptions = { ifNoneMatch: !options.force };
+  const result: CopyResult & Partial<MoveResult> = await (options.move ? client.move(reference.from, reference.to, copyOptions) : client.copy(reference.from, reference.to, copyOptions))
     .catch((error: unknown) => explainCopyDenial(error, from, to, options.move))
     .catch((error: unknown) => alreadyExists(error, to.display));
-  return { from: from.display, to: to.display };
+  // A move whose delete failed leaves both: the copy is reported, and the failure with it.
+  const deleteFailure = result.deleteFailure;
+  return { from: from.display, to: to.display, size: result.size, etag: result.etag, ...(deleteFailure ? { deleteFailure } : {}) };
 }
 
 /** cp and mv: the direction follows which sides name a location. */
@@ -150,7 +152,9 @@ async function transfer(context: CliContext, typedSource: string, typedTarget: s
     return;
   }
   const result = await copyRemote(context, source as RemotePath, typedSource, target as RemotePath, typedTarget, options);
-  context.print(`${verb} ${result.from} -> ${result.to}`, result);
+  const kept = result.deleteFailure ? `\nbut ${result.from} could not be deleted (${result.deleteFailure.code}: ${result.deleteFailure.message}); it is still there` : '';
+  context.print(`${verb === 'Moved' && kept ? 'Copied' : verb} ${result.from} -> ${result.to} (${result.size} bytes)${kept}`, result);
+  if (result.deleteFailure) process.exitCode = EXIT_CODES.failure;
 }
 
 const TRANSFER_HELP = `
