@@ -83,8 +83,8 @@ describe('CLI against the main job', () => {
     expect((await stat(join(home, 'session.json'))).mode & 0o777).toBe(0o600);
     expect((await stat(home)).mode & 0o077).toBe(0);
 
-    const whoami = json<{ identityId: string; prefix: string; credentialsExpireAt: string }>(await cli(['whoami', '--json']));
-    expect(whoami).toEqual({ identityId: login.identityId, prefix: `users/${login.identityId}/`, credentialsExpireAt: expect.any(String) });
+    const whoami = json<{ identityId: string; isGuest: boolean; principalTags: Record<string, string>; prefix: string; credentialsExpireAt: string }>(await cli(['whoami', '--json']));
+    expect(whoami).toEqual({ identityId: login.identityId, isGuest: false, principalTags: { tenant: 'acme' }, prefix: `users/${login.identityId}/`, credentialsExpireAt: expect.any(String) });
     expect(Date.parse(whoami.credentialsExpireAt)).toBeGreaterThan(Date.now());
 
     const content = randomBytes(3000);
