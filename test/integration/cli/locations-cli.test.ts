@@ -1,10 +1,11 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../../app/cli/exit-codes.ts';
 import { startMainJobFixture, type MainJobFixture } from '../client/main-job-fixture.ts';
-import { jsonOf, runCli, type CliRun } from './cli-runner.ts';
+import { CLI_BIN, jsonOf, runCli, type CliRun } from './cli-runner.ts';
 
 interface LocationRow {
   name: string;
@@ -174,6 +175,48 @@ describe('CLI: location paths against the main job', () => {
     expect(jsonOf(await cli(['rm', '--recursive', 'tree', '--yes', '--json']))).toEqual({ path: 'private:tree/', deleted: 3, failed: [] });
     expect(jsonOf<Listing>(await cli(['ls', '--recursive', '--json'])).files).toEqual([]);
     expectFailure(await cli(['rm', '--recursive', 'tree/', '--yes']), EXIT_CODES.notFound, 'holds no files');
+  });
+
+  it('rm --recursive on a terminal asks first: no keeps every file, yes deletes them with a count', async () => {
+    const { cli } = await signedIn('asker');
+    for (const name of ['one', 'two']) expect((await cli(['cp', await localFile('asked.txt', name), `private:asked/${name}.txt`, '--force'])).code).toBe(0);
+    /** The CLI on a pseudo-terminal (util-linux script), answering the question once it is asked. */
+    const onTerminal = (answer: string) =>
+      new Promise<{ code: number; output: string }>((resolve) => {
+        const command = [process.execPath, CLI_BIN, '--outputs', main.outputsPath, '--home', join(work, 'home-asker'), 'rm', '--recursive', 'private:asked/'].map((part) => `'${part}'`).join(' ');
+        const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: work, stdio: ['pipe', 'pipe', 'inherit'] });
+        let output = '';
+        let answered = false;
+        child.stdout.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+          if (!answered && output.includes('[y/N]')) {
+            answered = true;
+            child.stdin.write(`${answer}\n`);
+          }
+        });
+        child.on('close', (code) => resolve({ code: code ?? -1, output }));
+      });
+
+    const declined = await onTerminal('n');
+    expect(declined.output).toContain('Delete 2 files (6 B) in private:asked/? [y/N]');
+    expect(declined.output).toContain('Nothing deleted.');
+    expect(declined.code).toBe(EXIT_CODES.failure);
+    expect(jsonOf<Listing>(await cli(['ls', 'asked/', '--json'])).files).toHaveLength(2);
+
+    const accepted = await onTerminal('y');
+    expect(accepted.output).toContain('Deleted 2 files in private:asked/');
+    expect(accepted.code).toBe(0);
+    expect(jsonOf<Listing>(await cli(['ls', 'asked/', '--json'])).files).toEqual([]);
+  });
+
+  it('login --guest where the deployment does not allow guests is refused (exit 3) and remembers nothing', async () => {
+    const outputs = JSON.parse(await readFile(main.outputsPath, 'utf8')) as Record<string, unknown>;
+    const noGuests = join(work, 'outputs-no-guests.json');
+    await writeFile(noGuests, JSON.stringify({ ...outputs, guestsAllowed: false }));
+    const home = join(work, 'home-refused-guest');
+    const run = await runCli(['login', '--guest'], { outputsPath: noGuests, home, cwd: work });
+    expectFailure(run, EXIT_CODES.signInRequired, 'does not allow guests');
+    expect(await exists(join(home, 'session.json'))).toBe(false);
   });
 
   it('uploads and copies refuse to replace an existing file unless --force (exit 6)', async () => {
