@@ -5,8 +5,9 @@ import { explainDecision } from '../policy-engine/index.ts';
 import { buildAccessMatrix, renderAccessMatrix } from './access-matrix.ts';
 import { checkExpectations, parseExpectations, renderExpectationReport } from './expectations.ts';
 import { decideForPersona, parseOperation } from './persona-request.ts';
+import { resolveLocationKey } from './location-keys.ts';
 import { findPersona, keyFor } from './personas.ts';
-import { loadStackPolicies } from './stack-policies.ts';
+import { loadStackPolicies, type StackPolicies } from './stack-policies.ts';
 
 /** Exit codes: 0 allowed / all hold, 1 denied / some violated, 2 the question could not be asked. */
 const USAGE_ERROR = 2;
@@ -19,17 +20,29 @@ const USAGE_ERROR = 2;
 const program = new Command('policy')
   .description('Admin tools over the IAM policies of the synthesized stack (the ones cdk deploy would deploy).')
   .option('--template <file>', 'read this CloudFormation template instead of synthesizing the stack')
+  .option('--allow-guests', 'synthesize the stack with guests allowed, as npm start runs it (cdk synth/deploy: -c allowGuests=true)')
   .showHelpAfterError()
   .exitOverride();
 
+const KEY_SYNTAX = `Keys: a full key ("users/{self}/a.txt") or a location of the stack and a key in it, as the CLI
+writes it: "private:a.txt" (the persona's own folder), "shared:handbook.pdf", "team:plan.xlsx"
+(the persona's tenant), "protected:{other}/photo.jpg" (a protected location's keys start with an
+identity). Placeholders: {self} (the persona's identity id), {other} (another identity's),
+{tenant}, {otherTenant}. For list, the key is the prefix listed ("protected:" lists protected/).`;
+
+function stackPolicies(): Promise<StackPolicies> {
+  const options = program.opts<{ template?: string; allowGuests?: boolean }>();
+  return loadStackPolicies(options.template, { allowGuests: options.allowGuests === true });
+}
+
 program
   .command('matrix')
-  .description('allow/deny for each persona x operation x sample key')
+  .description('allow/deny for each persona x operation x sample key of each location (rows labelled "protected (protected/{identityId}/): ...")')
   .option('--json', 'print JSON')
   .action(async (options: { json?: boolean }) => {
-    const stack = await loadStackPolicies(program.opts<{ template?: string }>().template);
+    const stack = await stackPolicies();
     const cells = buildAccessMatrix(stack);
-    process.stdout.write(options.json ? `${JSON.stringify(cells, null, 2)}\n` : `${renderAccessMatrix(cells)}\n`);
+    process.stdout.write(options.json ? `${JSON.stringify(cells, null, 2)}\n` : `${renderAccessMatrix(cells, stack)}\n`);
   });
 
 program
@@ -37,15 +50,15 @@ program
   .description('the decision for one request, the statements that decided it and the variables as resolved')
   .requiredOption('--as <persona>', 'alice, bob, carol, guest (or owner/other), or an identity id')
   .requiredOption('--action <action>', 'get, put, delete, list, copy-from, or an S3 action such as s3:GetObject')
-  .requiredOption('--key <key>', 'object key (for list: the prefix); {self}, {other}, {tenant} are filled in')
+  .requiredOption('--key <key>', 'object key or location:key (for list: the prefix); {self}, {other}, {tenant} are filled in')
   .option('--tenant <tenant>', 'principal tag "tenant" of the caller')
-  .addHelpText('after', '\nExample:\n  npm run policy -- explain --as alice --action s3:GetObject --key "users/{other}/photo.jpg"')
+  .addHelpText('after', `\n${KEY_SYNTAX}\n\nExamples:\n  npm run policy -- explain --as alice --action s3:GetObject --key "users/{other}/photo.jpg"\n  npm run policy -- explain --as bob --action put --key "protected:{other}/photo.jpg"`)
   .action(async (options: { as: string; action: string; key: string; tenant?: string }) => {
     const persona = findPersona(options.as, options.tenant);
     const parsed = parseOperation(options.action);
     const operation = parsed === 's3:ListBucket' ? 'list' : parsed;
-    const stack = await loadStackPolicies(program.opts<{ template?: string }>().template);
-    const decision = decideForPersona(stack, persona, operation, keyFor(options.key, persona));
+    const stack = await stackPolicies();
+    const decision = decideForPersona(stack, persona, operation, keyFor(resolveLocationKey(options.key, stack.locations), persona));
     process.stdout.write(`${persona.name} (${persona.identityId}${persona.tenant ? `, tenant ${persona.tenant}` : ''}): ${decision.allowed ? 'ALLOWED' : 'DENIED'}\n`);
     for (const check of decision.checks) process.stdout.write(`${explainDecision(check.result)}\n`);
     process.exitCode = decision.allowed ? 0 : 1;
@@ -53,11 +66,25 @@ program
 
 program
   .command('check')
-  .description('check an expectations file ("owner can put users/{self}/a.txt"); exits 1 on any violation')
+  .description('check an expectations file ("owner can put users/{self}/a.txt", "other can get protected:{self}/a.jpg"); exits 1 on any violation')
   .argument('<file>', 'expectations file')
+  .addHelpText(
+    'after',
+    `\nEach line: <persona> can|cannot <operation> [<location>:]<key>; blank lines and # comments are skipped.
+  personas: alice (tenant acme), bob (tenant globex), carol (no tenant), guest; owner = alice, other = bob
+  operations: get, put, delete, list, copy-from, abort-upload, list-parts, or one S3 action (s3:GetObject)
+${KEY_SYNTAX}
+
+Example lines:
+  owner can put private:a.txt
+  other can get protected:{self}/photo.jpg
+  other cannot put protected:{self}/photo.jpg
+  other cannot list protected:`,
+  )
   .action(async (file: string) => {
-    const expectations = parseExpectations(await readFile(file, 'utf8'), file);
-    const stack = await loadStackPolicies(program.opts<{ template?: string }>().template);
+    const text = await readFile(file, 'utf8');
+    const stack = await stackPolicies();
+    const expectations = parseExpectations(text, file, stack.locations);
     const report = renderExpectationReport(checkExpectations(stack, expectations), file);
     process.stdout.write(`${report.text}\n`);
     process.exitCode = report.violations > 0 ? 1 : 0;

@@ -1,9 +1,11 @@
 import { explainDecision } from '../policy-engine/index.ts';
 import { decideForPersona, parseOperation, type Operation, type S3Action } from './persona-request.ts';
+import type { PublishedLocation } from '../access-rules/index.ts';
+import { resolveLocationKey } from './location-keys.ts';
 import { findPersona, keyFor } from './personas.ts';
 import type { StackPolicies } from './stack-policies.ts';
 
-/** One line of an expectations file: `<persona> can|cannot <operation> <key>`. */
+/** One line of an expectations file: `<persona> can|cannot <operation> [<location>:]<key>`. */
 export interface Expectation {
   line: number;
   text: string;
@@ -11,6 +13,7 @@ export interface Expectation {
   allowed: boolean;
   /** An operation name, or an S3 action as AWS spells it. */
   operation: Operation | S3Action;
+  /** The key with placeholders, a `location:` resolved to the location's prefix. */
   keyTemplate: string;
 }
 
@@ -27,23 +30,26 @@ export class ExpectationSyntaxError extends Error {
 
 /**
  * Parses an expectations file. Blank lines and `#` comments are ignored; every other line must
- * read like "owner can put users/{self}/a.txt" or "guest cannot list shared/".
+ * read like "owner can put users/{self}/a.txt", "guest cannot list shared/" or, naming a
+ * location of the stack, "other can get protected:{self}/photo.jpg" (see resolveLocationKey).
  */
-export function parseExpectations(text: string, source = 'expectations'): Expectation[] {
+export function parseExpectations(text: string, source = 'expectations', locations: readonly PublishedLocation[] = []): Expectation[] {
   const expectations: Expectation[] = [];
   text.split(/\r?\n/).forEach((raw, index) => {
     const line = raw.replace(/#.*$/, '').trim();
     if (!line) return;
     const match = /^(\S+)\s+(can|cannot)\s+(\S+)(?:\s+(\S+))?$/.exec(line);
-    if (!match) throw new ExpectationSyntaxError(`${source}:${index + 1}: expected "<persona> can|cannot <operation> <key>", got "${raw.trim()}"`);
+    if (!match) throw new ExpectationSyntaxError(`${source}:${index + 1}: expected "<persona> can|cannot <operation> [<location>:]<key>", got "${raw.trim()}"`);
     let operation: Operation | S3Action;
+    let keyTemplate: string;
     try {
       findPersona(match[1]!);
       operation = parseOperation(match[3]!);
+      keyTemplate = resolveLocationKey(match[4] ?? '', locations);
     } catch (error) {
       throw new ExpectationSyntaxError(`${source}:${index + 1}: ${(error as Error).message}`);
     }
-    expectations.push({ line: index + 1, text: line, persona: match[1]!, allowed: match[2] === 'can', operation, keyTemplate: match[4] ?? '' });
+    expectations.push({ line: index + 1, text: line, persona: match[1]!, allowed: match[2] === 'can', operation, keyTemplate });
   });
   if (expectations.length === 0) throw new ExpectationSyntaxError(`${source}: no expectations found`);
   return expectations;

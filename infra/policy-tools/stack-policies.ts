@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { assignLocalPhysicalIds } from '../cloudformation/local-physical-ids.ts';
 import { synthesizeStackTemplate, type SynthesizedTemplate } from '../stack/synthesize-stack-template.ts';
 import { loadTemplatePolicies, type CompiledPolicy, type TemplatePolicies, type TemplateRole } from '../policy-engine/index.ts';
+import type { PublishedLocation } from '../access-rules/index.ts';
 
 export const ADMIN_ACCOUNT_ID = '111122223333';
 const ADMIN_REGION = 'us-east-1';
@@ -19,17 +20,27 @@ export interface StackPolicies {
   policies: TemplatePolicies;
   /** Role ARN -> unique role id, for `aws:userid`. */
   roleIds: Map<string, string>;
+  /** The stack's `locations` output, parsed: the access rules by name, in rule order. */
+  locations: PublishedLocation[];
+  guestsAllowed: boolean;
 }
 
+export interface LoadStackPoliciesOptions {
+  /** Synthesize with guests allowed (as `npm start` runs); ignored with a template file. @default false */
+  allowGuests?: boolean;
+}
+
+const LEGACY_PRIVATE_LOCATION: PublishedLocation = { name: 'private', prefix: 'users/{identityId}/', grants: { owner: ['read', 'write', 'delete', 'list'] } };
+
 /** Synthesizes the current stack (or reads a template file) and compiles its policies. */
-export async function loadStackPolicies(templatePath?: string): Promise<StackPolicies> {
+export async function loadStackPolicies(templatePath?: string, options: LoadStackPoliciesOptions = {}): Promise<StackPolicies> {
   let synthesized: SynthesizedTemplate;
   if (templatePath) {
     synthesized = { stackName: 'Stack', template: JSON.parse(await readFile(templatePath, 'utf8')) as SynthesizedTemplate['template'] };
   } else {
     const directory = mkdtempSync(join(tmpdir(), 'policy-tools-'));
     try {
-      synthesized = synthesizeStackTemplate(directory);
+      synthesized = synthesizeStackTemplate(directory, { allowGuests: options.allowGuests ?? false });
     } finally {
       rmSync(directory, { recursive: true, force: true });
     }
@@ -41,6 +52,7 @@ export async function loadStackPolicies(templatePath?: string): Promise<StackPol
   if (!bucketEntry || !poolEntry) throw new Error('The template has no bucket or no identity pool role attachment.');
   const bucket = physicalIds.get(bucketEntry[0])!.ref;
   const [identityPoolId, roles] = poolEntry;
+  const outputs = synthesized.template.Outputs ?? {};
   return {
     bucket,
     identityPoolId,
@@ -49,5 +61,8 @@ export async function loadStackPolicies(templatePath?: string): Promise<StackPol
     bucketPolicies: [policies.bucketPolicies.get(bucket)].filter((policy): policy is CompiledPolicy => policy !== undefined),
     policies,
     roleIds: new Map(policies.roles.map((role) => [role.arn, physicalIds.get(role.logicalId)!.attributes.RoleId!])),
+    // A template from before named locations has no output: its one rule was the private folder.
+    locations: typeof outputs.locations?.Value === 'string' ? (JSON.parse(outputs.locations.Value) as PublishedLocation[]) : [LEGACY_PRIVATE_LOCATION],
+    guestsAllowed: outputs.guestsAllowed?.Value === 'true',
   };
 }

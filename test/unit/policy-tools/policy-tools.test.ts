@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildAccessMatrix } from '../../../infra/policy-tools/access-matrix.ts';
+import { buildAccessMatrix, sampleKeys } from '../../../infra/policy-tools/access-matrix.ts';
 import { checkExpectations, ExpectationSyntaxError, parseExpectations } from '../../../infra/policy-tools/expectations.ts';
 import { decideForPersona } from '../../../infra/policy-tools/persona-request.ts';
 import { findPersona } from '../../../infra/policy-tools/personas.ts';
@@ -19,6 +19,21 @@ beforeAll(async () => {
 });
 
 describe('the isolation matrix of the default stack', () => {
+  it('labels its rows by location, e.g. "protected (protected/{identityId}/)"', () => {
+    expect(sampleKeys(stack.locations).map((sample) => sample.name)).toEqual([
+      'private (users/{identityId}/): own folder',
+      "private (users/{identityId}/): other identity's folder",
+      'private (users/{identityId}/): prefix neighbour',
+      'protected (protected/{identityId}/): own folder',
+      "protected (protected/{identityId}/): other identity's folder (protected)",
+      'protected (protected/{identityId}/): prefix neighbour',
+      'shared (shared/)',
+      'team (tenants/{tag:tenant}/): own tenant',
+      'team (tenants/{tag:tenant}/): other tenant',
+      'bucket root',
+    ]);
+  });
+
   it('allows each persona exactly what the default rules give it', () => {
     const allowed = buildAccessMatrix(stack)
       .filter((cell) => cell.allowed)
@@ -27,25 +42,76 @@ describe('the isolation matrix of the default stack', () => {
     const expected: string[] = [];
     for (const persona of ['alice', 'bob', 'carol']) {
       for (const operation of ['get', 'put', 'delete', 'list', 'copy-from']) {
-        expected.push(`${persona} ${operation} own prefix`);
-        if (operation === 'get' || operation === 'list' || operation === 'copy-from') expected.push(`${persona} ${operation} shared`);
-        if (persona !== 'carol') expected.push(`${persona} ${operation} own tenant`);
+        const reads = operation === 'get' || operation === 'list' || operation === 'copy-from';
+        expected.push(`${persona} ${operation} private (users/{identityId}/): own folder`);
+        expected.push(`${persona} ${operation} protected (protected/{identityId}/): own folder`);
+        if (reads) {
+          expected.push(`${persona} ${operation} protected (protected/{identityId}/): other identity's folder (protected)`);
+          expected.push(`${persona} ${operation} protected (protected/{identityId}/): prefix neighbour`);
+          expected.push(`${persona} ${operation} shared (shared/)`);
+        }
+        if (persona !== 'carol') expected.push(`${persona} ${operation} team (tenants/{tag:tenant}/): own tenant`);
       }
     }
     expect(allowed).toEqual(expected.sort());
   });
 
-  it('never allows another identity, the prefix neighbour, another tenant or the bucket root', () => {
-    const cells = buildAccessMatrix(stack).filter((cell) => ['other identity', 'prefix neighbour', 'other tenant', 'bucket root'].includes(cell.keyClass));
-    expect(cells.length).toBeGreaterThan(0);
+  it('never allows another identity\'s private folder, the private neighbour, another tenant or the bucket root', () => {
+    const closed = ["private (users/{identityId}/): other identity's folder", 'private (users/{identityId}/): prefix neighbour', 'team (tenants/{tag:tenant}/): other tenant', 'bucket root'];
+    const cells = buildAccessMatrix(stack).filter((cell) => closed.includes(cell.keyClass));
+    expect(cells.length).toBe(4 * 5 * 4);
     expect(cells.filter((cell) => cell.allowed)).toEqual([]);
+  });
+
+  it('prints one table per persona with the location labels, from the command line', async () => {
+    const { stdout } = await run(process.execPath, [...CLI, 'matrix']);
+    expect(stdout).toMatch(/^bob: signed-in identity B/m);
+    expect(stdout).toMatch(/protected \(protected\/\{identityId\}\/\): other identity's folder \(protected\) \| allow \| deny {2}\| deny {3}\| allow \| allow/);
+    expect(stdout).toContain('Guests: not allowed');
+  });
+});
+
+describe('the matrix with guests (--allow-guests, as npm start runs)', () => {
+  let guests: StackPolicies;
+  beforeAll(async () => {
+    guests = await loadStackPolicies(undefined, { allowGuests: true });
+  });
+
+  it('adds the public location and lets the guest persona into exactly its own private folder and others\' public folders', () => {
+    expect(guests.guestsAllowed).toBe(true);
+    expect(guests.locations.map((location) => location.name)).toEqual(['private', 'protected', 'shared', 'team', 'public']);
+    const allowed = buildAccessMatrix(guests, [findPersona('guest')])
+      .filter((cell) => cell.allowed)
+      .map((cell) => `${cell.operation} ${cell.keyClass}`)
+      .sort();
+    const expected: string[] = [];
+    for (const operation of ['get', 'put', 'delete', 'list', 'copy-from']) {
+      expected.push(`${operation} private (users/{identityId}/): own folder`);
+      if (operation === 'get' || operation === 'list' || operation === 'copy-from') {
+        for (const folder of ['own folder', "other identity's folder (protected)", 'prefix neighbour']) expected.push(`${operation} public (public/{identityId}/): ${folder}`);
+      }
+    }
+    expect(allowed).toEqual(expected.sort());
+  });
+
+  it('holds for every line of the shipped guest expectations', () => {
+    const outcomes = checkExpectations(guests, parseExpectations(readFileSync('infra/access-rules/guest-expectations.txt', 'utf8'), 'guest-expectations.txt', guests.locations));
+    expect(outcomes.length).toBe(26);
+    expect(outcomes.filter((outcome) => outcome.actuallyAllowed !== outcome.expectation.allowed).map((outcome) => outcome.expectation.text)).toEqual([]);
+  });
+
+  it('checks the guest expectations from the command line with --allow-guests, and the same file fails without it', async () => {
+    expect((await runCli(['--allow-guests', 'check', 'infra/access-rules/guest-expectations.txt'])).stdout).toContain('26 of 26 expectations hold.');
+    const without = await runCli(['check', 'infra/access-rules/guest-expectations.txt']);
+    expect(without.code).toBe(2);
+    expect(without.stderr).toContain('Unknown location "public" in "public:{other}/poster.png": the stack\'s locations are private, protected, shared, team.');
   });
 });
 
 describe('expectations', () => {
   it('holds for every line of the shipped default expectations', () => {
-    const outcomes = checkExpectations(stack, parseExpectations(readFileSync('infra/access-rules/default-expectations.txt', 'utf8')));
-    expect(outcomes.length).toBe(38);
+    const outcomes = checkExpectations(stack, parseExpectations(readFileSync('infra/access-rules/default-expectations.txt', 'utf8'), 'default-expectations.txt', stack.locations));
+    expect(outcomes.length).toBe(64);
     expect(outcomes.filter((outcome) => outcome.actuallyAllowed !== outcome.expectation.allowed).map((outcome) => outcome.expectation.text)).toEqual([]);
   });
 
@@ -60,6 +126,26 @@ describe('expectations', () => {
     expect(failure?.stdout).toContain(`VIOLATED ${file}:3: "owner can get users/{other}/a.txt" but the policies DENY it`);
     expect(failure?.stdout).toContain('users/us-east-1:b0b00000');
     expect(failure?.stdout).toContain('1 of 2 expectations hold, 1 violated.');
+  });
+
+  it('resolves location:key as the CLI writes it, per the location\'s kind', () => {
+    const [own, protectedOther, team, listing, fullKey] = parseExpectations(
+      'owner can put private:a.txt\nowner can get protected:{other}/p.jpg\nalice can put team:plan.xlsx\nowner cannot list protected:\nowner can get users/{self}/a.txt\n',
+      'f.txt',
+      stack.locations,
+    );
+    expect([own, protectedOther, team, listing, fullKey].map((expectation) => expectation!.keyTemplate)).toEqual(['users/{self}/a.txt', 'protected/{other}/p.jpg', 'tenants/{tenant}/plan.xlsx', 'protected/', 'users/{self}/a.txt']);
+    expect(checkExpectations(stack, [own!, protectedOther!, team!, listing!]).map((outcome) => outcome.actuallyAllowed)).toEqual([true, true, true, false]);
+  });
+
+  it('refuses an unknown location, naming the line and the stack\'s locations', () => {
+    expect(() => parseExpectations('owner can get photos:a.jpg', 'f.txt', stack.locations)).toThrow('f.txt:1: Unknown location "photos" in "photos:a.jpg": the stack\'s locations are private, protected, shared, team.');
+  });
+
+  it('documents the location syntax in check --help', async () => {
+    const { stdout } = await runCli(['check', '--help']);
+    expect(stdout).toContain('<persona> can|cannot <operation> [<location>:]<key>');
+    expect(stdout).toContain('"protected:{other}/photo.jpg" (a protected location\'s keys start with an');
   });
 
   it('rejects lines it cannot read, naming the line', () => {
@@ -82,7 +168,10 @@ describe('explain', () => {
   it('prints the decision from the command line', async () => {
     const { stdout } = await run(process.execPath, [...CLI, 'explain', '--as', 'bob', '--action', 'put', '--key', 'tenants/globex/x']);
     expect(stdout).toContain('bob (us-east-1:b0b00000-0000-4000-8000-00000000000b, tenant globex): ALLOWED');
-    expect(stdout).toContain('statement "Rule2TenantMembersObjects"');
+    expect(stdout).toContain('statement "Rule3TenantMembersObjects"');
+    const protectedWrite = await runCli(['explain', '--as', 'bob', '--action', 'put', '--key', 'protected:{other}/photo.jpg']);
+    expect(protectedWrite.code).toBe(1);
+    expect(protectedWrite.stdout).toContain('DENIED');
     const denied = await run(process.execPath, [...CLI, 'explain', '--as', 'alice', '--action', 'put', '--key', 'x', '--tenant', 'acme']).catch((error: { code: number; stdout: string }) => error);
     expect((denied as { code: number }).code).toBe(1);
     expect((denied as { stdout: string }).stdout).toContain('ImplicitDeny');
