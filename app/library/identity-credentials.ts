@@ -70,8 +70,12 @@ export class IdentityCredentialsProvider {
     return this.isGuest ? {} : { ...this.token?.principalTags };
   }
 
-  /** Use as the S3 client's `credentials`: called before each request is signed. */
-  readonly provide = (): Promise<IdentityCredentials> => this.get();
+  /**
+   * Use as the S3 client's `credentials`. The SDK keeps credentials until 5 minutes before their
+   * `expiration`; these are handed over as already due, so it asks again before every request and
+   * a sign-in or sign-out takes effect at once (this provider does the caching and refreshing).
+   */
+  readonly provide = async (): Promise<IdentityCredentials> => ({ ...(await this.get()), expiration: new Date(0) });
 
   async get(): Promise<IdentityCredentials> {
     if (this.credentials && !this.isDueForRefresh(this.credentials)) return this.credentials;
