@@ -1,4 +1,4 @@
-import type { StorageLocation, StoredObject } from '../library/index.ts';
+import type { ObjectProperties, StorageLocation, StoredObject } from '../library/index.ts';
 
 /** Columns padded to their widest cell; the last column is not padded. */
 export function formatTable(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
@@ -78,23 +78,13 @@ export function storedObjectJson(file: StoredObject) {
   return { ...file, lastModified: file.lastModified.toISOString() };
 }
 
-export interface FileProperties {
-  key: string;
-  size: number;
-  contentType?: string;
-  lastModified: Date;
-  etag: string;
-  checksum?: string | Record<string, string>;
-  metadata: Record<string, string>;
-}
-
-export function propertiesJson(display: string, properties: FileProperties) {
+export function propertiesJson(display: string, properties: ObjectProperties) {
   return { path: display, ...properties, lastModified: properties.lastModified.toISOString() };
 }
 
 /** `stat`: one property a line, metadata indented under its heading. */
-export function formatProperties(display: string, properties: FileProperties): string {
-  const checksum = properties.checksum === undefined ? '-' : typeof properties.checksum === 'string' ? properties.checksum : Object.entries(properties.checksum).map(([name, value]) => `${name} ${value}`).join(', ');
+export function formatProperties(display: string, properties: ObjectProperties): string {
+  const checksum = properties.checksum === undefined ? '-' : `${properties.checksum}${properties.checksumType === 'COMPOSITE' ? ' (of the parts)' : ''}`;
   const metadata = Object.entries(properties.metadata);
   return formatTable(
     ['path:', display],

@@ -87,7 +87,8 @@ describe('file properties', () => {
     contentType: 'application/vnd.ms-excel',
     lastModified: MODIFIED,
     etag: '"9b2cf535f27731c974343645a3985328"',
-    checksum: 'CRC64NVME kKyk9L7Th4k=',
+    checksum: 'CRC64NVME:kKyk9L7Th4k=',
+    checksumType: 'FULL_OBJECT' as const,
     metadata: { author: 'alice', project: 'q3' },
   };
 
@@ -98,11 +99,15 @@ describe('file properties', () => {
       'type:       application/vnd.ms-excel',
       'modified:   2025-03-01T10:00:00.000Z',
       'etag:       "9b2cf535f27731c974343645a3985328"',
-      'checksum:   CRC64NVME kKyk9L7Th4k=',
+      'checksum:   CRC64NVME:kKyk9L7Th4k=',
       'metadata:',
       '  author:   alice',
       '  project:  q3',
     ]);
+  });
+
+  it('a checksum of the parts says so', () => {
+    expect(formatProperties('a', { ...properties, checksum: 'CRC32:q2Hr4Q==-3', checksumType: 'COMPOSITE' })).toContain('checksum:   CRC32:q2Hr4Q==-3 (of the parts)');
   });
 
   it('dashes for what is absent; --json with the path typed and an ISO time', () => {
