@@ -9,6 +9,7 @@ import type { ContextRecord, RequestPrincipal } from '../../../infra/policy-engi
  *     "description": "what the file shows",
  *     "policies": { "identity": doc | [doc], "resource": doc | [doc], "boundary": doc, "session": doc | [doc] },
  *        or "stack": "authenticated" (the default stack's authenticated role and bucket policy),
+ *        "authenticated-with-guests" or "guest" (the default stack with guests allowed: its authenticated or guest role),
  *     "defaults": { "context": {...}, "principal": {...} },            (optional, under each request's own)
  *     "requests": [
  *       { "name": "...", "action": "s3:GetObject", "resource": "arn:aws:s3:::bucket/key",
@@ -26,7 +27,7 @@ import type { ContextRecord, RequestPrincipal } from '../../../infra/policy-engi
 export interface PolicyCaseFile {
   file: string;
   description: string;
-  policies: PolicyDocuments | { stack: 'authenticated' };
+  policies: PolicyDocuments | { stack: StackRole };
   requests: PolicyCase[];
 }
 
@@ -61,7 +62,9 @@ const POLICY_MEMBERS = ['identity', 'resource', 'boundary', 'session'];
 const DEFAULT_MEMBERS = ['context', 'principal'];
 const REQUEST_MEMBERS = ['name', 'action', 'resource', 'context', 'principal', 'expect', 'decidedBy'];
 const PRINCIPAL_MEMBERS = ['arn', 'accountId', 'roleArn', 'federated', 'service'];
-const STACK_ROLES = ['authenticated'];
+/** Which synthesized stack and role a "stack" file evaluates against. */
+export type StackRole = 'authenticated' | 'authenticated-with-guests' | 'guest';
+const STACK_ROLES: readonly StackRole[] = ['authenticated', 'authenticated-with-guests', 'guest'];
 
 /** Every `*.json` file of the folder, checked, in name order. */
 export function readPolicyCaseFiles(directory: string): PolicyCaseFile[] {
@@ -91,8 +94,8 @@ export function parsePolicyCaseFile(file: string, parsed: unknown): PolicyCaseFi
 
   let policies: PolicyCaseFile['policies'];
   if ('stack' in top) {
-    if (!STACK_ROLES.includes(top.stack as string)) fail(': "stack"', `must be one of ${STACK_ROLES.map((role) => `"${role}"`).join(', ')} (got ${JSON.stringify(top.stack)})`);
-    policies = { stack: 'authenticated' };
+    if (!STACK_ROLES.includes(top.stack as StackRole)) fail(': "stack"', `must be one of ${STACK_ROLES.map((role) => `"${role}"`).join(', ')} (got ${JSON.stringify(top.stack)})`);
+    policies = { stack: top.stack as StackRole };
   } else {
     const given = object(top.policies, ': "policies"', fail);
     onlyMembers(given, POLICY_MEMBERS, ': "policies"', fail);

@@ -12,7 +12,7 @@ import {
   type PolicySet,
 } from '../../../infra/policy-engine/index.ts';
 import { ADMIN_ACCOUNT_ID, loadStackPolicies, type StackPolicies } from '../../../infra/policy-tools/stack-policies.ts';
-import { parsePolicyCaseFile, PolicyCaseFormatError, readPolicyCaseFiles, type ExpectedDecision, type PolicyCase, type PolicyCaseFile, type PolicyDocuments } from './policy-case-file.ts';
+import { parsePolicyCaseFile, PolicyCaseFormatError, readPolicyCaseFiles, type ExpectedDecision, type PolicyCase, type PolicyCaseFile, type PolicyDocuments, type StackRole } from './policy-case-file.ts';
 
 const CASES_DIRECTORY = new URL('./cases/', import.meta.url).pathname;
 const DECISION_NAMES: Record<Decision, ExpectedDecision> = { Allow: 'allow', ExplicitDeny: 'explicit-deny', ImplicitDeny: 'implicit-deny' };
@@ -39,16 +39,16 @@ function compileDocuments(file: PolicyCaseFile, documents: PolicyDocuments): Pol
 }
 
 /**
- * A request to the default stack as the local cloud evaluates it: the authenticated role's
- * session over TLS 1.3, with the Cognito keys its credentials carry; the case adds the identity
- * (`cognito-identity.amazonaws.com:sub`), tags and S3 keys, and may override any of these.
+ * A request to the default stack as the local cloud evaluates it: the role's session (the
+ * authenticated or the guest role) over TLS 1.3, with the Cognito keys its credentials carry; the
+ * case adds the identity (`cognito-identity.amazonaws.com:sub`), tags and S3 keys, and may
+ * override any of these.
  */
-function stackRequest(stack: StackPolicies, request: PolicyCase): EvaluationRequest {
-  const role = stack.authenticatedRole!;
+function stackRequest(stack: StackPolicies, role: NonNullable<StackPolicies['authenticatedRole']>, isGuest: boolean, request: PolicyCase): EvaluationRequest {
   const withBucket = (value: string) => value.replaceAll('{bucket}', stack.bucket);
   const context: ContextRecord = {
     'cognito-identity.amazonaws.com:aud': stack.identityPoolId,
-    'cognito-identity.amazonaws.com:amr': ['authenticated'],
+    'cognito-identity.amazonaws.com:amr': [isGuest ? 'unauthenticated' : 'authenticated'],
     'aws:SecureTransport': 'true',
     's3:TlsVersion': '1.3',
     'aws:PrincipalType': 'AssumedRole',
@@ -65,10 +65,18 @@ function stackRequest(stack: StackPolicies, request: PolicyCase): EvaluationRequ
   };
 }
 
-let stack: StackPolicies | undefined;
+const stacks = new Map<boolean, StackPolicies>();
 beforeAll(async () => {
-  if (caseFiles.some((file) => 'stack' in file.policies)) stack = await loadStackPolicies();
+  const needed = new Set(caseFiles.flatMap((file) => ('stack' in file.policies ? [file.policies.stack !== 'authenticated'] : [])));
+  for (const allowGuests of needed) stacks.set(allowGuests, await loadStackPolicies(undefined, { allowGuests }));
 });
+
+/** The synthesized stack and role a "stack" file names. */
+function stackRole(name: StackRole): { stack: StackPolicies; role: NonNullable<StackPolicies['authenticatedRole']>; isGuest: boolean } {
+  const stack = stacks.get(name !== 'authenticated')!;
+  const isGuest = name === 'guest';
+  return { stack, role: (isGuest ? stack.guestRole : stack.authenticatedRole)!, isGuest };
+}
 
 describe('policy evaluation cases (test/unit/policy-engine/cases/*.json)', () => {
   it('finds case files', () => {
@@ -87,9 +95,9 @@ describe('policy evaluation cases (test/unit/policy-engine/cases/*.json)', () =>
             set = policies;
             evaluated = { action: request.action, resource: request.resource, context: request.context, principal: request.principal };
           } else {
-            const role = stack!.authenticatedRole!;
-            set = { identityPolicies: role.policies, resourcePolicies: stack!.bucketPolicies, ...(role.permissionsBoundary && { permissionsBoundary: role.permissionsBoundary }) };
-            evaluated = stackRequest(stack!, request);
+            const { stack, role, isGuest } = stackRole((file.policies as { stack: StackRole }).stack);
+            set = { identityPolicies: role.policies, resourcePolicies: stack.bucketPolicies, ...(role.permissionsBoundary && { permissionsBoundary: role.permissionsBoundary }) };
+            evaluated = stackRequest(stack, role, isGuest, request);
           }
           const result = evaluatePolicies(set, evaluated);
           const actual: { decision: ExpectedDecision; decidedBy?: string[] } = { decision: DECISION_NAMES[result.decision] };
