@@ -5,10 +5,11 @@ import type { UploadTask, UploadTaskProgress, UploadTaskResult, UploadTaskState 
  * An upload task handed out before its key is known: the client resolves the location (which
  * needs the identity, so a request) and checks the key and permission first. Until then the
  * task is running with nothing sent; pause, resume and cancel are remembered and applied to the
- * real task when it starts. A refusal before the start fails the task; retry() tries the start again.
+ * real task when it starts (a task cancelled meanwhile never starts). A refusal before the start
+ * fails the task; retry() tries the start again.
  */
-export function deferUploadTask(start: () => Promise<UploadTask>, totalBytes: number | undefined): UploadTask {
-  return new DeferredUploadTask(start, totalBytes);
+export function deferUploadTask(prepare: () => Promise<() => UploadTask>, totalBytes: number | undefined): UploadTask {
+  return new DeferredUploadTask(prepare, totalBytes);
 }
 
 class DeferredUploadTask implements UploadTask {
@@ -20,7 +21,7 @@ class DeferredUploadTask implements UploadTask {
   private readonly stateListeners = new Set<(state: UploadTaskState) => void>();
 
   constructor(
-    private readonly start: () => Promise<UploadTask>,
+    private readonly prepare: () => Promise<() => UploadTask>,
     private readonly totalBytes: number | undefined,
   ) {
     this.ownDone = this.begin();
@@ -79,20 +80,21 @@ class DeferredUploadTask implements UploadTask {
 
   private begin(): Promise<UploadTaskResult> {
     const run = (async () => {
-      let inner: UploadTask;
+      let start: () => UploadTask;
       try {
-        inner = await this.start();
+        start = await this.prepare();
       } catch (error) {
         if (this.ownState === 'cancelled') throw new StorageError('Aborted', 'Cancelled before the upload started.', { cause: error });
         this.ownError = toStorageError(error, 'starting the upload');
         this.setState('failed');
         throw this.ownError;
       }
+      if (this.ownState === 'cancelled') throw new StorageError('Aborted', 'Cancelled before the upload started.');
+      const inner = start();
       inner.onProgress((progress) => this.progressListeners.forEach((listener) => listener(progress)));
       inner.onStateChange((state) => this.stateListeners.forEach((listener) => listener(state)));
       this.inner = inner;
-      if (this.ownState === 'cancelled') void inner.cancel();
-      else if (this.ownState === 'paused') inner.pause();
+      if (this.ownState === 'paused') inner.pause();
       return inner.done;
     })();
     run.catch(() => undefined);

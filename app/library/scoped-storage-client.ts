@@ -553,7 +553,7 @@ export class ScopedStorageClient {
     const taskBody = toUploadTaskBody(body);
     const task = deferUploadTask(async () => {
       const { fullKey } = await this.target(locationReference, key, 'write');
-      return startUploadTask({
+      return () => startUploadTask({
         s3: this.s3,
         bucket: this.bucket,
         fullKey,

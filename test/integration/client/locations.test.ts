@@ -358,6 +358,38 @@ describe('locations through the client library', () => {
     });
   });
 
+  describe('upload tasks in locations', () => {
+    it('startUpload into a location: a task whose done is the result; refused locations fail the task before any request', async () => {
+      const task = alice.startUpload('team', 'tasks/one.txt', 'from a task', { contentType: 'text/plain' });
+      expect(task.state).toBe('running');
+      expect(await task.done).toMatchObject({ size: 11, resumed: false });
+      expect(task.state).toBe('succeeded');
+      expect(task.progress).toEqual({ loadedBytes: 11, totalBytes: 11 });
+      expect(await text(bob, 'team', 'tasks/one.txt')).toBe('from a task');
+
+      const counts = countCommands(bob);
+      const states: string[] = [];
+      const refused = bob.startUpload('shared', 'tasks/two.txt', 'nope');
+      refused.onStateChange((state) => states.push(state));
+      await expectStorageError(refused.done, 'InvalidLocation');
+      expect(refused.state).toBe('failed');
+      expect(refused.error?.code).toBe('InvalidLocation');
+      expect(states).toEqual(['failed']);
+      expect(counts.get('PutObjectCommand') ?? 0).toBe(0);
+      await expectStorageError(bob.startUpload('team', '../escape.txt', 'x').done, 'InvalidKey');
+    });
+
+    it('a task cancelled before its key is resolved sends nothing', async () => {
+      const counts = countCommands(bob);
+      const task = bob.startUpload('team', 'tasks/cancelled.txt', 'never');
+      await task.cancel();
+      await expectStorageError(task.done, 'Aborted');
+      expect(task.state).toBe('cancelled');
+      expect(counts.get('PutObjectCommand') ?? 0).toBe(0);
+      await expectStorageError(bob.download('team', 'tasks/cancelled.txt'), 'NotFound');
+    });
+  });
+
   describe('properties, download progress, share links', () => {
     it('properties: size, type, dates, ETag, the stored checksum and metadata', async () => {
       const body = Buffer.from('checksummed contents');
