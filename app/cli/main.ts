@@ -43,7 +43,7 @@ Examples:
   $ scoped-storage lookup bob                         # bob's identity id, for protected:<id>/ paths
   $ scoped-storage ls protected:<identityId>/
 
-Exit codes: 0 ok, 1 failure, 2 usage, 3 not signed in, 4 access denied, 5 not found, 6 conflict (exists already: --force), 7 network, 8 expired.`,
+Exit codes: 0 ok, 1 failure, 2 usage, 3 not signed in, 4 access denied, 5 not found, 6 conflict (exists already: --force), 7 network, 8 expired, 130 cancelled (Ctrl-C).`,
   );
 
 const context = new CliContext(program);
