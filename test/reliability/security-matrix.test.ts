@@ -28,17 +28,21 @@ import type { AwsCredentialIdentity } from '@smithy/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeRequestHandler, createNodeStorageClient, readStorageOutputsFile } from '../../app/library/node/create-node-storage-client.ts';
 import type { StorageOutputs } from '../../app/library/index.ts';
-import type { AccessRule } from '../../infra/access-rules/index.ts';
+import { defaultAccessRules } from '../../infra/access-rules/index.ts';
 import { startMainJob, type RunningMainJob } from '../../infra/local/main-job.ts';
 import { developmentSession } from '../bench/bench-processes.ts';
 import { sendRaw, signRequest } from './reliability-helpers.ts';
 
-/** The default rules, plus guests owning their prefix, so the guest persona has controls too. */
-const RULES: AccessRule[] = [
-  { prefix: 'users/{identityId}/', grants: { owner: ['read', 'write', 'delete', 'list'], guestOwner: ['read', 'write', 'delete', 'list'] } },
-  { prefix: 'shared/', grants: { authenticated: ['read', 'list'] } },
-  { prefix: 'tenants/{tag:tenant}/', grants: { tenantMembers: ['read', 'write', 'delete', 'list'] } },
-];
+/** The default locations with guests (private, protected, shared, team, public), as `npm start` runs them. */
+const RULES = defaultAccessRules({ allowGuests: true });
+/** The identity-keyed locations others may read: signed-in identities write their own folder there. */
+const READABLE_FOLDERS = ['protected', 'public'] as const;
+type ReadableFolder = (typeof READABLE_FOLDERS)[number];
+interface Pending {
+  key: string;
+  uploadId: string;
+  partEtag: string;
+}
 
 type PersonaName = 'alice' | 'bob' | 'carol' | 'guest';
 interface Persona {
@@ -50,16 +54,24 @@ interface Persona {
   credentials: () => Promise<AwsCredentialIdentity>;
   secret: string;
   /** An upload in progress at `<prefix>pending.bin` with one part. */
-  pending: { key: string; uploadId: string; partEtag: string };
+  pending: Pending;
+  /** Signed-in personas: a note and an upload in progress in their protected and public folders. */
+  folders: Partial<Record<ReadableFolder, { base: string; note: string; pending: Pending }>>;
 }
 
 /** What the rules say about an attempt: allowed (a control), forbidden, or confined (a literal key inside the own prefix that must never reach anyone else's data). */
 type Expectation = 'allow' | 'deny' | 'confined';
+/** Who may read a folder another identity owns: protected folders signed-in identities, public ones everyone. */
+const readersOf: Record<ReadableFolder, (persona: { name: PersonaName }) => boolean> = { protected: (persona) => persona.name !== 'guest', public: () => true };
 type Outcome = 'allowed' | 'denied' | 'other';
 
 interface KeyClass {
   name: string;
   expectation: Expectation;
+  /** For reads (Get, Head, copy and part-copy sources, presigned GET) when they differ from writes: a protected or public folder. */
+  readExpectation?: Expectation;
+  /** A folder the persona may read that holds no object (an identity nobody is): reads would only answer NoSuchKey, so they are left out, as for shared/. */
+  readsNothing?: true;
   /** An existing object when the class belongs to someone (else any key of the class). */
   readKey: string;
   /** A key that writes may target without destroying a sentinel. */
@@ -111,12 +123,12 @@ describe('security matrix: every S3 operation x key class x persona, with valid 
       const session = await developmentSession(job.tokenService.url, name, tenant);
       const client = await createNodeStorageClient(job.cloud.outputsPath, { getSessionToken: () => session });
       const { identityId, prefix } = await client.whoami();
-      personas.set(name, { name, ...(tenant ? { tenant } : {}), identityId, prefix, s3: s3With(client.credentials.provide), credentials: client.credentials.provide, secret: '', pending: { key: '', uploadId: '', partEtag: '' } });
+      personas.set(name, { name, ...(tenant ? { tenant } : {}), identityId, prefix, s3: s3With(client.credentials.provide), credentials: client.credentials.provide, secret: '', pending: { key: '', uploadId: '', partEtag: '' }, folders: {} });
     }
     const cognito = new CognitoIdentityClient({ region: outputs.region, endpoint: outputs.endpoints!.cognitoIdentity, requestHandler });
     const { IdentityId: guestId } = await cognito.send(new GetIdCommand({ IdentityPoolId: outputs.identityPoolId }));
     const guestCredentials = fromCognitoIdentity({ identityId: guestId!, clientConfig: { region: outputs.region, endpoint: outputs.endpoints!.cognitoIdentity, requestHandler } });
-    personas.set('guest', { name: 'guest', identityId: guestId!, prefix: `users/${guestId!}/`, s3: s3With(guestCredentials), credentials: guestCredentials, secret: '', pending: { key: '', uploadId: '', partEtag: '' } });
+    personas.set('guest', { name: 'guest', identityId: guestId!, prefix: `users/${guestId!}/`, s3: s3With(guestCredentials), credentials: guestCredentials, secret: '', pending: { key: '', uploadId: '', partEtag: '' }, folders: {} });
 
     // Sentinels: a secret object and an upload in progress in each persona's prefix, a secret per tenant.
     for (const persona of personas.values()) {
@@ -126,6 +138,19 @@ describe('security matrix: every S3 operation x key class x persona, with valid 
       const { UploadId } = await persona.s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
       const { ETag } = await persona.s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: `first part of ${persona.name}` }));
       persona.pending = { key, uploadId: UploadId!, partEtag: ETag! };
+    }
+    // Notes (not secrets: others may read them) and uploads in progress in each signed-in persona's protected and public folders.
+    for (const persona of personas.values()) {
+      if (persona.name === 'guest') continue;
+      for (const folder of READABLE_FOLDERS) {
+        const base = `${folder}/${persona.identityId}/`;
+        const note = `${folder} note of ${persona.name} ${randomBytes(12).toString('hex')}`;
+        await persona.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${base}secret.txt`, Body: note }));
+        const key = `${base}pending.bin`;
+        const { UploadId } = await persona.s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+        const { ETag } = await persona.s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: `first part of ${persona.name} in ${folder}` }));
+        persona.folders[folder] = { base, note, pending: { key, uploadId: UploadId!, partEtag: ETag! } };
+      }
     }
     for (const tenant of TENANTS) {
       const member = [...personas.values()].find((persona) => persona.tenant === tenant)!;
@@ -182,6 +207,19 @@ describe('security matrix: every S3 operation x key class x persona, with valid 
       classes.push(tenant === persona.tenant ? belongingTo('own tenant', 'allow', base, pending) : belongingTo(`other tenant (${tenant}, of ${member.name})`, 'deny', base, pending));
     }
     classes.push(nobodys('shared/ (read-only)', 'deny', 'shared/'));
+    for (const folder of READABLE_FOLDERS) {
+      const own = persona.folders[folder];
+      // A guest owns no protected or public folder: its would-be folder is written by nobody.
+      const readsNothing = readersOf[folder](persona) ? ({ readsNothing: true } as const) : {};
+      classes.push(own ? belongingTo(`own ${folder} folder`, 'allow', own.base, own.pending) : { ...nobodys(`own ${folder} folder (a guest's: not writable)`, 'deny', `${folder}/${self}/`), ...readsNothing });
+      for (const other of personas.values()) {
+        const theirs = other.folders[folder];
+        if (other === persona || !theirs) continue;
+        classes.push({ ...belongingTo(`${other.name}'s ${folder} folder`, 'deny', theirs.base, theirs.pending), readExpectation: readersOf[folder](persona) ? 'allow' : 'deny' });
+      }
+      classes.push({ ...nobodys(`${folder} neighbour ${folder}/<self>0/`, 'deny', `${folder}/${self}0/`), ...readsNothing });
+      classes.push(nobodys(`${folder}/ root`, 'deny', `${folder}/`));
+    }
     return classes;
   };
 
@@ -215,6 +253,23 @@ describe('security matrix: every S3 operation x key class x persona, with valid 
       prefixes.push({ prefix: `users/${self}/../${other.identityId}/`, expectation: 'confined', name: `dot traversal to ${other.name}` });
     }
     for (const tenant of TENANTS) prefixes.push({ prefix: `tenants/${tenant}/`, expectation: tenant === persona.tenant ? 'allow' : 'deny', name: tenant === persona.tenant ? 'own tenant' : `other tenant ${tenant}` });
+    // Protected and public folders: listed only by naming a whole identity segment; never enumerable.
+    for (const folder of READABLE_FOLDERS) {
+      const mayRead = readersOf[folder](persona);
+      for (const other of personas.values()) {
+        if (!other.folders[folder]) continue;
+        const mine = other === persona;
+        const name = mine ? `own ${folder} folder` : `${other.name}'s ${folder} folder`;
+        prefixes.push({ prefix: `${folder}/${other.identityId}/`, expectation: mine || mayRead ? 'allow' : 'deny', name });
+        prefixes.push({ prefix: `${folder}/${other.identityId}/`, delimiter: '/', expectation: mine || mayRead ? 'allow' : 'deny', name: `${name} with delimiter` });
+        prefixes.push({ prefix: `${folder}/${other.identityId}`, expectation: 'deny', name: `${name} without the slash` });
+        prefixes.push({ prefix: `${folder}/${other.identityId.slice(0, 12)}`, expectation: 'deny', name: `${name}: a partial id` });
+      }
+      for (const crafted of [`${folder}/`, folder, `${folder}/us-`, `${folder}/us-east-1:`, `${folder}/*`, `${folder}//`]) {
+        prefixes.push({ prefix: crafted, expectation: 'deny', name: `${folder}: ${JSON.stringify(crafted)}` });
+        prefixes.push({ prefix: crafted, delimiter: '/', expectation: 'deny', name: `${folder}: ${JSON.stringify(crafted)} with delimiter` });
+      }
+    }
     return prefixes;
   };
 
@@ -264,16 +319,17 @@ describe('security matrix: every S3 operation x key class x persona, with valid 
       for (const keyClass of keyClasses(persona)) {
         const isShared = keyClass.name.startsWith('shared/');
         // Reads (shared/ is readable by signed-in identities, but holds no object: reads are left out there).
-        if (!isShared) {
-          await attempt(persona, 'GetObject', keyClass, () => s3.send(new GetObjectCommand({ Bucket: bucket, Key: keyClass.readKey })), bodyCheck(persona));
-          await attempt(persona, 'HeadObject', keyClass, () => s3.send(new HeadObjectCommand({ Bucket: bucket, Key: keyClass.readKey })));
-          await attempt(persona, 'CopyObject (as source)', keyClass, () =>
+        if (!isShared && !keyClass.readsNothing) {
+          const readClass = { name: keyClass.name, expectation: keyClass.readExpectation ?? keyClass.expectation };
+          await attempt(persona, 'GetObject', readClass, () => s3.send(new GetObjectCommand({ Bucket: bucket, Key: keyClass.readKey })), bodyCheck(persona));
+          await attempt(persona, 'HeadObject', readClass, () => s3.send(new HeadObjectCommand({ Bucket: bucket, Key: keyClass.readKey })));
+          await attempt(persona, 'CopyObject (as source)', readClass, () =>
             s3.send(new CopyObjectCommand({ Bucket: bucket, Key: `${persona.prefix}copies/from-${attempts.length}`, CopySource: `${bucket}/${encodeURIComponent(keyClass.readKey)}` })),
           );
-          await attempt(persona, 'UploadPartCopy (as source)', keyClass, () =>
+          await attempt(persona, 'UploadPartCopy (as source)', readClass, () =>
             s3.send(new UploadPartCopyCommand({ Bucket: bucket, Key: persona.pending.key, UploadId: persona.pending.uploadId, PartNumber: 3, CopySource: `${bucket}/${encodeURIComponent(keyClass.readKey)}` })),
           );
-          await attempt(persona, 'presigned GET', keyClass, async () => fetchPresigned(await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: keyClass.readKey }), { expiresIn: 300 }), 'GET'), (answer) =>
+          await attempt(persona, 'presigned GET', readClass, async () => fetchPresigned(await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: keyClass.readKey }), { expiresIn: 300 }), 'GET'), (answer) =>
             leaksSecret(persona, answer.body) ? 'LEAK: a presigned GET answered another identity\'s secret' : 'allowed',
           );
         }
@@ -351,7 +407,8 @@ describe('security matrix: every S3 operation x key class x persona, with valid 
       // Listings, of objects (both versions, under the same rules) and of uploads.
       const foreignListed = (page: { Contents?: Array<{ Key?: string }>; CommonPrefixes?: Array<{ Prefix?: string }> }) => {
         const keys = [...(page.Contents ?? []).map((object) => object.Key!), ...(page.CommonPrefixes ?? []).map((common) => common.Prefix!)];
-        const allowedPrefixes = [persona.prefix, 'shared/', ...(persona.tenant ? [`tenants/${persona.tenant}/`] : [])];
+        const readable = READABLE_FOLDERS.filter((folder) => readersOf[folder](persona)).map((folder) => `${folder}/`);
+        const allowedPrefixes = [persona.prefix, 'shared/', ...readable, ...(persona.tenant ? [`tenants/${persona.tenant}/`] : [])];
         const foreign = keys.filter((key) => !allowedPrefixes.some((prefix) => key.startsWith(prefix)));
         return foreign.length > 0 ? `LEAK: listed ${foreign.join(', ')}` : 'allowed';
       };
@@ -372,6 +429,15 @@ describe('security matrix: every S3 operation x key class x persona, with valid 
       const parts = await persona.s3.send(new ListPartsCommand({ Bucket: bucket, Key: persona.pending.key, UploadId: persona.pending.uploadId })).catch((error: Error) => ({ Parts: undefined, error }));
       if (!parts.Parts?.some((part) => part.PartNumber === 1 && part.ETag === persona.pending.partEtag)) damaged.push(`${persona.name}'s upload in progress`);
       if (parts.Parts?.some((part) => part.PartNumber === 7)) damaged.push(`${persona.name}'s upload in progress got a part from someone else`);
+    }
+    for (const persona of personas.values()) {
+      for (const [folder, held] of Object.entries(persona.folders)) {
+        const text = await persona.s3.send(new GetObjectCommand({ Bucket: bucket, Key: `${held.base}secret.txt` })).then((response) => response.Body!.transformToString(), (error: Error) => `missing: ${error.name}`);
+        if (text !== held.note) damaged.push(`${persona.name}'s ${folder} note: ${text.slice(0, 60)}`);
+        const parts = await persona.s3.send(new ListPartsCommand({ Bucket: bucket, Key: held.pending.key, UploadId: held.pending.uploadId })).catch((error: Error) => ({ Parts: undefined, error }));
+        if (!parts.Parts?.some((part) => part.PartNumber === 1 && part.ETag === held.pending.partEtag)) damaged.push(`${persona.name}'s ${folder} upload in progress`);
+        if (parts.Parts?.some((part) => part.PartNumber === 7)) damaged.push(`${persona.name}'s ${folder} upload in progress got a part from someone else`);
+      }
     }
     for (const [tenant, secret] of tenantSecrets) {
       const member = [...personas.values()].find((persona) => persona.tenant === tenant)!;
@@ -398,6 +464,10 @@ describe('security matrix: every S3 operation x key class x persona, with valid 
     expect(show(controls.filter((entry) => entry.outcome !== 'allowed'))).toEqual([]);
     expect(show(forbiddenOdd)).toEqual([]);
     expect(controlsPassed.length).toBeGreaterThan(50);
+    // The protected and public locations were really exercised: others read there, and guests read public folders.
+    const passed = (persona: PersonaName, operation: string, keyClass: string) => controlsPassed.some((entry) => entry.persona === persona && entry.operation === operation && entry.keyClass === keyClass);
+    expect([passed('bob', 'GetObject', "alice's protected folder"), passed('guest', 'GetObject', "alice's public folder"), passed('carol', 'ListObjectsV2', "alice's protected folder")]).toEqual([true, true, true]);
+    expect(forbidden.some((entry) => entry.persona === 'guest' && entry.operation === 'GetObject' && entry.keyClass === "alice's protected folder" && entry.outcome === 'denied')).toBe(true);
     expect(new Set(attempts.map((entry) => entry.persona)).size).toBe(4);
   });
 });
