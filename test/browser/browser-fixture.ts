@@ -17,7 +17,7 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
-/** Opens the page, signs in through its form, and waits until the file list is shown. */
+/** Opens the page, signs in through its form, and waits until the first folder is listed (or said empty). */
 export async function signInOnPage(page: Page, pageUrl: string, user: string, tenant?: string): Promise<string> {
   await page.goto(pageUrl);
   await page.waitForSelector('body[data-ready="true"]');
@@ -25,7 +25,31 @@ export async function signInOnPage(page: Page, pageUrl: string, user: string, te
   if (tenant) await page.fill('#tenant', tenant);
   await page.click('#sign-in-button');
   await page.waitForSelector('#storage:not([hidden])');
+  await waitForListing(page);
   return (await page.textContent('#identity-id')) ?? '';
+}
+
+/** Until the folder shown is listed (its list is no longer busy). */
+export async function waitForListing(page: Page): Promise<void> {
+  await page.waitForSelector('#entries[aria-busy="false"]', { state: 'attached' });
+}
+
+/** What the console and the page's uncaught errors said at level error, and every answer of 400 or more, from now on. */
+export function recordPageProblems(page: Page): { console: string[]; failedResponses: string[] } {
+  const problems = { console: [] as string[], failedResponses: [] as string[] };
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.console.push(message.text());
+  });
+  page.on('pageerror', (error) => problems.console.push(`uncaught: ${error.message}`));
+  page.on('response', (response) => {
+    if (response.status() >= 400) problems.failedResponses.push(`${response.status()} ${response.url()}`);
+  });
+  return problems;
+}
+
+/** The page fits its viewport: nothing makes it scroll sideways. */
+export async function sidewaysOverflow(page: Page): Promise<{ scrollWidth: number; clientWidth: number }> {
+  return page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth }));
 }
 
 /** A page on an origin the stack's CORS rules do not list: the other site a browser may be on. */
