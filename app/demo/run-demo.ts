@@ -78,10 +78,11 @@ async function walkthrough(): Promise<void> {
     let lastPercent = -1;
     const big = await client.upload('videos/big.bin', randomBytes(24 * MIB), {
       onProgress: ({ loadedBytes, totalBytes }) => {
-        const percent = Math.floor((loadedBytes / totalBytes) * 100);
+        const total = totalBytes ?? 24 * MIB;
+        const percent = Math.floor((loadedBytes / total) * 100);
         if (percent >= lastPercent + 25 || percent === 100) {
           lastPercent = percent;
-          process.stdout.write(`   ... ${percent}% (${(loadedBytes / MIB).toFixed(0)}/${(totalBytes / MIB).toFixed(0)} MiB)\n`);
+          process.stdout.write(`   ... ${percent}% (${(loadedBytes / MIB).toFixed(0)}/${(total / MIB).toFixed(0)} MiB)\n`);
         }
       },
     });

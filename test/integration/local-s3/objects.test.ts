@@ -224,6 +224,18 @@ describe('CopyObject', () => {
     );
   });
 
+  test('If-None-Match: * on CopyObject refuses to replace the destination, and copies onto a new key', async () => {
+    const source = `${s3.alice.prefix}copy/conditional-source.txt`;
+    const taken = `${s3.alice.prefix}copy/conditional-taken.txt`;
+    await s3.alice.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: source, Body: 'new bytes' }));
+    await s3.alice.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: taken, Body: 'kept' }));
+    await expectServiceError(s3.alice.client.send(new CopyObjectCommand({ Bucket: BUCKET, Key: taken, CopySource: `${BUCKET}/${source}`, IfNoneMatch: '*' })), 'PreconditionFailed', 412);
+    expect(await (await s3.alice.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: taken }))).Body?.transformToString()).toBe('kept');
+    const fresh = `${s3.alice.prefix}copy/conditional-fresh.txt`;
+    await s3.alice.client.send(new CopyObjectCommand({ Bucket: BUCKET, Key: fresh, CopySource: `${BUCKET}/${source}`, IfNoneMatch: '*' }));
+    expect(await (await s3.alice.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: fresh }))).Body?.transformToString()).toBe('new bytes');
+  });
+
   test('copying an object onto itself without changes is InvalidRequest', async () => {
     const key = `${s3.alice.prefix}copy/self.txt`;
     await s3.alice.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'x' }));

@@ -28,6 +28,9 @@ export async function putObject(context: S3OperationContext, key: string): Promi
 export async function copyObject(context: S3OperationContext, key: string, source: CopySource): Promise<void> {
   const { request, response, bucket, limits } = context;
   const sourceRecord = findCopySource(context, source);
+  // S3 applies the conditional-write headers to the copy's destination as to a PUT.
+  const conditions = parseWriteConditions(request);
+  checkWriteConditions(key, bucket.get(key), conditions);
   const directive = requestHeader(request, 'x-amz-metadata-directive') ?? 'COPY';
   if (directive !== 'COPY' && directive !== 'REPLACE') throw new InvalidArgument('Unknown metadata directive.', 'x-amz-metadata-directive', directive);
   if (requestHeader(request, 'x-amz-tagging-directive') !== undefined) throw new NotImplemented('header x-amz-tagging-directive');
@@ -56,6 +59,7 @@ export async function copyObject(context: S3OperationContext, key: string, sourc
     key,
     staged,
     attributes,
+    conditions,
     ...(algorithm && checksumValue !== undefined && { checksum: { algorithm, value: checksumValue, type: 'FULL_OBJECT' as const } }),
   });
   writeEncryptionHeaders(response, record.encryption);
