@@ -285,7 +285,7 @@ describe('isolation with guests and custom rules', () => {
     { prefix: 'public/', grants: { guests: ['read'], authenticated: ['read', 'write', 'list'] } },
     { prefix: 'shared/', grants: { authenticated: ['read', 'list'] } },
     // Publishers fill shared/ through their own tag; everyone else only reads it.
-    { prefix: 'shared/{tag:publisher}/', grants: { tenantMembers: ['read', 'write', 'delete', 'list'] } },
+    { name: 'publishing', prefix: 'shared/{tag:publisher}/', grants: { tenantMembers: ['read', 'write', 'delete', 'list'] } },
     { prefix: 'tenants/{tag:tenant}/', grants: { tenantMembers: ['read', 'write', 'delete', 'list'] } },
   ];
   let composed: ComposedCloud;
