@@ -168,21 +168,25 @@ describe('the storage browser in Chromium, on the main job', () => {
       await expectFitsSideways(alice, 'empty folder');
     });
 
-    it('logged no console error and got no failed answer on the way (the favicon is served)', async () => {
+    it('logged no console error and got no failed answer on the way (the favicon is served), and its bundle imports no Node built-in', async () => {
       expect(aliceProblems.console).toEqual([]);
       expect(aliceProblems.failedResponses).toEqual([]);
       const favicon = await alice.evaluate(async () => (await fetch('/favicon.ico')).headers.get('content-type'));
       expect(favicon).toBe('image/svg+xml');
+      const script = await alice.evaluate(async () => (await fetch('/app.js')).text());
+      expect(script.match(/["'`]node:[a-z_/]+/g) ?? [], 'Node built-ins in the page bundle').toEqual([]);
     });
   });
 
   describe('uploads', () => {
     it('uploads and deletes with the keyboard only, with a visible focus ring', async () => {
+      // Listening early: Playwright turns on file-chooser interception when the first listener is added, without waiting for it.
+      const chooserShown = alice.waitForEvent('filechooser');
       await alice.focus('#folder-title');
       for (let presses = 0; presses < 12 && (await alice.evaluate(() => document.activeElement?.id)) !== 'file-input'; presses += 1) await alice.keyboard.press('Tab');
       expect(await alice.evaluate(() => document.activeElement?.id)).toBe('file-input');
       expect(await alice.evaluate(() => getComputedStyle(document.querySelector('.file-label')!).outlineStyle)).not.toBe('none');
-      const [chooser] = await Promise.all([alice.waitForEvent('filechooser'), alice.keyboard.press('Enter')]);
+      const [chooser] = await Promise.all([chooserShown, alice.keyboard.press('Enter')]);
       await chooser.setFiles({ name: 'typed.txt', mimeType: 'text/plain', buffer: Buffer.from('uploaded with the keyboard\n') });
       await alice.waitForSelector('#uploads li[data-file="typed.txt"][data-state="succeeded"]');
       await expect.poll(() => entry(alice, 'typed.txt').count()).toBe(1);
@@ -236,6 +240,26 @@ describe('the storage browser in Chromium, on the main job', () => {
       expect(await upload(alice, 'cancelled.bin').locator('button').count()).toBe(0);
       const client = await aliceClient();
       expect((await client.listFolder({ location: 'private' })).files.map((file) => file.key)).not.toContain('cancelled.bin');
+    });
+
+    it('retries an upload that failed while the browser was offline, and stores the same bytes', async () => {
+      await dropFile(alice, 'retried.bin', { patternSize: LARGE_FILE_BYTES });
+      await upload(alice, 'retried.bin').locator('button[data-action="pause"]').click();
+      await alice.waitForSelector('#uploads li[data-file="retried.bin"][data-state="paused"]');
+      await alice.context().setOffline(true);
+      try {
+        await upload(alice, 'retried.bin').locator('button[data-action="resume"]').click();
+        await alice.waitForSelector('#uploads li[data-file="retried.bin"][data-state="failed"]', { timeout: 60_000 });
+        expect(await upload(alice, 'retried.bin').locator('button').allTextContents()).toEqual(['Retry', 'Cancel']);
+        expect(await alice.textContent('#message')).toMatch(/^retried\.bin: The storage service cannot be reached/);
+      } finally {
+        await alice.context().setOffline(false);
+      }
+      await upload(alice, 'retried.bin').locator('button[data-action="retry"]').click();
+      await alice.waitForSelector('#uploads li[data-file="retried.bin"][data-state="succeeded"]', { timeout: 60_000 });
+      const client = await aliceClient();
+      expect((await readAll((await client.download('private', 'retried.bin')).body)).equals(largeFile)).toBe(true);
+      await client.remove('private', 'retried.bin');
     });
 
     it('asks before replacing: keep the existing file, replace it, or keep both', async () => {
@@ -360,6 +384,21 @@ describe('the storage browser in Chromium, on the main job', () => {
       expect(response.headers.get('content-disposition')).toMatch(/^attachment; filename="notes\.txt"/);
       expect(await response.text()).toBe('third');
       expect((await fetch(link.replace('notes.txt', 'video.bin'))).status).toBe(403);
+    });
+
+    it('says so when a folder cannot be listed, and lists it again once the network is back', async () => {
+      await alice.context().setOffline(true);
+      try {
+        await openLocation(alice, 'Shared');
+        expect(await alice.isVisible('#list-error')).toBe(true);
+        expect(await alice.textContent('#list-error')).toMatch(/^This folder could not be listed\. The storage service cannot be reached/);
+        expect(await alice.isVisible('#empty')).toBe(false);
+      } finally {
+        await alice.context().setOffline(false);
+      }
+      await openLocation(alice, 'My files');
+      expect(await alice.isVisible('#list-error')).toBe(false);
+      expect(await alice.locator('#entries li').count()).toBeGreaterThan(0);
     });
 
     it('shows Shared read-only: no upload control, no delete, and says why', async () => {
