@@ -62,6 +62,12 @@ export interface TokenServiceApiProps {
    */
   readonly burstLimit?: number;
   /**
+   * Who may resolve an app user id to an identity id (`POST /v1/identities/lookup`, used to open
+   * someone's protected folder): any signed-in session, or nobody (403 `lookup_disabled`).
+   * @default 'signed-in'
+   */
+  readonly identityLookup?: 'signed-in' | 'off';
+  /**
    * How long the function's logs are kept.
    * @default RetentionDays.ONE_MONTH
    */
@@ -113,6 +119,7 @@ export class TokenServiceApi extends Construct {
       TOKEN_SERVICE_TOKEN_DURATION_SECONDS: String(props.tokenDurationSeconds ?? 900),
       TOKEN_SERVICE_ALLOWED_ORIGINS: props.allowedOrigins.join(','),
       TOKEN_SERVICE_AUTHENTICATOR: authenticator.kind,
+      TOKEN_SERVICE_IDENTITY_LOOKUP: props.identityLookup ?? 'signed-in',
       NODE_OPTIONS: '--enable-source-maps',
     };
     if (authenticator.kind === 'oidc') {
@@ -186,6 +193,7 @@ export class TokenServiceApi extends Construct {
     const sessionAuthorizedRoutes = [
       ...this.api.addRoutes({ path: '/v1/token', methods: [HttpMethod.POST], integration }),
       ...this.api.addRoutes({ path: '/v1/identity', methods: [HttpMethod.DELETE], integration }),
+      ...this.api.addRoutes({ path: '/v1/identities/lookup', methods: [HttpMethod.POST], integration }),
       ...this.api.addRoutes({ path: '/healthz', methods: [HttpMethod.GET], integration }),
     ];
     this.api.addRoutes({ path: '/v1/admin/identities/{appUserId}', methods: [HttpMethod.GET], integration, authorizer: new HttpIamAuthorizer() });
@@ -209,6 +217,9 @@ function validateTokenServiceProps(props: TokenServiceApiProps): void {
     if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
       throw new ScopedStoragePropsError(`tokenService.${name} must be a positive whole number (got ${value}).`);
     }
+  }
+  if (props.identityLookup !== undefined && props.identityLookup !== 'signed-in' && props.identityLookup !== 'off') {
+    throw new ScopedStoragePropsError(`tokenService.identityLookup must be 'signed-in' or 'off' (got ${JSON.stringify(props.identityLookup)}).`);
   }
   const authenticator = props.authenticator;
   if (authenticator?.kind === 'oidc') {

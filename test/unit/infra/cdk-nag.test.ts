@@ -47,6 +47,7 @@ describe('cdk-nag AwsSolutions checks', () => {
       'AwsSolutions-APIG4',
       'AwsSolutions-APIG4',
       'AwsSolutions-APIG4',
+      'AwsSolutions-APIG4',
       'AwsSolutions-IAM5[Resource::<StorageBucket5CB7C8EA.Arn>/protected/*/*]',
       'AwsSolutions-IAM5[Resource::<StorageBucket5CB7C8EA.Arn>/protected/<cognito-identity.amazonaws.com:sub>/*]',
       'AwsSolutions-IAM5[Resource::<StorageBucket5CB7C8EA.Arn>/shared/*]',

@@ -71,6 +71,7 @@ describe('token service in the stack', () => {
           TOKEN_SERVICE_DEVELOPER_PROVIDER_NAME: 'login.scoped-storage',
           TOKEN_SERVICE_IDENTITY_POOL_ID: { Ref: Match.stringLikeRegexp('IdentityPool') },
           TOKEN_SERVICE_ALLOWED_ORIGINS: 'https://app.example.com',
+          TOKEN_SERVICE_IDENTITY_LOOKUP: 'signed-in',
         }),
       },
     });
@@ -114,7 +115,7 @@ describe('token service in the stack', () => {
       DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
       AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
     });
-    for (const routeKey of ['POST /v1/token', 'DELETE /v1/identity', 'GET /healthz']) {
+    for (const routeKey of ['POST /v1/token', 'POST /v1/identities/lookup', 'DELETE /v1/identity', 'GET /healthz']) {
       template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: routeKey, AuthorizationType: 'NONE' });
     }
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /v1/admin/identities/{appUserId}', AuthorizationType: 'AWS_IAM' });
@@ -152,7 +153,7 @@ describe('token service in the stack', () => {
   });
 
   it('verifies OIDC sessions when configured, with no secret then', () => {
-    const oidc = synthesize({ tokenService: { authenticator: { kind: 'oidc', issuer: 'https://login.example.com', audience: 'photos-app' }, tokenDurationSeconds: 600, rateLimitPerSecond: 5, burstLimit: 10 } });
+    const oidc = synthesize({ tokenService: { authenticator: { kind: 'oidc', issuer: 'https://login.example.com', audience: 'photos-app' }, tokenDurationSeconds: 600, rateLimitPerSecond: 5, burstLimit: 10, identityLookup: 'off' } });
     oidc.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({
@@ -161,6 +162,7 @@ describe('token service in the stack', () => {
           TOKEN_SERVICE_OIDC_AUDIENCE: 'photos-app',
           TOKEN_SERVICE_OIDC_JWKS_URL: 'https://login.example.com/.well-known/jwks.json',
           TOKEN_SERVICE_TOKEN_DURATION_SECONDS: '600',
+          TOKEN_SERVICE_IDENTITY_LOOKUP: 'off',
         }),
       },
     });
@@ -173,6 +175,7 @@ describe('token service in the stack', () => {
     ['a token duration over a day', { tokenDurationSeconds: 86_401 }, /tokenDurationSeconds/],
     ['a fractional rate limit', { rateLimitPerSecond: 0.5 }, /rateLimitPerSecond/],
     ['a plain-http issuer', { authenticator: { kind: 'oidc', issuer: 'http://login.example.com', audience: 'a' } }, /issuer must be an https URL/],
+    ['an unknown identity lookup setting', { identityLookup: 'everyone' as 'off' }, /identityLookup must be 'signed-in' or 'off'/],
     ['a missing audience', { authenticator: { kind: 'oidc', issuer: 'https://login.example.com', audience: '' } }, /audience is required/],
   ];
   it.each(invalid)('rejects %s', (_name, tokenService, message) => {
