@@ -12,10 +12,10 @@ export function formatSize(bytes: number): string {
 }
 
 /** A `<time>` element with the machine-readable instant and the local wording. */
-export function timeElement(instant: Date, wording: 'date-time' | 'time' = 'date-time'): HTMLTimeElement {
+export function timeElement(instant: Date): HTMLTimeElement {
   const time = document.createElement('time');
   time.dateTime = instant.toISOString();
-  time.textContent = wording === 'time' ? instant.toLocaleTimeString() : instant.toLocaleString();
+  time.textContent = instant.toLocaleString();
   return time;
 }
 

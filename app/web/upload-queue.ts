@@ -125,7 +125,7 @@ interface UploadView {
 const STATE_WORDS: Record<UploadTaskState, string> = { running: '', paused: 'paused', succeeded: 'done', failed: 'failed', cancelled: 'cancelled' };
 
 /** `report.pdf` -> `report (1).pdf`, `report (1).pdf` -> `report (2).pdf`: the "keep both" name. */
-export function numberedName(name: string): string {
+function numberedName(name: string): string {
   const dot = name.lastIndexOf('.');
   const [stem, extension] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ''];
   const numbered = /^(.*) \((\d+)\)$/.exec(stem);
