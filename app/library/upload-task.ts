@@ -284,18 +284,22 @@ class UploadTaskRunner implements UploadTask {
       }
     }
     if (this.uploadId !== undefined) return;
+    this.throwIfStopped(signal);
+    // Not aborted by pause or cancel: S3 may have created the upload already, and only its answer
+    // names it, so that cancel() can abort it and a pause can go on with it (no orphaned upload).
     const created = await s3.send(
       new CreateMultipartUploadCommand({ Bucket: bucket, Key: fullKey, ContentType: this.parameters.contentType, Metadata: this.parameters.metadata, ChecksumAlgorithm: 'CRC32' }),
-      { abortSignal: signal },
     );
     this.uploadId = created.UploadId!;
     if (shape.kind === 'parts') {
       await resumeStore?.set(this.resumeId(), { uploadId: this.uploadId, key: fullKey, size: shape.source.size, partSize: shape.partSize, fingerprint: shape.source.fingerprint, createdAt: new Date().toISOString() });
     }
+    this.throwIfStopped(signal);
   }
 
   /** Sends every part S3 lacks, `concurrency` at a time; the first failure stops the others. */
   private async sendParts(shape: Exclude<UploadShape, { kind: 'single' }>, signal: AbortSignal): Promise<void> {
+    this.throwIfStopped(signal);
     const run = new AbortController();
     const stopRun = () => run.abort();
     signal.addEventListener('abort', stopRun, { once: true });
@@ -348,7 +352,7 @@ class UploadTaskRunner implements UploadTask {
       signal.removeEventListener('abort', stopRun);
     }
     if (firstFailure) throw firstFailure.error;
-    if (signal.aborted) throw new StorageError('Aborted', `Stopped: upload of ${this.parameters.displayKey}.`);
+    this.throwIfStopped(signal);
   }
 
   private async sendPart(partNumber: number, bytes: Uint8Array, signal: AbortSignal): Promise<void> {
@@ -366,7 +370,7 @@ class UploadTaskRunner implements UploadTask {
 
   private async completeMultipartUpload(signal: AbortSignal): Promise<UploadTaskResult> {
     const { s3, bucket, fullKey, ifNoneMatch } = this.parameters;
-    if (signal.aborted) throw new StorageError('Aborted', `Stopped: upload of ${this.parameters.displayKey}.`);
+    this.throwIfStopped(signal);
     const parts = [...this.completed.values()].sort((a, b) => a.PartNumber - b.PartNumber).map(({ size: _size, ...part }) => part);
     this.completing = true;
     try {
@@ -451,6 +455,11 @@ class UploadTaskRunner implements UploadTask {
 
   private resumeId(): string {
     return `${this.parameters.bucket}/${this.parameters.fullKey}`;
+  }
+
+  /** Ends the attempt once pause() or cancel() has stopped it (begin() tells the two apart). */
+  private throwIfStopped(signal: AbortSignal): void {
+    if (signal.aborted) throw new StorageError('Aborted', `Stopped: upload of ${this.parameters.displayKey}.`);
   }
 
   private abortedError(cause?: unknown): StorageError {
