@@ -18,11 +18,11 @@ export type {
   MoveResult,
   DeleteFailure,
   DeleteFolderProgress,
+  FolderSummary,
   Identity,
   SignInResult,
 } from './scoped-storage-client.ts';
 export type { UploadTask, UploadTaskState, UploadTaskProgress, UploadTaskResult } from './upload-task.ts';
-export type { UploadProgress } from './multipart-upload.ts';
 export type { DownloadProgress } from './download-progress.ts';
 export { StorageError, type StorageErrorCode } from './storage-errors.ts';
 export { parseStorageOutputs, type StorageOutputs } from './storage-outputs.ts';
@@ -32,6 +32,7 @@ export { resolveLocations } from './resolve-locations.ts';
 export { isIdentityId } from './object-keys.ts';
 export { permissionsAt } from './location-permissions.ts';
 export { contentDisposition } from './content-disposition.ts';
+export { planPartSize, S3_PART_LIMITS, type PartLimits } from './part-size-plan.ts';
 export { MemoryResumeStore, LocalStorageResumeStore, type ResumeStore, type ResumeRecord } from './resume-store.ts';
 export { bytesSource, blobSource, type RandomAccessSource } from './upload-source.ts';
 export { IdentityCredentialsProvider } from './identity-credentials.ts';

@@ -27,6 +27,13 @@ import { lookupIdentity, requestIdentityToken, type SessionTokenSource } from '.
 import { startUploadTask, type UploadTask, type UploadTaskProgress } from './upload-task.ts';
 import { blobSource, bytesSource, isRandomAccessSource, type RandomAccessSource } from './upload-source.ts';
 
+/** What lies below a folder: files, their bytes, and the folder markers (`folder/` objects) among them. */
+export interface FolderSummary {
+  files: number;
+  bytes: number;
+  folderMarkers: number;
+}
+
 export interface ScopedStorageClientOptions {
   outputs: StorageOutputs;
   /** Returns the app session token the token service accepts. Without it the client is a guest (the deployment must allow guests). */
@@ -368,16 +375,20 @@ export class ScopedStorageClient {
     return { key: folder };
   }
 
-  /** How many files and bytes are below a folder: what a confirmation before `deleteFolder` shows. */
-  async summarizeFolder(location: LocationReference | undefined, path: string): Promise<{ files: number; bytes: number }> {
+  /**
+   * How many files and bytes are below a folder: what a confirmation before `deleteFolder` shows.
+   * Folder markers (the empty `folder/` objects `createFolder` makes) are counted apart, so a
+   * folder of three files says three.
+   */
+  async summarizeFolder(location: LocationReference | undefined, path: string): Promise<FolderSummary> {
     const resolved = await this.location(location);
-    let files = 0;
-    let bytes = 0;
+    const summary: FolderSummary = { files: 0, bytes: 0, folderMarkers: 0 };
     for await (const object of this.list({ location: resolved, prefix: asFolderPath(path) ?? '' })) {
-      files += 1;
-      bytes += object.size;
+      if (object.key.endsWith('/')) summary.folderMarkers += 1;
+      else summary.files += 1;
+      summary.bytes += object.size;
     }
-    return { files, bytes };
+    return summary;
   }
 
   /** Deletes every object below a folder (and its marker), 1000 per request. */

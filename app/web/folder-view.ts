@@ -282,8 +282,8 @@ export class FolderView {
   private async deleteFolder(location: StorageLocation, path: string): Promise<void> {
     const client = this.context.client();
     const summary = await client.summarizeFolder(location, path);
-    const contents = summary.files === 0 ? 'It is empty.' : `It holds ${countOf(summary.files, 'item')} (${formatSize(summary.bytes)}), which will be deleted too.`;
-    const answer = await ask('Delete folder?', `Delete the folder ${path}? ${contents} This cannot be undone.`, [{ value: 'delete', label: summary.files === 0 ? 'Delete folder' : `Delete ${countOf(summary.files, 'item')}`, primary: true }, { value: 'cancel', label: 'Cancel' }], 'cancel');
+    const contents = summary.files === 0 ? 'It holds no files.' : `It holds ${countOf(summary.files, 'file')} (${formatSize(summary.bytes)}), which will be deleted too.`;
+    const answer = await ask('Delete folder?', `Delete the folder ${path}? ${contents} This cannot be undone.`, [{ value: 'delete', label: summary.files === 0 ? 'Delete folder' : `Delete ${countOf(summary.files, 'file')}`, primary: true }, { value: 'cancel', label: 'Cancel' }], 'cancel');
     if (answer !== 'delete') return;
     const result = await client.deleteFolder(location, path);
     if (result.failed.length > 0) showMessage(`${countOf(result.failed.length, 'file')} could not be deleted, for example ${result.failed[0]!.key}: ${result.failed[0]!.message || result.failed[0]!.code}.`, 'error');

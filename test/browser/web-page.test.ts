@@ -344,7 +344,7 @@ describe('the storage browser in Chromium, on the main job', () => {
       await expect.poll(() => folderEntry(alice, 'reports/').count()).toBe(1);
       await folderEntry(alice, 'reports/').locator('button[data-action="delete"]').click();
       await alice.waitForSelector('#confirm-dialog[open]');
-      expect(await alice.textContent('#confirm-text')).toBe('Delete the folder reports/? It holds 4 items (9 B), which will be deleted too. This cannot be undone.');
+      expect(await alice.textContent('#confirm-text')).toBe('Delete the folder reports/? It holds 3 files (9 B), which will be deleted too. This cannot be undone.');
       await alice.click('#confirm-dialog button[data-choice="delete"]');
       await expect.poll(() => folderEntry(alice, 'reports/').count()).toBe(0);
       expect((await client.listFolder({ location: 'private', prefix: 'reports/' })).files).toEqual([]);

@@ -65,7 +65,7 @@ async function removeFolder(context: CliContext, typed: string, options: RemoveO
   const client = await context.openClient();
   const path = await context.resolve(typed, 'folder');
   const summary = await context.explainingDenial(path, 'list', () => client.summarizeFolder(path.location, path.key));
-  if (summary.files === 0) throw new StorageError('NotFound', `Not found: ${path.display} holds no files.`);
+  if (summary.files === 0 && summary.folderMarkers === 0) throw new StorageError('NotFound', `Not found: ${path.display} holds no files.`);
   const what = `${summary.files} file${summary.files === 1 ? '' : 's'} (${formatBytes(summary.bytes)}) in ${path.display}`;
   if (!options.yes) {
     const confirmed = await confirm(`Delete ${what}?`, `Refusing to delete ${what} without confirmation: run it on a terminal, or add --yes.`, processTerminal());

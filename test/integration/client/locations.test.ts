@@ -281,7 +281,7 @@ describe('locations through the client library', () => {
         'reports/d.txt',
         'reports/e.txt',
       ]);
-      expect(await bob.summarizeFolder('team', 'reports')).toEqual({ files: 8, bytes: 54 });
+      expect(await bob.summarizeFolder('team', 'reports')).toEqual({ files: 6, bytes: 54, folderMarkers: 2 });
 
       const progress: Array<{ deleted: number; failed: number }> = [];
       expect(await bob.deleteFolder('team', 'reports/', { onProgress: (event) => progress.push(event) })).toEqual({ deleted: 8, failed: [] });
