@@ -85,6 +85,8 @@ class UploadTaskRunner implements UploadTask {
   private readonly cancelled = new AbortController();
   private wake: (() => void) | undefined;
   private cancelling: Promise<void> | undefined;
+  /** The multipart upload being created, shared by the attempts that wait for it. */
+  private creatingUpload: Promise<void> | undefined;
   private shape: UploadShape | undefined;
 
   // What is sent so far: completed parts (kept across pauses and retries) and the bytes of parts in flight.
@@ -149,6 +151,8 @@ class UploadTaskRunner implements UploadTask {
     );
     this.cancelling = settled.then(async () => {
       if (this.shape?.kind === 'stream') await this.shape.reader.close();
+      // An upload S3 is still creating is aborted once its answer names it.
+      await this.creatingUpload?.catch(() => undefined);
       if (this.uploadId) await abortMultipartUpload(this.parameters.s3, { bucket: this.parameters.bucket, key: this.parameters.fullKey, uploadId: this.uploadId });
       this.uploadId = undefined;
       await this.parameters.resumeStore?.delete(this.resumeId()).catch(() => undefined);
@@ -285,8 +289,18 @@ class UploadTaskRunner implements UploadTask {
     }
     if (this.uploadId !== undefined) return;
     this.throwIfStopped(signal);
-    // Not aborted by pause or cancel: S3 may have created the upload already, and only its answer
-    // names it, so that cancel() can abort it and a pause can go on with it (no orphaned upload).
+    // The request itself is never aborted: S3 may have created the upload already, and only its
+    // answer names it, so that cancel() can abort it and a resumed attempt can go on with it (no
+    // orphaned upload). Pause and cancel stop waiting for it at once all the same.
+    this.creatingUpload ??= this.createMultipartUpload(shape).finally(() => {
+      this.creatingUpload = undefined;
+    });
+    await untilAborted(this.creatingUpload, signal);
+    this.throwIfStopped(signal);
+  }
+
+  private async createMultipartUpload(shape: Exclude<UploadShape, { kind: 'single' }>): Promise<void> {
+    const { s3, bucket, fullKey, resumeStore } = this.parameters;
     const created = await s3.send(
       new CreateMultipartUploadCommand({ Bucket: bucket, Key: fullKey, ContentType: this.parameters.contentType, Metadata: this.parameters.metadata, ChecksumAlgorithm: 'CRC32' }),
     );
@@ -294,7 +308,6 @@ class UploadTaskRunner implements UploadTask {
     if (shape.kind === 'parts') {
       await resumeStore?.set(this.resumeId(), { uploadId: this.uploadId, key: fullKey, size: shape.source.size, partSize: shape.partSize, fingerprint: shape.source.fingerprint, createdAt: new Date().toISOString() });
     }
-    this.throwIfStopped(signal);
   }
 
   /** Sends every part S3 lacks, `concurrency` at a time; the first failure stops the others. */
@@ -479,4 +492,14 @@ class UploadTaskRunner implements UploadTask {
 function handled<T>(promise: Promise<T>): Promise<T> {
   promise.catch(() => undefined);
   return promise;
+}
+
+/** Waits for `work`, or rejects as soon as `signal` aborts (the work itself goes on). */
+function untilAborted<Result>(work: Promise<Result>, signal: AbortSignal): Promise<Result> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<Result>((resolve, reject) => {
+    const stop = () => reject(signal.reason);
+    signal.addEventListener('abort', stop, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', stop));
+  });
 }
