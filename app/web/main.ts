@@ -105,16 +105,30 @@ async function continueAsGuest(): Promise<void> {
   await openStorage();
 }
 
-/** A guest signs in: the library links the guest identity to the user, so the guest's files stay theirs. */
+/**
+ * A guest signs in: the library links the guest identity to the user, so the guest's files become
+ * theirs. A user who already has an identity keeps it; the guest's files then stay with the guest
+ * identity, whose id stays saved so "Continue as guest" comes back to it.
+ */
 async function signInGuest(user: string): Promise<void> {
   const guest = currentClient();
+  const guestIdentityId = (await guest.whoami()).identityId;
   const sessionToken = await requestDevelopmentSession(config.outputs.tokenServiceUrl, user);
-  await guest.signIn(() => sessionToken);
+  const result = await guest.signIn(() => sessionToken);
   saveSession({ kind: 'user', user, sessionToken });
-  forgetGuestIdentityId();
+  if (result.guestLinked) forgetGuestIdentityId();
+  else saveGuestIdentityId(result.abandonedGuestIdentityId ?? guestIdentityId);
   await showIdentity();
   await folders.showLocations();
-  showMessage(`Signed in as ${user}. Your files are still here.`);
+  if (result.guestLinked) showMessage(`Signed in as ${user}. Your files are still here.`);
+  else showGuestFilesNotice(user, result.abandonedGuestIdentityId ?? guestIdentityId);
+}
+
+/** Stays on screen (not a fading message): the files just uploaded are not where the user now looks. */
+function showGuestFilesNotice(user: string, guestIdentityId: string): void {
+  const notice = element('guest-files-notice');
+  notice.textContent = `${user} already had files of their own, so the files you uploaded as a guest were not moved here: they stay with the guest identity ${guestIdentityId}. To reach them, sign out and choose "Continue as guest" in this browser.`;
+  notice.hidden = false;
 }
 
 function signOut(): void {
@@ -124,6 +138,7 @@ function signOut(): void {
   details.close();
   element('uploads').replaceChildren();
   element('downloads').replaceChildren();
+  element('guest-files-notice').hidden = true;
   element('sign-in').hidden = false;
   element('storage').hidden = true;
   element('user').focus();

@@ -36,7 +36,7 @@ export function saveGuestIdentityId(identityId: string): void {
   localStorage.setItem(GUEST_IDENTITY_KEY, identityId);
 }
 
-/** After sign-in the guest identity belongs to the user: the page must not come back to it as a guest. */
+/** After a sign-in that linked the guest identity, it belongs to the user: the page must not come back to it as a guest. */
 export function forgetGuestIdentityId(): void {
   localStorage.removeItem(GUEST_IDENTITY_KEY);
 }

@@ -489,6 +489,39 @@ describe('the storage browser in Chromium, on the main job', () => {
       expect((await gina.whoami()).identityId).toBe(guestIdentity);
       expect(await readAll((await gina.download('private', 'from-a-guest.txt')).body).then(String)).toBe('kept after sign-in');
     });
+    it('a guest who signs in as a user with files of their own is told the guest files stay with the guest, and finds them again as a guest', async () => {
+      await signInOnPage(await freshPage(), fixture.job.page.url, 'hank');
+      const guest = await freshPage();
+      await guest.goto(fixture.job.page.url);
+      await guest.waitForSelector('body[data-ready="true"]');
+      await guest.click('#guest-button');
+      await guest.waitForSelector('#storage:not([hidden])');
+      await waitForListing(guest);
+      const guestIdentity = (await guest.textContent('#identity-id')) ?? '';
+      await dropFile(guest, 'left-with-the-guest.txt', { text: 'still the guest\'s' });
+      await expect.poll(() => entry(guest, 'left-with-the-guest.txt').count()).toBe(1);
+
+      await guest.fill('#guest-user', 'hank');
+      await guest.click('#guest-sign-in-button');
+      await expect.poll(() => guest.textContent('#identity-who')).toBe('Signed in as hank');
+      await guest.waitForSelector('#guest-files-notice:not([hidden])');
+      expect(await guest.textContent('#guest-files-notice')).toBe(
+        `hank already had files of their own, so the files you uploaded as a guest were not moved here: they stay with the guest identity ${guestIdentity}. To reach them, sign out and choose "Continue as guest" in this browser.`,
+      );
+      expect(await guest.textContent('#message')).not.toContain('Your files are still here');
+      expect(await guest.textContent('#identity-id')).not.toBe(guestIdentity);
+      await waitForListing(guest);
+      expect(await entry(guest, 'left-with-the-guest.txt').count()).toBe(0);
+
+      await guest.click('#sign-out-button');
+      expect(await guest.isVisible('#guest-files-notice')).toBe(false);
+      await guest.click('#guest-button');
+      await guest.waitForSelector('#storage:not([hidden])');
+      await waitForListing(guest);
+      expect(await guest.textContent('#identity-who')).toBe('Browsing as a guest');
+      expect(await guest.textContent('#identity-id')).toBe(guestIdentity);
+      await expect.poll(() => entry(guest, 'left-with-the-guest.txt').count()).toBe(1);
+    });
   });
 
   describe('CORS, as the browser enforces it', () => {
