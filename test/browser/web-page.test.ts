@@ -350,6 +350,32 @@ describe('the storage browser in Chromium, on the main job', () => {
       expect((await client.listFolder({ location: 'private', prefix: 'reports/' })).files).toEqual([]);
     });
 
+    it('refuses a folder name with a slash in the New folder dialog, and every pattern on the page compiles with the v flag', async () => {
+      const patterns = await alice.evaluate(() =>
+        [...document.querySelectorAll('[pattern]')].map((input) => {
+          try {
+            new RegExp(`^(?:${input.getAttribute('pattern')})$`, 'v');
+            return { id: input.id, compiles: true };
+          } catch {
+            return { id: input.id, compiles: false };
+          }
+        }),
+      );
+      expect(patterns.map((pattern) => pattern.id)).toContain('folder-name');
+      expect(patterns.filter((pattern) => !pattern.compiles)).toEqual([]);
+
+      await alice.click('#new-folder-button');
+      await alice.fill('#folder-name', 'a/b');
+      await alice.click('#folder-create');
+      expect(await alice.isVisible('#folder-dialog')).toBe(true);
+      expect(await alice.evaluate(() => (document.getElementById('folder-name') as HTMLInputElement).validity.patternMismatch)).toBe(true);
+      await alice.click('#folder-dialog button[value="cancel"]');
+      expect(await alice.isVisible('#folder-dialog')).toBe(false);
+      const folders = (await (await aliceClient()).listFolder({ location: 'private' })).folders;
+      expect(folders).not.toContain('a/');
+      expect(folders).not.toContain('a');
+    });
+
     it('downloads with a progress line and saves the same bytes', async () => {
       await loadEverything(alice);
       await expect.poll(() => entry(alice, 'video.bin').count()).toBe(1);
