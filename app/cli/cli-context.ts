@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { StorageError, type AccessPermission, type ScopedStorageClient, type StorageLocation } from '../library/index.ts';
+import { StorageError, type AccessPermission, type IdentityCredentialsSnapshot, type ScopedStorageClient, type StorageLocation } from '../library/index.ts';
 import { createNodeStorageClient } from '../library/node/create-node-storage-client.ts';
 import { FileResumeStore } from '../library/node/file-resume-store.ts';
-import { readCliSession, type CliSession } from './cli-session.ts';
+import { credentialsBelongTo, readCliSession, writeCliSession, type CliSession } from './cli-session.ts';
 import { folderKey, parseRemotePath, requireFileKey, type RemotePath } from './location-path.ts';
 import { describeDenial, resolvePath, type ResolvedPath } from './location-resolution.ts';
 import { userPath } from './user-directory.ts';
@@ -29,6 +29,8 @@ export class CliContext {
   usingStoredSession = false;
   private client: ScopedStorageClient | undefined;
   private locationList: Promise<StorageLocation[]> | undefined;
+  /** Credentials issued during this command, and the session token they were issued for (none for a guest). */
+  private issued: { sessionToken: string | undefined; snapshot: IdentityCredentialsSnapshot } | undefined;
 
   constructor(private readonly program: Command) {}
 
@@ -65,13 +67,42 @@ export class CliContext {
     if (!used) throw new StorageError('SignInRequired', 'Not signed in. Run "scoped-storage login --user <name>" (local), "scoped-storage login --token <session token>" or "scoped-storage login --guest".');
     this.usingStoredSession = session === undefined;
     const resumeStore = new FileResumeStore(join(home, 'uploads.json'));
+    const sessionToken = used.kind === 'user' ? used.sessionToken : undefined;
+    // Every command reuses the session's saved credentials until they are due: each exchange costs a
+    // Cognito call, and the local cloud keeps only the newest 20 sets per identity (older share links die).
+    const credentials = {
+      initialCredentials: 'credentials' in used ? used.credentials : undefined,
+      onCredentials: (snapshot: IdentityCredentialsSnapshot) => {
+        this.issued = { sessionToken, snapshot };
+      },
+    };
     // A client without getSessionToken is a guest; with guestIdentityId it resumes that guest identity.
     this.client =
       used.kind === 'user'
-        ? await createNodeStorageClient(this.outputsPath(), { getSessionToken: () => used.sessionToken, resumeStore })
-        : await createNodeStorageClient(this.outputsPath(), { guestIdentityId: used.kind === 'guest' ? used.guestIdentityId : undefined, resumeStore });
+        ? await createNodeStorageClient(this.outputsPath(), { getSessionToken: () => used.sessionToken, resumeStore, ...credentials })
+        : await createNodeStorageClient(this.outputsPath(), { guestIdentityId: used.kind === 'guest' ? used.guestIdentityId : undefined, resumeStore, ...credentials });
     this.locationList = undefined;
     return this.client;
+  }
+
+  /**
+   * At the end of a command: saves credentials issued during it into the session file, when that
+   * still holds the session they were issued for (a login meanwhile wrote another one, without any).
+   * After S3 refused the saved ones (`Expired`: expired, or unknown to a reset local cloud) they are
+   * dropped, so the next command exchanges new ones.
+   */
+  async saveCredentials(failure?: unknown): Promise<void> {
+    const home = this.homeDirectory();
+    const session = await readCliSession(home).catch(() => undefined);
+    if (!session) return;
+    if (failure instanceof StorageError && failure.code === 'Expired' && !this.issued) {
+      if (!session.credentials) return;
+      const { credentials: _dropped, ...withoutCredentials } = session;
+      await writeCliSession(home, withoutCredentials);
+      return;
+    }
+    if (!this.issued || !credentialsBelongTo(session, this.issued.sessionToken, this.issued.snapshot)) return;
+    await writeCliSession(home, { ...session, credentials: this.issued.snapshot });
   }
 
   async locations(): Promise<StorageLocation[]> {

@@ -53,9 +53,11 @@ addTransferCommands(program, context);
 addFolderCommands(program, context);
 addShareCommand(program, context);
 
+let failure: unknown;
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
+  failure = error;
   // InvalidArgumentError is a CommanderError, but one thrown by an action was never printed by commander.
   if (error instanceof InvalidArgumentError || error instanceof CliUsageError) {
     process.stderr.write(`error: ${error.message}\n`);
@@ -73,3 +75,5 @@ try {
     process.exitCode = EXIT_CODES.failure;
   }
 }
+// Saving credentials for the next command is a saving, never a reason to fail this one.
+await context.saveCredentials(failure).catch(() => undefined);

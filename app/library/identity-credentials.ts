@@ -9,6 +9,18 @@ export interface IdentityCredentials extends AwsCredentialIdentity {
   expiration: Date;
 }
 
+/**
+ * Credentials (and, signed in, the OpenID token they came from) kept by an earlier run, so a
+ * short-lived program such as the CLI does not exchange new ones on every start.
+ */
+export interface IdentityCredentialsSnapshot {
+  credentials: IdentityCredentials;
+  /** When they were issued: with `expiration` it gives their lifetime, which bounds the refresh margin. */
+  issuedAt: Date;
+  /** Signed in only: the OpenID token (identity id and principal tags) they were exchanged for. */
+  token?: IdentityToken;
+}
+
 /** Fetches a fresh OpenID token from the token service; with `guestLink`, asks it to take over that guest identity. */
 export type IdentityTokenRequest = (guestLink?: GuestLink) => Promise<IdentityToken>;
 
@@ -27,6 +39,15 @@ export interface IdentityCredentialsOptions {
    * @default 300 seconds
    */
   refreshMarginSeconds?: number;
+  /**
+   * Credentials saved from an earlier run (see `onCredentials`), used until the refresh margin
+   * instead of exchanging new ones. Ignored unless they fit the provider: a guest's for the guest
+   * identity given (or any guest identity when none is), a signed-in identity's with their token.
+   * @default none: the first request exchanges credentials
+   */
+  initialCredentials?: IdentityCredentialsSnapshot;
+  /** Called with every new set of credentials (and the token behind them), e.g. to save them for the next run. @default none */
+  onCredentials?: (snapshot: IdentityCredentialsSnapshot) => void;
   now?: () => number;
 }
 
@@ -59,6 +80,7 @@ export class IdentityCredentialsProvider {
     this.requestToken = options.requestToken;
     this.guestIdentityId = options.requestToken ? undefined : options.guestIdentityId;
     if (!options.requestToken && !options.identityPoolId) throw new StorageError('InvalidConfiguration', 'A guest needs the identity pool id (or pass requestToken to sign in).');
+    if (options.initialCredentials) this.startFrom(options.initialCredentials);
   }
 
   get isGuest(): boolean {
@@ -204,7 +226,21 @@ export class IdentityCredentialsProvider {
     if (!issued.expiration) throw new StorageError('ServiceError', 'Cognito returned credentials without an expiration.');
     this.issuedLifetimeMs = issued.expiration.getTime() - this.now();
     this.credentials = { ...issued, identityId, expiration: issued.expiration };
+    this.options.onCredentials?.({ credentials: this.credentials, issuedAt: new Date(this.now()), ...(this.isGuest ? {} : { token: this.token }) });
     return this.credentials;
+  }
+
+  /** Takes saved credentials when they belong to this provider's identity; anything else is left for a fresh exchange. */
+  private startFrom(snapshot: IdentityCredentialsSnapshot): void {
+    const { credentials, token } = snapshot;
+    const fits = this.isGuest
+      ? token === undefined && (this.guestIdentityId === undefined || this.guestIdentityId === credentials.identityId)
+      : token !== undefined && token.identityId === credentials.identityId;
+    if (!fits) return;
+    this.credentials = credentials;
+    this.issuedLifetimeMs = credentials.expiration.getTime() - snapshot.issuedAt.getTime();
+    if (this.isGuest) this.guestIdentityId = credentials.identityId;
+    else this.token = token;
   }
 
   private now(): number {

@@ -21,6 +21,7 @@ export type {
   FolderSummary,
   Identity,
   SignInResult,
+  IdentityCredentialsSnapshot,
 } from './scoped-storage-client.ts';
 export type { UploadTask, UploadTaskState, UploadTaskProgress, UploadTaskResult } from './upload-task.ts';
 export type { DownloadProgress } from './download-progress.ts';

@@ -12,7 +12,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { contentDisposition, fileNameOf } from './content-disposition.ts';
 import { countDownloadedBytes, type DownloadProgress } from './download-progress.ts';
-import { IdentityCredentialsProvider, type SignInResult } from './identity-credentials.ts';
+import { IdentityCredentialsProvider, type IdentityCredentialsSnapshot, type SignInResult } from './identity-credentials.ts';
 import { deferUploadTask } from './deferred-upload-task.ts';
 import { decodeListingToken, encodeListingToken } from './listing-token.ts';
 import { requirePermission } from './location-permissions.ts';
@@ -57,6 +57,14 @@ export interface ScopedStorageClientOptions {
   copyPartSize?: number;
   /** Refresh credentials this long before they expire. @default 300 */
   refreshMarginSeconds?: number;
+  /**
+   * Credentials saved by an earlier run (from `onCredentials`), reused until they are due for refresh
+   * instead of exchanging new ones; ignored when they are not this client's identity's.
+   * @default none: the first request exchanges credentials
+   */
+  initialCredentials?: IdentityCredentialsSnapshot;
+  /** Called with every new set of credentials, to save them (somewhere only this user can read) for `initialCredentials`. @default none */
+  onCredentials?: (snapshot: IdentityCredentialsSnapshot) => void;
   /** Where resumable uploads remember their upload ids. @default none: uploads cannot be resumed after a crash */
   resumeStore?: ResumeStore;
 }
@@ -202,7 +210,7 @@ export interface Identity {
   credentialsExpireAt: Date;
 }
 
-export type { SignInResult };
+export type { SignInResult, IdentityCredentialsSnapshot };
 
 const MIB = 1024 * 1024;
 const MIN_PART_SIZE = 5 * MIB;
@@ -253,6 +261,8 @@ export class ScopedStorageClient {
       guestIdentityId: options.guestIdentityId,
       cognitoClientConfig: { region: outputs.region, endpoint: endpoints.cognitoIdentity, requestHandler: options.requestHandler as never },
       refreshMarginSeconds: options.refreshMarginSeconds,
+      initialCredentials: options.initialCredentials,
+      onCredentials: options.onCredentials,
     });
     this.s3 = new S3Client({
       region: outputs.region,

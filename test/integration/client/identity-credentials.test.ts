@@ -231,4 +231,47 @@ describe('IdentityCredentialsProvider', () => {
     expect(tokens.issued).toHaveLength(2);
     expect(http.exchanges.map((call) => call.token)).toEqual(tokens.issued.map((token) => token.token));
   });
+
+  it('starts from saved credentials (onCredentials -> initialCredentials): no exchange until they are due, then one', async () => {
+    const saved: Array<Parameters<NonNullable<IdentityCredentialsOptions['onCredentials']>>[0]> = [];
+    const first = await setUp({ tokenLifetimeSeconds: 86_400, onCredentials: (snapshot) => saved.push(snapshot) });
+    const issued = await first.provider.get();
+    expect(saved).toHaveLength(1);
+    expect(saved[0]).toMatchObject({ credentials: issued, issuedAt: new Date(START), token: first.tokens.issued[0] });
+
+    // The next run: the same token source and Cognito, a new provider given what the first one saved.
+    const next = new IdentityCredentialsProvider({
+      requestToken: first.tokens.requestToken,
+      cognitoClientConfig: { region: REGION, endpoint: first.cognito.endpoint, requestHandler: first.http, maxAttempts: 1 },
+      now: () => first.clock.now,
+      initialCredentials: saved[0],
+      onCredentials: (snapshot) => saved.push(snapshot),
+    });
+    first.clock.now = START + 3600_000 - 300_001;
+    expect(await next.get()).toEqual(issued);
+    expect(next.principalTags).toEqual({});
+    expect(next.identityId).toBe(issued.identityId);
+    expect(first.http.exchanges).toHaveLength(1);
+    expect(next.counts).toEqual({ tokenRequests: 0, credentialExchanges: 0 });
+    first.clock.now = START + 3600_000 - 300_000;
+    expect((await next.get()).accessKeyId).not.toBe(issued.accessKeyId);
+    expect(first.http.exchanges).toHaveLength(2);
+    expect(saved).toHaveLength(2);
+  });
+
+  it('ignores saved credentials that are not its identity\'s: a guest\'s for a signed-in provider, a signed-in one\'s without its token', async () => {
+    const { cognito, http, provider, tokens } = await setUp({ tokenLifetimeSeconds: 86_400 });
+    const issued = await provider.get();
+    const guestSnapshot = { credentials: { ...issued, identityId: 'us-east-1:00000000-0000-4000-8000-000000000000' }, issuedAt: new Date(START) };
+    for (const initialCredentials of [guestSnapshot, { credentials: issued, issuedAt: new Date(START) }, { ...guestSnapshot, token: tokens.issued[0] }]) {
+      const other = new IdentityCredentialsProvider({
+        requestToken: tokens.requestToken,
+        cognitoClientConfig: { region: REGION, endpoint: cognito.endpoint, requestHandler: http, maxAttempts: 1 },
+        initialCredentials,
+      });
+      expect(other.identityId).toBeUndefined();
+      await other.get();
+    }
+    expect(http.exchanges).toHaveLength(4);
+  });
 });

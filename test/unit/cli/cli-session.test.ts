@@ -32,4 +32,21 @@ describe("the CLI's remembered session", () => {
     await writeFile(join(home, 'session.json'), JSON.stringify({ sessionToken: 42 }));
     expect(await readCliSession(home)).toBeUndefined();
   });
+
+  it('keeps the session\'s credentials and token with their dates, and an abandoned guest identity; malformed credentials are none', async () => {
+    const credentials = {
+      credentials: { identityId: 'us-east-1:user', accessKeyId: 'ASIAEXAMPLE', secretAccessKey: 'secret', sessionToken: 'session', expiration: new Date('2025-03-01T12:00:00.000Z') },
+      issuedAt: new Date('2025-03-01T11:00:00.000Z'),
+      token: { identityId: 'us-east-1:user', token: 'openid', expiresAt: new Date('2025-03-01T11:10:00.000Z'), principalTags: { tenant: 'acme' } },
+    };
+    const session = { kind: 'user' as const, sessionToken: 'token', user: 'ann', signedInAt: 'now', abandonedGuestIdentityId: 'us-east-1:guest', credentials };
+    await writeCliSession(home, session);
+    expect(await readCliSession(home)).toEqual(session);
+    expect((await stat(join(home, 'session.json'))).mode & 0o777).toBe(0o600);
+    for (const broken of [{ ...credentials, issuedAt: 'never' }, { ...credentials, credentials: { ...credentials.credentials, secretAccessKey: 7 } }, { ...credentials, token: { ...credentials.token, principalTags: { tenant: 1 } } }]) {
+      await writeFile(join(home, 'session.json'), JSON.stringify({ ...session, credentials: broken }));
+      const { credentials: _ignored, ...withoutCredentials } = session;
+      expect(await readCliSession(home)).toEqual(withoutCredentials);
+    }
+  });
 });
