@@ -27,42 +27,71 @@ async function developmentSession(context: CliContext, user: string, tenant: str
   return body.sessionToken;
 }
 
-/** A guest session; a guest signed in before is resumed rather than left behind with its files. */
+/**
+ * A guest session. A guest signed in before is resumed rather than left behind with its files, and
+ * so is a guest identity an earlier `login --user` could not take over (the user had one already).
+ */
 async function loginAsGuest(context: CliContext): Promise<void> {
   const previous = await readCliSession(context.homeDirectory());
-  const resumed = previous?.kind === 'guest';
-  const client = await context.openClient(resumed ? previous : { kind: 'new-guest' });
+  const resumedIdentityId = previous?.kind === 'guest' ? previous.guestIdentityId : previous?.abandonedGuestIdentityId;
+  const client = await context.openClient(
+    resumedIdentityId === undefined ? { kind: 'new-guest' } : { kind: 'guest', guestIdentityId: resumedIdentityId, signedInAt: '', ...(previous?.kind === 'guest' && previous.credentials ? { credentials: previous.credentials } : {}) },
+  );
   const identity = await client.whoami();
+  const resumed = resumedIdentityId !== undefined;
   await writeCliSession(context.homeDirectory(), { kind: 'guest', guestIdentityId: identity.identityId, signedInAt: new Date().toISOString() });
   context.print(
-    `Signed in as a guest${resumed ? ' again' : ''}: identity ${identity.identityId}\n(your files stay with this identity; "scoped-storage login --user <name>" later keeps them)`,
+    `Signed in as a guest${resumed ? ' again' : ''}: identity ${identity.identityId}\n(your files stay with this identity; "scoped-storage login --user <name>" later keeps them, unless that user has an identity already)`,
     { signedIn: true, guest: true, resumed, identityId: identity.identityId },
   );
 }
 
+/** The way back to a guest's files when the user's own identity could not take them over. */
+function guestNotLinkedWarning(guestIdentityId: string, user: string | undefined, identityId: string): string {
+  const who = user ? `the user ${user}` : 'this user';
+  return [
+    `warning: the guest session's files were NOT moved to ${who}: ${who} has an identity already (${identityId}), and the guest identity cannot be merged into it.`,
+    `warning: they stay with the guest identity ${guestIdentityId}. To reach them, run "scoped-storage login --guest" (it resumes that guest identity),`,
+    `warning: copy what you need out with cp (e.g. scoped-storage cp private:<file> ./), then sign in as the user again.`,
+  ].join('\n');
+}
+
 /**
  * Signs a user in. After a guest session the guest identity is linked to the user (the library's
- * signIn proves possession of it), so the guest's files become the user's.
+ * signIn proves possession of it), so the guest's files become the user's; when the user has an
+ * identity already the guest's files stay with the guest identity, which is remembered so that
+ * `login --guest` gets back to them.
  */
 async function loginAsUser(context: CliContext, options: LoginOptions): Promise<void> {
   const sessionToken = options.token ?? (await developmentSession(context, options.user!, options.tenant));
   const home = context.homeDirectory();
   const previous = await readCliSession(home);
-  const session: CliSession = { kind: 'user', sessionToken, user: options.user, signedInAt: new Date().toISOString() };
   let linkedGuestIdentityId: string | undefined;
+  let abandonedGuestIdentityId = previous?.kind === 'user' ? previous.abandonedGuestIdentityId : undefined;
   if (previous?.kind === 'guest') {
     const guest = await context.openClient(previous);
-    await guest.signIn(() => sessionToken);
-    linkedGuestIdentityId = previous.guestIdentityId;
+    const result = await guest.signIn(() => sessionToken);
+    if (result.guestLinked) linkedGuestIdentityId = previous.guestIdentityId;
+    else abandonedGuestIdentityId = result.abandonedGuestIdentityId ?? previous.guestIdentityId;
   }
+  const session: CliSession = {
+    kind: 'user',
+    sessionToken,
+    user: options.user,
+    signedInAt: new Date().toISOString(),
+    ...(abandonedGuestIdentityId ? { abandonedGuestIdentityId } : {}),
+  };
   await writeCliSession(home, session);
   const identity = await (await context.openClient(session)).whoami();
+  const notLinked = previous?.kind === 'guest' && linkedGuestIdentityId === undefined;
+  if (notLinked) process.stderr.write(`${guestNotLinkedWarning(previous.guestIdentityId, options.user, identity.identityId)}\n`);
   const linked = linkedGuestIdentityId ? `\nthe guest session's files (identity ${linkedGuestIdentityId}) are kept` : '';
   context.print(`Signed in${options.user ? ` as ${options.user}` : ''}: identity ${identity.identityId}${linked}`, {
     signedIn: true,
     user: options.user,
     identityId: identity.identityId,
-    ...(linkedGuestIdentityId ? { linkedGuestIdentityId } : {}),
+    ...(linkedGuestIdentityId ? { guestLinked: true, linkedGuestIdentityId } : {}),
+    ...(notLinked ? { guestLinked: false, guestIdentityId: previous.guestIdentityId } : {}),
   });
 }
 
@@ -73,7 +102,7 @@ export function addSessionCommands(program: Command, context: CliContext): void 
     .option('-u, --user <name>', 'user to sign in as (local cloud only)')
     .option('-t, --tenant <tenant>', 'tenant of the user (local cloud only)')
     .option('--token <sessionToken>', 'an app session token issued by your backend')
-    .option('--guest', 'a guest identity without an app session; a later login --user keeps its files')
+    .option('--guest', "a guest identity without an app session (resumes the last one); a later login --user keeps its files, unless that user has an identity already")
     .action(async (options: LoginOptions) => {
       if ([options.user, options.token, options.guest].filter(Boolean).length !== 1) throw new InvalidArgumentError('give exactly one of --user, --token or --guest.');
       if (options.guest) return loginAsGuest(context);

@@ -295,4 +295,69 @@ describe('CLI: location paths against the main job', () => {
     expect((await cli(['cp', 'private:note.txt', kept])).code).toBe(0);
     expect(await readFile(kept, 'utf8')).toBe('written as a guest');
   });
+
+  it("login --user for a user who has an identity already says the guest's files were not moved, and login --guest gets back to them", async () => {
+    await signedIn('hank');
+    const cli = person('guest-then-hank');
+    const guest = jsonOf<{ identityId: string }>(await cli(['login', '--guest', '--json']));
+    expect((await cli(['cp', await localFile('guest-draft.txt', 'drafted as a guest'), 'private:draft.txt'])).code).toBe(0);
+
+    const login = await cli(['login', '--user', 'hank', '--json']);
+    const user = jsonOf<{ identityId: string; guestLinked: boolean; guestIdentityId: string; linkedGuestIdentityId?: string }>(login);
+    expect(user).toMatchObject({ guestLinked: false, guestIdentityId: guest.identityId });
+    expect(user.identityId).not.toBe(guest.identityId);
+    expect(user).not.toHaveProperty('linkedGuestIdentityId');
+    expect(login.stderr).toContain(`were NOT moved to the user hank`);
+    expect(login.stderr).toContain(`they stay with the guest identity ${guest.identityId}`);
+    expect(login.stderr).toContain('scoped-storage login --guest');
+    expect(jsonOf<Listing>(await cli(['ls', '--json'])).files).toEqual([]);
+
+    const back = jsonOf<{ identityId: string; resumed: boolean }>(await cli(['login', '--guest', '--json']));
+    expect(back).toMatchObject({ identityId: guest.identityId, resumed: true });
+    expect(jsonOf<Listing>(await cli(['ls', '--json'])).files.map((file) => file.key)).toEqual(['draft.txt']);
+    const rescued = join(work, 'rescued-draft.txt');
+    expect((await cli(['cp', 'private:draft.txt', rescued])).code).toBe(0);
+    expect(await readFile(rescued, 'utf8')).toBe('drafted as a guest');
+  });
+
+  it("login --user after a guest session, when the user is new, links the guest and says so in --json", async () => {
+    const cli = person('guest-then-ivy');
+    const guest = jsonOf<{ identityId: string }>(await cli(['login', '--guest', '--json']));
+    const login = await cli(['login', '--user', 'ivy', '--json']);
+    expect(jsonOf(login)).toMatchObject({ identityId: guest.identityId, guestLinked: true, linkedGuestIdentityId: guest.identityId });
+    expect(login.stderr).not.toContain('warning');
+  });
+
+  it('commands reuse the saved credentials: a share link outlives 25 later commands, which exchange credentials at most once', async () => {
+    const { cli, identityId } = await signedIn('linker');
+    expect((await cli(['cp', await localFile('linked.txt', 'still here'), 'private:linked.txt'])).code).toBe(0);
+    const link = jsonOf<{ url: string }>(await cli(['share', 'linked.txt', '--json']));
+    /** Credential sets the local cloud issued to this identity (its append-only log). */
+    const issuedToIdentity = async () =>
+      (await readFile(join(main.stateDirectory, 'data', 'credentials', 'issued.jsonl'), 'utf8'))
+        .split('\n')
+        .filter((line) => line.length > 0 && (JSON.parse(line) as { identityId?: string }).identityId === identityId).length;
+    const before = await issuedToIdentity();
+    for (let command = 0; command < 25; command += 1) {
+      const run = await cli(command % 2 === 0 ? ['ls', '--json'] : ['stat', 'linked.txt', '--json']);
+      expect(run.code, run.stderr).toBe(0);
+    }
+    expect((await issuedToIdentity()) - before).toBeLessThanOrEqual(1);
+    const fetched = await main.fetchAnonymously(link.url);
+    expect(fetched.status).toBe(200);
+    expect(fetched.body.toString()).toBe('still here');
+    const session = await stat(join(work, 'home-linker', 'session.json'));
+    expect(session.mode & 0o777).toBe(0o600);
+  });
+
+  it('a new login drops the saved credentials: the next command has the new identity\'s', async () => {
+    const cli = person('switcher');
+    const first = jsonOf<{ identityId: string }>(await cli(['login', '--user', 'switch-a', '--json']));
+    expect(jsonOf<{ identityId: string }>(await cli(['whoami', '--json'])).identityId).toBe(first.identityId);
+    const second = jsonOf<{ identityId: string }>(await cli(['login', '--user', 'switch-b', '--json']));
+    expect(second.identityId).not.toBe(first.identityId);
+    expect(jsonOf<{ identityId: string }>(await cli(['whoami', '--json'])).identityId).toBe(second.identityId);
+    const guest = jsonOf<{ identityId: string }>(await cli(['login', '--guest', '--json']));
+    expect(jsonOf<{ identityId: string; isGuest: boolean }>(await cli(['whoami', '--json']))).toEqual(expect.objectContaining({ identityId: guest.identityId, isGuest: true }));
+  });
 });
