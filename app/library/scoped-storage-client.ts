@@ -388,12 +388,12 @@ export class ScopedStorageClient {
   /**
    * How many files and bytes are below a folder: what a confirmation before `deleteFolder` shows.
    * Folder markers (the empty `folder/` objects `createFolder` makes) are counted apart, so a
-   * folder of three files says three.
+   * folder of three files says three. '' or no path is the whole location.
    */
-  async summarizeFolder(location: LocationReference | undefined, path: string): Promise<FolderSummary> {
+  async summarizeFolder(location: LocationReference | undefined, path?: string): Promise<FolderSummary> {
     const resolved = await this.location(location);
     const summary: FolderSummary = { files: 0, bytes: 0, folderMarkers: 0 };
-    for await (const object of this.list({ location: resolved, prefix: asFolderPath(path) ?? '' })) {
+    for await (const object of this.list({ location: resolved, prefix: asFolderPath(path) })) {
       if (object.key.endsWith('/')) summary.folderMarkers += 1;
       else summary.files += 1;
       summary.bytes += object.size;
@@ -401,18 +401,21 @@ export class ScopedStorageClient {
     return summary;
   }
 
-  /** Deletes every object below a folder (and its marker), 1000 per request. */
-  async deleteFolder(location: LocationReference | undefined, path: string, options: { onProgress?: (progress: DeleteFolderProgress) => void; signal?: AbortSignal } = {}): Promise<{ deleted: number; failed: DeleteFailure[] }> {
+  /**
+   * Deletes every object below a folder (and its marker), 1000 per request. '' or no path is the
+   * whole location, where it may be listed (not a protected location's top) and deleted in.
+   */
+  async deleteFolder(location: LocationReference | undefined, path?: string, options: { onProgress?: (progress: DeleteFolderProgress) => void; signal?: AbortSignal } = {}): Promise<{ deleted: number; failed: DeleteFailure[] }> {
     const resolved = await this.location(location);
-    const folder = asFolderPath(path) ?? '';
-    const prefix = toLocationKey(resolved, folder);
+    const folder = asFolderPath(path);
+    const prefix = toLocationListingPrefix(resolved, folder);
     requirePermission(resolved, folder, 'list');
     requirePermission(resolved, folder, 'delete');
     let deleted = 0;
     const failed: DeleteFailure[] = [];
     let continuationToken: string | undefined;
     do {
-      const page = await this.listPage(resolved, prefix, { continuationToken, pageSize: DELETE_BATCH, recursive: true, signal: options.signal }, `${resolved.name}:${folder}`);
+      const page = await this.listPage(resolved, prefix, { continuationToken, pageSize: DELETE_BATCH, recursive: true, signal: options.signal }, `${resolved.name}:${folder ?? ''}`);
       const keys = (page.Contents ?? []).map((object) => object.Key!);
       if (keys.length > 0) {
         const outcome = await this.deleteBatch(resolved, keys, options.signal);

@@ -4,7 +4,7 @@ import type { CliContext } from '../cli-context.ts';
 import { CliUsageError } from '../cli-usage-error.ts';
 import { confirm, processTerminal } from '../confirmation.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
-import type { ResolvedPath } from '../location-resolution.ts';
+import { describeDenial, permissionsAt, type ResolvedPath } from '../location-resolution.ts';
 import { formatBytes } from '../output-format.ts';
 
 interface RemoveOptions {
@@ -64,6 +64,8 @@ async function removeFiles(context: CliContext, typedPaths: string[]): Promise<v
 async function removeFolder(context: CliContext, typed: string, options: RemoveOptions): Promise<void> {
   const client = await context.openClient();
   const path = await context.resolve(typed, 'folder');
+  // Said before counting: "holds no files" or a count to confirm would mislead where nothing may be deleted.
+  if (!permissionsAt(path.location, path.key).includes('delete')) throw new StorageError('AccessDenied', describeDenial(path, 'delete'));
   const summary = await context.explainingDenial(path, 'list', () => client.summarizeFolder(path.location, path.key));
   if (summary.files === 0 && summary.folderMarkers === 0) throw new StorageError('NotFound', `Not found: ${path.display} holds no files.`);
   const what = `${summary.files} file${summary.files === 1 ? '' : 's'} (${formatBytes(summary.bytes)}) in ${path.display}`;

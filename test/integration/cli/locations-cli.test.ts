@@ -177,6 +177,19 @@ describe('CLI: location paths against the main job', () => {
     expectFailure(await cli(['rm', '--recursive', 'tree/', '--yes']), EXIT_CODES.notFound, 'holds no files');
   });
 
+  it('rm --recursive on the top of a location (team:) counts, asks for --yes, then deletes only that location', async () => {
+    const { cli } = await signedIn('rooter', 'umbrella');
+    for (const name of ['top.txt', 'plans/a.txt', 'plans/b.txt']) expect((await cli(['cp', await localFile('root.txt', name), `team:${name}`, '--force'])).code).toBe(0);
+    expect((await cli(['cp', await localFile('own.txt', 'own'), 'private:own.txt'])).code).toBe(0);
+    const refused = await cli(['rm', '--recursive', 'team:']);
+    expectFailure(refused, EXIT_CODES.usage, 'Refusing to delete 3 files');
+    expect(refused.stderr).toContain('in team:');
+    expect(jsonOf(await cli(['rm', '--recursive', 'team:', '--yes', '--json']))).toEqual({ path: 'team:', deleted: 3, failed: [] });
+    expect(jsonOf<Listing>(await cli(['ls', 'team:', '--recursive', '--json'])).files).toEqual([]);
+    expect(jsonOf<Listing>(await cli(['ls', '--json'])).files.map((file) => file.key)).toEqual(['own.txt']);
+    expectFailure(await cli(['rm', '--recursive', 'shared:', '--yes']), EXIT_CODES.accessDenied, 'you may not');
+  });
+
   it('rm --recursive on a terminal asks first: no keeps every file, yes deletes them with a count', async () => {
     const { cli } = await signedIn('asker');
     for (const name of ['one', 'two']) expect((await cli(['cp', await localFile('asked.txt', name), `private:asked/${name}.txt`, '--force'])).code).toBe(0);

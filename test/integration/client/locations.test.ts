@@ -291,6 +291,28 @@ describe('locations through the client library', () => {
       await expectStorageError(bob.listFolder({ location: 'team', pageSize: 0 }), 'InvalidArgument');
     });
 
+    it("deletes a whole location ('' or no path): only its own prefix, and never a protected location's top or one without delete", async () => {
+      const [ivan, judy, mallory] = await Promise.all([clientFor('ivan', 'initech'), clientFor('judy', 'initech'), clientFor('mallory', 'initechs')]);
+      await Promise.all(['a.txt', 'plans/b.txt', 'plans/deep/c.txt'].map((key) => ivan.upload('team', key, 'xyz')));
+      await ivan.createFolder('team', 'empty');
+      await mallory.upload('team', 'kept.txt', 'not initech');
+      await judy.upload(undefined, 'mine.txt', 'judy');
+      expect(await judy.summarizeFolder('team', '')).toEqual({ files: 3, bytes: 9, folderMarkers: 1 });
+      expect(await judy.summarizeFolder('team')).toEqual({ files: 3, bytes: 9, folderMarkers: 1 });
+      expect(await judy.deleteFolder('team', '')).toEqual({ deleted: 4, failed: [] });
+      expect(await listAll(ivan, 'team', '')).toEqual([]);
+      expect(await listAll(mallory, 'team', '')).toEqual(['kept.txt']);
+      expect(await listAll(judy, undefined, '')).toEqual(['mine.txt']);
+      expect(await judy.deleteFolder(undefined)).toEqual({ deleted: 1, failed: [] });
+      expect(await listAll(judy, undefined, '')).toEqual([]);
+
+      const protectedTop = await expectStorageError(judy.deleteFolder('protected', ''), 'InvalidLocation');
+      expect(protectedTop.message).toContain('cannot be listed as a whole');
+      await expectStorageError(judy.summarizeFolder('protected'), 'InvalidLocation');
+      await expectStorageError(judy.deleteFolder('shared'), 'InvalidLocation');
+      expect(await listAll(judy, 'shared', '')).toContain('handbook.txt');
+    });
+
     it('deletes more than one batch of 1000', async () => {
       const many = Array.from({ length: 1003 }, (_, index) => `bulk/${String(index).padStart(4, '0')}.txt`);
       for (let start = 0; start < many.length; start += 50) await Promise.all(many.slice(start, start + 50).map((key) => dave.upload(key, 'x')));
