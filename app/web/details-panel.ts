@@ -1,6 +1,7 @@
 import type { ScopedStorageClient, StorageLocation } from '../library/index.ts';
 import { formatSize } from './display-format.ts';
 import { element } from './page-elements.ts';
+import { showPath } from './visible-name.ts';
 
 /** The details panel: a file's properties as S3 has them. Closing it gives focus back to the file. */
 export class DetailsPanel {
@@ -26,7 +27,8 @@ export class DetailsPanel {
         const dt = document.createElement('dt');
         dt.textContent = term;
         const dd = document.createElement('dd');
-        dd.textContent = value;
+        if (term === 'Name') showPath(dd, value);
+        else dd.textContent = value;
         dd.dataset.property = term.toLowerCase();
         return [dt, dd];
       }),

@@ -1,6 +1,7 @@
 import type { ScopedStorageClient, StorageLocation } from '../library/index.ts';
 import { formatSize } from './display-format.ts';
 import { element } from './page-elements.ts';
+import { showPath } from './visible-name.ts';
 
 /**
  * Downloads a file into memory with a progress line (bytes as the body is read), then hands it to
@@ -13,12 +14,12 @@ export async function downloadWithProgress(client: ScopedStorageClient, location
   item.dataset.state = 'running';
   const label = document.createElement('span');
   label.className = 'name';
-  label.textContent = name;
+  const shownName = showPath(label, name);
   const status = document.createElement('span');
   status.className = 'status';
   status.textContent = '0%';
   const bar = document.createElement('progress');
-  bar.setAttribute('aria-label', `Download of ${name}`);
+  bar.setAttribute('aria-label', `Download of ${shownName}`);
   bar.value = 0;
   const bytes = document.createElement('span');
   bytes.className = 'bytes';

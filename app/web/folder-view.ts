@@ -5,6 +5,7 @@ import { locationLabel, startPathOf } from './location-access.ts';
 import { ask, askFolderName } from './page-dialogs.ts';
 import { actionButton, element } from './page-elements.ts';
 import { showMessage } from './page-message.ts';
+import { ESCAPED_NAME_NOTE, visiblePath } from './visible-name.ts';
 
 /** What the folder view needs from the page around it. */
 export interface FolderViewContext {
@@ -125,10 +126,10 @@ export class FolderView {
       if (index === 0 && location.kind === 'protected') {
         const own = location.ownFolder?.identityId === segment;
         if (own) return; // the location's crumb is the own folder already
-        crumbs.push({ label: this.userIdsByIdentity.get(segment) ?? segment, path });
+        crumbs.push({ label: this.userIdsByIdentity.get(segment) ?? visiblePath(segment), path });
         return;
       }
-      crumbs.push({ label: segment, path });
+      crumbs.push({ label: visiblePath(segment), path });
     });
     const items = crumbs.map((crumb, index) => {
       const item = document.createElement('li');
@@ -217,12 +218,13 @@ export class FolderView {
   /** `folder` as listFolder names it: the folder's path relative to the location, ending in `/`. */
   private folderEntry(location: StorageLocation, folder: string): HTMLLIElement {
     const path = folder.endsWith('/') ? folder : `${folder}/`;
-    const name = path.slice(this.path.length);
+    const name = visiblePath(path.slice(this.path.length));
     const item = document.createElement('li');
     item.className = 'entry';
     item.dataset.folder = path;
     const open = actionButton(`${name}`, 'open', () => this.open(location, path), (error) => this.context.report(error), `Open folder ${name}`);
     open.className = 'entry-name';
+    if (name !== path.slice(this.path.length)) open.title = ESCAPED_NAME_NOTE;
     const facts = document.createElement('span');
     facts.className = 'entry-facts';
     facts.textContent = 'folder';
@@ -234,13 +236,14 @@ export class FolderView {
   }
 
   private fileEntry(location: StorageLocation, file: StoredObject): HTMLLIElement {
-    const name = file.key.slice(this.path.length);
+    const name = visiblePath(file.key.slice(this.path.length));
     const item = document.createElement('li');
     item.className = 'entry';
     item.dataset.key = file.key;
     const report = (error: unknown) => this.context.report(error);
     const details = actionButton(name, 'details', () => this.fileActions.details(location, file.key, details), report, `Details of ${name}`);
     details.className = 'entry-name';
+    if (name !== file.key.slice(this.path.length)) details.title = ESCAPED_NAME_NOTE;
     const facts = document.createElement('span');
     facts.className = 'entry-facts';
     const size = document.createElement('span');
@@ -266,7 +269,7 @@ export class FolderView {
     if (name === undefined) return;
     await this.context.client().createFolder(target.location, `${target.path}${name}`);
     await this.refreshIfShowing(target);
-    showMessage(`Created folder ${name}.`);
+    showMessage(`Created folder ${visiblePath(name)}.`);
     document.querySelector<HTMLButtonElement>(`#entries li[data-folder="${CSS.escape(`${target.path}${name}/`)}"] button`)?.focus();
   }
 
@@ -283,11 +286,11 @@ export class FolderView {
     const client = this.context.client();
     const summary = await client.summarizeFolder(location, path);
     const contents = summary.files === 0 ? 'It holds no files.' : `It holds ${countOf(summary.files, 'file')} (${formatSize(summary.bytes)}), which will be deleted too.`;
-    const answer = await ask('Delete folder?', `Delete the folder ${path}? ${contents} This cannot be undone.`, [{ value: 'delete', label: summary.files === 0 ? 'Delete folder' : `Delete ${countOf(summary.files, 'file')}`, primary: true }, { value: 'cancel', label: 'Cancel' }], 'cancel');
+    const answer = await ask('Delete folder?', `Delete the folder ${visiblePath(path)}? ${contents} This cannot be undone.`, [{ value: 'delete', label: summary.files === 0 ? 'Delete folder' : `Delete ${countOf(summary.files, 'file')}`, primary: true }, { value: 'cancel', label: 'Cancel' }], 'cancel');
     if (answer !== 'delete') return;
     const result = await client.deleteFolder(location, path);
-    if (result.failed.length > 0) showMessage(`${countOf(result.failed.length, 'file')} could not be deleted, for example ${result.failed[0]!.key}: ${result.failed[0]!.message || result.failed[0]!.code}.`, 'error');
-    else showMessage(`Deleted the folder ${path} (${countOf(result.deleted, 'item')}).`);
+    if (result.failed.length > 0) showMessage(`${countOf(result.failed.length, 'file')} could not be deleted, for example ${visiblePath(result.failed[0]!.key)}: ${result.failed[0]!.message || result.failed[0]!.code}.`, 'error');
+    else showMessage(`Deleted the folder ${visiblePath(path)} (${countOf(result.deleted, 'item')}).`);
     await this.refresh();
     element('folder-title').focus();
   }
@@ -298,10 +301,15 @@ export class FolderView {
     if (!location || location.kind !== 'protected' || who === '') return;
     let identityId = who;
     if (!isIdentityId(who)) {
-      const found = await this.context.client().lookupIdentity(who).catch((error: unknown) => {
-        if (error instanceof StorageError && error.code === 'NotFound') throw new Error(`No user "${who}" has signed in yet, so they have no folder.`);
-        throw error;
-      });
+      const found = await this.context
+        .client()
+        .lookupIdentity(who)
+        .catch((error: unknown) => {
+          if (error instanceof StorageError && error.code === 'NotFound') return undefined;
+          throw error;
+        });
+      // Not a failure of the page: the user may simply never have used storage (or not exist; the service does not say which).
+      if (!found) return showMessage(`No user "${who}" has used storage yet, so they have no protected folder.`, 'error');
       identityId = found.identityId;
       this.userIdsByIdentity.set(identityId, who);
     }

@@ -1,6 +1,7 @@
 import type { ScopedStorageClient, StorageLocation } from '../library/index.ts';
 import { friendlyError } from './friendly-error.ts';
 import { element } from './page-elements.ts';
+import { showPath } from './visible-name.ts';
 
 /**
  * The share dialog: the visitor picks how long the link works and whether it opens in the browser
@@ -17,7 +18,7 @@ export class ShareDialog {
 
   open(location: StorageLocation, key: string): void {
     this.target = { location, key };
-    element('share-file').textContent = key;
+    showPath(element('share-file'), key);
     element('share-result').hidden = true;
     element<HTMLInputElement>('share-link').value = '';
     const dialog = element<HTMLDialogElement>('share-dialog');

@@ -5,6 +5,7 @@ import { friendlyError } from './friendly-error.ts';
 import { ask } from './page-dialogs.ts';
 import { actionButton, element } from './page-elements.ts';
 import { showMessage } from './page-message.ts';
+import { showPath, visiblePath } from './visible-name.ts';
 
 export interface UploadQueueContext {
   client(): ScopedStorageClient;
@@ -27,13 +28,13 @@ export class UploadQueue {
     item.dataset.file = file.name;
     const label = document.createElement('span');
     label.className = 'name';
-    label.textContent = file.name;
+    const shownName = showPath(label, file.name);
     const status = document.createElement('span');
     status.className = 'status';
     const bar = document.createElement('progress');
     bar.max = Math.max(file.size, 1);
     bar.value = 0;
-    bar.setAttribute('aria-label', `Upload of ${file.name}`);
+    bar.setAttribute('aria-label', `Upload of ${shownName}`);
     const bytes = document.createElement('span');
     bytes.className = 'bytes';
     const buttons = document.createElement('div');
@@ -72,7 +73,7 @@ export class UploadQueue {
         return;
       }
       if (task.state === 'cancelled') return;
-      showMessage(`${name}: ${friendlyError(error)}`, 'error');
+      showMessage(`${visiblePath(name)}: ${friendlyError(error)}`, 'error');
     }
   }
 
@@ -82,7 +83,7 @@ export class UploadQueue {
     view.buttons.replaceChildren();
     const answer = await ask<ReplaceAnswer>(
       'Replace the file?',
-      `${name} already exists in this folder.`,
+      `${visiblePath(name)} already exists in this folder.`,
       [
         { value: 'replace', label: 'Replace it', primary: true },
         { value: 'keep-both', label: 'Keep both' },
@@ -93,6 +94,9 @@ export class UploadQueue {
     if (answer === 'skip') {
       view.item.dataset.state = 'skipped';
       view.status.textContent = 'skipped: kept the existing file';
+      // Nothing was sent and nothing will be: a bar at "0 B of 6 B" would read as a stalled upload.
+      view.bar.remove();
+      view.bytes.remove();
       return;
     }
     const newName = answer === 'keep-both' ? numberedName(name) : name;
@@ -101,13 +105,14 @@ export class UploadQueue {
   }
 
   private renderButtons(task: UploadTask, view: UploadView, name: string): void {
-    const report = (error: unknown) => showMessage(`${name}: ${friendlyError(error)}`, 'error');
+    const shownName = visiblePath(name);
+    const report = (error: unknown) => showMessage(`${shownName}: ${friendlyError(error)}`, 'error');
     const focused = view.buttons.contains(document.activeElement) ? (document.activeElement as HTMLElement).dataset.action : undefined;
     const buttons: HTMLButtonElement[] = [];
-    if (task.state === 'running') buttons.push(actionButton('Pause', 'pause', () => task.pause(), report, `Pause upload of ${name}`));
-    if (task.state === 'paused') buttons.push(actionButton('Resume', 'resume', () => task.resume(), report, `Resume upload of ${name}`));
-    if (task.state === 'failed') buttons.push(actionButton('Retry', 'retry', () => task.retry(), report, `Retry upload of ${name}`));
-    if (task.state === 'running' || task.state === 'paused' || task.state === 'failed') buttons.push(actionButton('Cancel', 'cancel', () => task.cancel(), report, `Cancel upload of ${name}`));
+    if (task.state === 'running') buttons.push(actionButton('Pause', 'pause', () => task.pause(), report, `Pause upload of ${shownName}`));
+    if (task.state === 'paused') buttons.push(actionButton('Resume', 'resume', () => task.resume(), report, `Resume upload of ${shownName}`));
+    if (task.state === 'failed') buttons.push(actionButton('Retry', 'retry', () => task.retry(), report, `Retry upload of ${shownName}`));
+    if (task.state === 'running' || task.state === 'paused' || task.state === 'failed') buttons.push(actionButton('Cancel', 'cancel', () => task.cancel(), report, `Cancel upload of ${shownName}`));
     view.buttons.replaceChildren(...buttons);
     // Pause becomes Resume under the keyboard user's focus: keep focus on the button that took its place.
     if (focused) (buttons.find((button) => button.dataset.action !== 'cancel') ?? buttons[0])?.focus();

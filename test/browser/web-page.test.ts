@@ -293,6 +293,20 @@ describe('the storage browser in Chromium, on the main job', () => {
       expect(await contentOf('notes.txt')).toBe('third');
       expect(await contentOf('notes (1).txt')).toBe('fourth');
     });
+    it('keeps the existing file when the replace prompt is closed with Escape, and the line reads skipped, without a progress bar', async () => {
+      await alice.evaluate(() => document.getElementById('uploads')!.replaceChildren());
+      await dropFile(alice, 'notes.txt', { text: 'escape' });
+      await alice.waitForSelector('#confirm-dialog[open]');
+      await alice.keyboard.press('Escape');
+      await alice.waitForSelector('#uploads li[data-file="notes.txt"][data-state="skipped"]');
+      const line = upload(alice, 'notes.txt');
+      expect(await line.locator('.status').textContent()).toBe('skipped: kept the existing file');
+      expect(await line.locator('progress').count()).toBe(0);
+      expect(await line.textContent()).toBe('notes.txtskipped: kept the existing file');
+      const client = await aliceClient();
+      expect(await readAll((await client.download('private', 'notes.txt')).body).then(String)).toBe('third');
+      await alice.evaluate(() => document.getElementById('uploads')!.replaceChildren());
+    });
   });
 
   describe('browsing', () => {
@@ -483,7 +497,7 @@ describe('the storage browser in Chromium, on the main job', () => {
       await bob.fill('#open-folder-input', 'nobody-signed-in-as-this');
       await bob.click('#open-folder-button');
       await bob.waitForSelector('#message.error:not([hidden])');
-      expect(await bob.textContent('#message')).toContain('No user "nobody-signed-in-as-this" has signed in yet');
+      expect(await bob.textContent('#message')).toBe('No user "nobody-signed-in-as-this" has used storage yet, so they have no protected folder.');
     });
 
     it('a guest uploads, signs in later, and still has the file', async () => {
@@ -547,6 +561,33 @@ describe('the storage browser in Chromium, on the main job', () => {
       expect(await guest.textContent('#identity-who')).toBe('Browsing as a guest');
       expect(await guest.textContent('#identity-id')).toBe(guestIdentity);
       await expect.poll(() => entry(guest, 'left-with-the-guest.txt').count()).toBe(1);
+    });
+    it('shows blank names and names with direction controls visibly, escaped, in the list and the details', async () => {
+      const ivy = await fixture.clientFor('ivy');
+      await ivy.upload('private', ' ', 'one space');
+      await ivy.upload('private', '\u200b\u3000', 'invisible');
+      await ivy.upload('private', 'invoice\u202etxt.exe', 'looks like invoiceexe.txt');
+      await ivy.upload('private', 'notes\u2067 /a.txt', 'in a folder whose name isolates');
+      const page = await freshPage();
+      await signInOnPage(page, fixture.job.page.url, 'ivy');
+      await expect.poll(() => page.locator('#entries li').count()).toBe(4);
+
+      const name = (key: string) => entry(page, key).locator('button[data-action="details"]');
+      expect(await name(' ').textContent()).toBe('⟨U+0020⟩');
+      expect(await name(' ').getAttribute('aria-label')).toBe('Details of ⟨U+0020⟩');
+      expect(await name('\u200b\u3000').textContent()).toBe('⟨U+200B⟩⟨U+3000⟩');
+      expect(await name('invoice\u202etxt.exe').textContent()).toBe('invoice⟨U+202E⟩txt.exe');
+      expect(await entry(page, 'invoice\u202etxt.exe').locator('button[data-action="delete"]').getAttribute('aria-label')).toBe('Delete invoice⟨U+202E⟩txt.exe');
+      expect(await name('invoice\u202etxt.exe').getAttribute('title')).toMatch(/⟨U\+…⟩/);
+      expect(await folderEntry(page, 'notes\u2067 /').locator('button[data-action="open"]').textContent()).toBe('notes⟨U+2067⟩ /');
+      expect(await page.textContent('#entries')).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+
+      await name('invoice\u202etxt.exe').click();
+      await page.waitForSelector('#details:not([hidden])');
+      expect(await page.textContent('#details dd[data-property="name"]')).toBe('invoice⟨U+202E⟩txt.exe');
+      await folderEntry(page, 'notes\u2067 /').locator('button[data-action="open"]').click();
+      await waitForListing(page);
+      expect(await page.locator('#breadcrumbs li').allTextContents()).toEqual(['My files', 'notes⟨U+2067⟩ ']);
     });
   });
 
