@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { StorageError, type AccessPermission, type IdentityCredentialsSnapshot, type ScopedStorageClient, type StorageLocation } from '../library/index.ts';
 import { createNodeStorageClient } from '../library/node/create-node-storage-client.ts';
 import { FileResumeStore } from '../library/node/file-resume-store.ts';
-import { credentialsBelongTo, readCliSession, writeCliSession, type CliSession } from './cli-session.ts';
+import { credentialsBelongTo, readCliSession, savedCredentials, withCredentials, writeCliSession, type CliSession } from './cli-session.ts';
 import { folderKey, parseRemotePath, requireFileKey, type RemotePath } from './location-path.ts';
 import { describeDenial, resolvePath, type ResolvedPath } from './location-resolution.ts';
 import { userPath } from './user-directory.ts';
@@ -71,7 +71,7 @@ export class CliContext {
     // Every command reuses the session's saved credentials until they are due: each exchange costs a
     // Cognito call, and the local cloud keeps only the newest 20 sets per identity (older share links die).
     const credentials = {
-      initialCredentials: 'credentials' in used ? used.credentials : undefined,
+      initialCredentials: used.kind === 'new-guest' ? undefined : savedCredentials(used),
       onCredentials: (snapshot: IdentityCredentialsSnapshot) => {
         this.issued = { sessionToken, snapshot };
       },
@@ -102,7 +102,7 @@ export class CliContext {
       return;
     }
     if (!this.issued || !credentialsBelongTo(session, this.issued.sessionToken, this.issued.snapshot)) return;
-    await writeCliSession(home, { ...session, credentials: this.issued.snapshot });
+    await writeCliSession(home, withCredentials(session, this.issued.snapshot));
   }
 
   async locations(): Promise<StorageLocation[]> {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { IdentityCredentialsSnapshot } from '../library/index.ts';
@@ -12,7 +13,7 @@ import { readJsonFileOrEmpty, writePrivateJsonFile } from '../library/node/priva
  * identity already); `login --guest` resumes it, so its files can still be reached.
  */
 export type CliSession =
-  | { kind: 'user'; sessionToken: string; user?: string; signedInAt: string; abandonedGuestIdentityId?: string; credentials?: IdentityCredentialsSnapshot }
+  | { kind: 'user'; sessionToken: string; user?: string; signedInAt: string; abandonedGuestIdentityId?: string; credentials?: IdentityCredentialsSnapshot; credentialsFor?: string }
   | { kind: 'guest'; guestIdentityId: string; signedInAt: string; credentials?: IdentityCredentialsSnapshot };
 
 /** Where the CLI keeps the app session: a user-only file, overridable for scripts and tests. */
@@ -58,7 +59,7 @@ export async function readCliSession(stateDirectory: string): Promise<CliSession
       user: typeof stored.user === 'string' ? stored.user : undefined,
       signedInAt,
       ...(text(stored.abandonedGuestIdentityId) ? { abandonedGuestIdentityId: stored.abandonedGuestIdentityId } : {}),
-      ...saved,
+      ...(credentials && text(stored.credentialsFor) ? { credentials, credentialsFor: stored.credentialsFor } : {}),
     };
   }
   if (stored.kind === 'guest' && typeof stored.guestIdentityId === 'string') return { kind: 'guest', guestIdentityId: stored.guestIdentityId, signedInAt, ...saved };
@@ -69,8 +70,24 @@ export async function writeCliSession(stateDirectory: string, session: CliSessio
   await writePrivateJsonFile(join(stateDirectory, 'session.json'), session);
 }
 
+/** Which session token credentials were issued for, without keeping a second copy of the token. */
+export function sessionTokenFingerprint(sessionToken: string): string {
+  return createHash('sha256').update(sessionToken).digest('base64url');
+}
+
 /** Whether saved credentials are this session's: a user's came with its token, a guest's are its identity's. */
 export function credentialsBelongTo(session: CliSession, sessionToken: string | undefined, snapshot: IdentityCredentialsSnapshot): boolean {
   if (session.kind === 'user') return sessionToken === session.sessionToken && snapshot.token !== undefined;
   return sessionToken === undefined && snapshot.token === undefined && snapshot.credentials.identityId === session.guestIdentityId;
+}
+
+/** The credentials saved with a session, for the session as it is now (a session token replaced since leaves them unused). */
+export function savedCredentials(session: CliSession): IdentityCredentialsSnapshot | undefined {
+  if (session.kind === 'guest') return session.credentials;
+  return session.credentialsFor === sessionTokenFingerprint(session.sessionToken) ? session.credentials : undefined;
+}
+
+/** The session with credentials issued for it. */
+export function withCredentials(session: CliSession, snapshot: IdentityCredentialsSnapshot): CliSession {
+  return session.kind === 'user' ? { ...session, credentials: snapshot, credentialsFor: sessionTokenFingerprint(session.sessionToken) } : { ...session, credentials: snapshot };
 }

@@ -67,6 +67,10 @@ try {
   } else if (error instanceof StorageError && error.code === 'SignInRequired' && error.status === 401 && context.usingStoredSession) {
     process.stderr.write('error: Your session is no longer valid: sign in again with `storage login` (npm run storage -- login --user <name>).\n');
     process.exitCode = EXIT_CODES.signInRequired;
+  } else if (error instanceof StorageError && error.code === 'Expired' && context.usingStoredSession) {
+    // Saved credentials S3 refused (expired, or unknown to a local cloud that was reset) are dropped below.
+    process.stderr.write(`error: ${error.message}\nThe saved credentials are dropped: run the command again (after a reset of the local cloud, sign in again).\n`);
+    process.exitCode = exitCodeFor(error.code);
   } else if (error instanceof StorageError) {
     process.stderr.write(`error: ${error.message}\n`);
     process.exitCode = exitCodeFor(error.code);

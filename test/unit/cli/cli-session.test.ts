@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readCliSession, writeCliSession } from '../../../app/cli/cli-session.ts';
+import { readCliSession, savedCredentials, sessionTokenFingerprint, withCredentials, writeCliSession } from '../../../app/cli/cli-session.ts';
 
 describe("the CLI's remembered session", () => {
   let home: string;
@@ -39,14 +39,28 @@ describe("the CLI's remembered session", () => {
       issuedAt: new Date('2025-03-01T11:00:00.000Z'),
       token: { identityId: 'us-east-1:user', token: 'openid', expiresAt: new Date('2025-03-01T11:10:00.000Z'), principalTags: { tenant: 'acme' } },
     };
-    const session = { kind: 'user' as const, sessionToken: 'token', user: 'ann', signedInAt: 'now', abandonedGuestIdentityId: 'us-east-1:guest', credentials };
+    const session = { kind: 'user' as const, sessionToken: 'token', user: 'ann', signedInAt: 'now', abandonedGuestIdentityId: 'us-east-1:guest', credentials, credentialsFor: sessionTokenFingerprint('token') };
     await writeCliSession(home, session);
     expect(await readCliSession(home)).toEqual(session);
     expect((await stat(join(home, 'session.json'))).mode & 0o777).toBe(0o600);
     for (const broken of [{ ...credentials, issuedAt: 'never' }, { ...credentials, credentials: { ...credentials.credentials, secretAccessKey: 7 } }, { ...credentials, token: { ...credentials.token, principalTags: { tenant: 1 } } }]) {
       await writeFile(join(home, 'session.json'), JSON.stringify({ ...session, credentials: broken }));
-      const { credentials: _ignored, ...withoutCredentials } = session;
+      const { credentials: _ignored, credentialsFor: _alsoIgnored, ...withoutCredentials } = session;
       expect(await readCliSession(home)).toEqual(withoutCredentials);
     }
+  });
+
+  it('uses saved credentials only for the session token they were issued for', async () => {
+    const credentials = {
+      credentials: { identityId: 'us-east-1:user', accessKeyId: 'ASIAEXAMPLE', secretAccessKey: 'secret', sessionToken: 'session', expiration: new Date('2025-03-01T12:00:00.000Z') },
+      issuedAt: new Date('2025-03-01T11:00:00.000Z'),
+      token: { identityId: 'us-east-1:user', token: 'openid', expiresAt: new Date('2025-03-01T11:10:00.000Z'), principalTags: {} },
+    };
+    const saved = withCredentials({ kind: 'user', sessionToken: 'token', signedInAt: 'now' }, credentials);
+    if (saved.kind !== 'user') throw new Error('expected a user session');
+    expect(savedCredentials(saved)).toEqual(credentials);
+    expect(JSON.stringify(saved)).not.toContain('"credentialsFor":"token"');
+    expect(savedCredentials({ ...saved, sessionToken: 'another token' })).toBeUndefined();
+    expect(savedCredentials({ ...saved, credentialsFor: undefined })).toBeUndefined();
   });
 });
