@@ -14,7 +14,7 @@ import { contentDisposition, fileNameOf } from './content-disposition.ts';
 import { countDownloadedBytes, type DownloadProgress } from './download-progress.ts';
 import { IdentityCredentialsProvider, type IdentityCredentialsSnapshot, type SignInResult } from './identity-credentials.ts';
 import { deferUploadTask } from './deferred-upload-task.ts';
-import { decodeListingToken, encodeListingToken } from './listing-token.ts';
+import { decodeListingToken, encodeListingToken, NOT_A_LISTING_TOKEN } from './listing-token.ts';
 import { requirePermission } from './location-permissions.ts';
 import { toLocationKey, toLocationListingPrefix, toRelativeKey } from './object-keys.ts';
 import { resolveLocations } from './resolve-locations.ts';
@@ -362,7 +362,13 @@ export class ScopedStorageClient {
     }
     const scope = { location: location.name, prefix, recursive };
     const continuationToken = options.nextToken === undefined ? undefined : decodeListingToken(scope, options.nextToken);
-    const page = await this.listPage(location, prefix, { continuationToken, pageSize: options.pageSize, recursive, signal: options.signal }, folder ?? location.name);
+    const page = await this.listPage(location, prefix, { continuationToken, pageSize: options.pageSize, recursive, signal: options.signal }, folder ?? location.name).catch((error: unknown) => {
+      // The token's check passed but S3 still refused what was inside: the same refusal as any token not made here.
+      if (continuationToken !== undefined && error instanceof StorageError && (error.cause as { name?: string } | undefined)?.name === 'InvalidArgument') {
+        throw new StorageError('InvalidArgument', NOT_A_LISTING_TOKEN, { cause: error });
+      }
+      throw error;
+    });
     return {
       folders: (page.CommonPrefixes ?? []).map((entry) => toRelativeKey(location.prefix, entry.Prefix!)),
       // The folder's own marker (`photos/` in `photos/`) is the folder, not a file in it.

@@ -31,6 +31,23 @@ describe('listing tokens', () => {
     }
   });
 
+  it('refuses a token whose fields were edited or made up by hand (a garbage cursor included), before any request', () => {
+    const encode = (contents: object) => btoa(JSON.stringify(contents)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    const made = JSON.parse(atob(encodeListingToken(SCOPE, 'abc').replace(/-/g, '+').replace(/_/g, '/'))) as Record<string, unknown>;
+    const crafted = [
+      { ...made, c: 'garbage!!' },
+      { v: 1, l: SCOPE.location, p: SCOPE.prefix, r: SCOPE.recursive, c: 'garbage' },
+      { ...made, s: undefined, c: 'garbage' },
+      { ...made, s: '00000000' },
+    ];
+    for (const contents of crafted) {
+      const error = refusal(() => decodeListingToken(SCOPE, encode(contents)));
+      expect(error.code, JSON.stringify(contents)).toBe('InvalidArgument');
+      expect(error.message).toContain('not a token this library made');
+    }
+    expect(decodeListingToken(SCOPE, encode(made))).toBe('abc');
+  });
+
   it('refuses tokens it did not make', () => {
     for (const token of ['', 'not base64!', btoa('{"v":2}'), btoa('[]'), 'abc', encodeListingToken(SCOPE, 'x').slice(0, -3)]) {
       expect(refusal(() => decodeListingToken(SCOPE, token)).code, token).toBe('InvalidArgument');
