@@ -14,7 +14,9 @@ export function isValidTagSegment(value: unknown): value is string {
  * grants applies to the identity: `owner`/`authenticated`/`tenantMembers` to a signed-in identity,
  * `guestOwner`/`guests` to a guest; a `{tag:k}` rule only when the session has a valid tag `k`.
  * An `{identityId}` rule that also grants `authenticated` or `guests` is a protected location: its
- * prefix stops before the identity segment and keys name the identity folder first. The first
+ * prefix stops before the identity segment and keys name the identity folder first; it has an
+ * `ownFolder` only when the owner grantee that applies (`owner`, or `guestOwner` for a guest) has
+ * grants on the rule. The first
  * private location is the default, where bare paths go.
  */
 export function resolveLocations(rules: readonly PublishedAccessRule[], identity: LocationIdentity): StorageLocation[] {
@@ -42,12 +44,13 @@ function resolveRule(rule: PublishedAccessRule, identity: LocationIdentity): Sto
     const everyone = identity.isGuest ? granted('guests') : granted('authenticated');
     if (everyone.length > 0) {
       const identitySegment = segments.findIndex((segment) => 'identityId' in segment);
+      // Only an owner grant makes a folder "yours": a guest that may only read and list has none of its own.
       return {
         ...base,
         kind: 'protected',
         prefix: fill(segments.slice(0, identitySegment), identity),
         permissions: everyone,
-        ownFolder: { identityId: identity.identityId, permissions: union([own, everyone]) },
+        ...(own.length > 0 ? { ownFolder: { identityId: identity.identityId, permissions: union([own, everyone]) } } : {}),
       };
     }
     if (own.length === 0) return undefined;

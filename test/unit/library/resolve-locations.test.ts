@@ -43,8 +43,23 @@ describe('resolveLocations', () => {
   it('a guest gets its own private folder (guestOwner) and read/list on public, nothing signed-in users share', () => {
     expect(resolveLocations(DEFAULT_RULES, { ...guest, principalTags: { tenant: 'acme' } })).toEqual([
       { name: 'private', kind: 'private', prefix: `users/${ALICE}/`, permissions: [...ALL], isDefault: true },
-      { name: 'public', kind: 'protected', prefix: 'public/', permissions: ['read', 'list'], ownFolder: { identityId: ALICE, permissions: ['read', 'list'] }, isDefault: false },
+      { name: 'public', kind: 'protected', prefix: 'public/', permissions: ['read', 'list'], isDefault: false },
     ]);
+  });
+
+  it('a protected location has an own folder only where the owner grantee that applies (owner, or guestOwner for a guest) has grants', () => {
+    const rules: PublishedAccessRule[] = [
+      { name: 'gallery', prefix: 'gallery/{identityId}/', grants: { guestOwner: ['read', 'write', 'list'], guests: ['read', 'list'], authenticated: ['read', 'list'] } },
+      { name: 'board', prefix: 'board/{identityId}/', grants: { owner: [], authenticated: ['read'] } },
+    ];
+    const [guestGallery, guestBoard] = [resolveLocations(rules, guest)[0], resolveLocations(rules, guest)[1]];
+    expect(guestGallery).toMatchObject({ name: 'gallery', ownFolder: { identityId: ALICE, permissions: ['read', 'write', 'list'] } });
+    expect(guestBoard).toBeUndefined();
+    const [userGallery, userBoard] = resolveLocations(rules, signedIn());
+    expect(userGallery).toMatchObject({ name: 'gallery', permissions: ['read', 'list'] });
+    expect(userGallery).not.toHaveProperty('ownFolder');
+    expect(userBoard).toMatchObject({ name: 'board', permissions: ['read'] });
+    expect(userBoard).not.toHaveProperty('ownFolder');
   });
 
   it('without guestOwner a guest has no default location', () => {
