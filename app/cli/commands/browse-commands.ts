@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
-import type { StoredObject } from '../../library/index.ts';
+import { StorageError, type ScopedStorageClient, type StoredObject } from '../../library/index.ts';
 import type { CliContext } from '../cli-context.ts';
+import { parseRemotePath } from '../location-path.ts';
+import type { ResolvedPath } from '../location-resolution.ts';
 import { positiveInteger } from '../option-parsers.ts';
 import { formatListing, formatLocations, formatProperties, locationJson, propertiesJson, storedObjectJson } from '../output-format.ts';
 
@@ -8,6 +10,21 @@ interface ListOptions {
   recursive?: boolean;
   pageSize?: number;
   nextToken?: string;
+}
+
+/**
+ * `ls private:notes.txt` lists the folder `notes.txt/`, empty when notes.txt is a file: the file
+ * itself is what the user meant. Only a path typed without a trailing `/` is tried as a file.
+ */
+async function fileInstead(client: ScopedStorageClient, folder: ResolvedPath, typedKey: string): Promise<StoredObject | undefined> {
+  if (typedKey === '' || typedKey.endsWith('/')) return undefined;
+  return client.properties(folder.location, typedKey).then(
+    (properties) => ({ key: properties.key, size: properties.size, lastModified: properties.lastModified, etag: properties.etag }),
+    (error: unknown) => {
+      if (error instanceof StorageError && (error.code === 'NotFound' || error.code === 'AccessDenied' || error.code === 'InvalidLocation')) return undefined;
+      throw error;
+    },
+  );
 }
 
 export function addBrowseCommands(program: Command, context: CliContext): void {
@@ -22,11 +39,12 @@ export function addBrowseCommands(program: Command, context: CliContext): void {
   program
     .command('ls')
     .description('list a folder: folders first (ending in /), then files; every page unless --page-size')
-    .argument('[path]', 'a folder, e.g. team:plans/ (default: the top of your own location)', '')
+    .argument('[path]', 'a folder, e.g. team:plans/ (default: the top of your own location)')
     .option('-r, --recursive', 'every file below, without folders')
     .option('--page-size <count>', 'one page of at most this many entries; the next page with --next-token', positiveInteger)
     .option('--next-token <token>', 'continue a listing where the previous page ended (with --page-size)')
-    .action(async (typed: string, options: ListOptions) => {
+    .action(async (typedPath: string | undefined, options: ListOptions) => {
+      const typed = typedPath ?? '';
       const client = await context.openClient();
       const path = await context.resolve(typed, 'folder');
       const folders: string[] = [];
@@ -40,6 +58,17 @@ export function addBrowseCommands(program: Command, context: CliContext): void {
         files.push(...page.files);
         nextToken = page.nextToken;
       } while (nextToken && options.pageSize === undefined);
+      const file = folders.length === 0 && files.length === 0 && options.nextToken === undefined ? await fileInstead(client, path, parseRemotePath(typed).key) : undefined;
+      if (file) {
+        const display = `${path.location.name}:${file.key}`;
+        context.print(`${display} is a file, not a folder ("scoped-storage stat ${display}" shows all its properties):\n${formatListing({ folders: [], files: [file] }, '')}`, {
+          path: display,
+          isFile: true,
+          folders: [],
+          files: [storedObjectJson(file)],
+        });
+        return;
+      }
       const more = nextToken ? `\n(more: scoped-storage ls ${path.display} --page-size ${options.pageSize} --next-token ${nextToken})` : '';
       context.print(`${formatListing({ folders, files }, path.key)}${more}`, { path: path.display, folders, files: files.map(storedObjectJson), ...(nextToken ? { nextToken } : {}) });
     });

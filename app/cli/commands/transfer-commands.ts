@@ -189,10 +189,11 @@ export function addTransferCommands(program: Command, context: CliContext): void
     .command('upload')
     .description('upload a file (multipart with progress above 16 MiB; resumes an interrupted upload of the same file)')
     .argument('<file>', 'local file')
-    .argument('[path]', 'where in storage, e.g. team:plans/ (default: the file name in your own location)', '')
+    .argument('[path]', 'where in storage, e.g. team:plans/ (default: the file name in your own location)')
     .option('-f, --force', 'replace an existing object')
     .option('--content-type <type>', 'Content-Type of the object')
-    .action(async (file: string, typedTarget: string, options: TransferOptions) => {
+    .action(async (file: string, typedPath: string | undefined, options: TransferOptions) => {
+      const typedTarget = typedPath ?? '';
       const target = parseRemotePath(typedTarget);
       const result = await uploadFile(context, file, target, typedTarget || basename(file), options);
       context.print(`Uploaded ${result.from} -> ${result.to} (${result.size} bytes${result.resumed ? ', resumed' : ''})`, result);

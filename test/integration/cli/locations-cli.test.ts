@@ -373,4 +373,47 @@ describe('CLI: location paths against the main job', () => {
     const guest = jsonOf<{ identityId: string }>(await cli(['login', '--guest', '--json']));
     expect(jsonOf<{ identityId: string; isGuest: boolean }>(await cli(['whoami', '--json']))).toEqual(expect.objectContaining({ identityId: guest.identityId, isGuest: true }));
   });
+
+  it('help shows each default once; a hand-made --next-token and --expires other than decimal seconds are usage errors (exit 2)', async () => {
+    const { cli } = await signedIn('strict');
+    for (const command of ['ls', 'upload']) {
+      const help = await cli([command, '--help']);
+      expect(help.code).toBe(0);
+      expect(help.stdout.match(/\(default: /g), command).toHaveLength(1);
+      expect(help.stdout).not.toContain('(default: "")');
+    }
+    for (const name of ['a', 'b']) expect((await cli(['cp', await localFile(`strict-${name}.txt`, name), `private:strict/${name}.txt`])).code).toBe(0);
+    const page = jsonOf<Listing>(await cli(['ls', 'strict/', '--page-size', '1', '--json']));
+    const contents = JSON.parse(Buffer.from(page.nextToken!, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const crafted = Buffer.from(JSON.stringify({ ...contents, c: 'garbage' })).toString('base64url');
+    expectFailure(await cli(['ls', 'strict/', '--page-size', '1', '--next-token', crafted]), EXIT_CODES.usage, 'not a token this library made');
+    expect(jsonOf<Listing>(await cli(['ls', 'strict/', '--page-size', '1', '--next-token', page.nextToken!, '--json'])).files.map((file) => file.key)).toEqual(['strict/b.txt']);
+
+    for (const expires of ['1e3', '0x10', '1.5', '0']) expectFailure(await cli(['share', 'strict/a.txt', '--expires', expires]), EXIT_CODES.usage, 'positive whole number');
+    expect(jsonOf<{ url: string }>(await cli(['share', 'strict/a.txt', '--expires', '1000', '--json'])).url).toContain('X-Amz-Expires=1000');
+  });
+
+  it('ls of a file says it is a file and shows it, instead of an empty folder', async () => {
+    const { cli } = await signedIn('lister');
+    expect((await cli(['cp', await localFile('some-file.txt', 'some content'), 'private:docs/some-file.txt'])).code).toBe(0);
+    const human = await cli(['ls', 'private:docs/some-file.txt']);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toContain('private:docs/some-file.txt is a file');
+    expect(human.stdout).toContain('stat private:docs/some-file.txt');
+    expect(human.stdout).toMatch(/\s12\s+docs\/some-file\.txt$/m);
+    expect(human.stdout).not.toContain('(empty)');
+    expect(jsonOf<Listing & { isFile: boolean }>(await cli(['ls', 'docs/some-file.txt', '--json']))).toMatchObject({ path: 'private:docs/some-file.txt', isFile: true, files: [{ key: 'docs/some-file.txt', size: 12 }] });
+    expect((await cli(['ls', 'docs/nothing-here'])).stdout.trim()).toBe('(empty)');
+    expect((await cli(['ls', 'docs/some-file.txt/'])).stdout.trim()).toBe('(empty)');
+  });
+
+  it("a guest's public location has no folder of its own: guests may only read and list there", async () => {
+    const cli = person('public-guest');
+    const guest = jsonOf<{ identityId: string }>(await cli(['login', '--guest', '--json']));
+    const locations = jsonOf<LocationRow[]>(await cli(['locations', '--json']));
+    const publicLocation = locations.find((location) => location.name === 'public');
+    expect(publicLocation).toMatchObject({ permissions: ['read', 'list'] });
+    expect(publicLocation).not.toHaveProperty('ownFolder');
+    expect((await cli(['locations'])).stdout).not.toContain(`${guest.identityId}/ (yours)`);
+  });
 });
