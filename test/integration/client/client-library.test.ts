@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StorageError, type ScopedStorageClient, type UploadTaskProgress } from '../../../app/library/index.ts';
+import { type ScopedStorageClient, type UploadTaskProgress } from '../../../app/library/index.ts';
 import { createNodeStorageClient } from '../../../app/library/node/create-node-storage-client.ts';
 import { downloadToFile } from '../../../app/library/node/download-to-file.ts';
 import { FileResumeStore } from '../../../app/library/node/file-resume-store.ts';
@@ -12,6 +12,7 @@ import { fileSource } from '../../../app/library/node/file-source.ts';
 import { toStorageError } from '../../../app/library/storage-errors.ts';
 import { startMainJobFixture, type MainJobFixture } from './main-job-fixture.ts';
 import { slowSource } from '../../reliability/reliability-helpers.ts';
+import { countCommands, expectStorageError } from './client-assertions.ts';
 
 const MIB = 1024 * 1024;
 /** The smallest multipart settings S3 allows, so multipart paths run on small test files. */
@@ -32,28 +33,7 @@ function multipartEtag(bytes: Buffer, partSize: number): string {
   return `"${createHash('md5').update(Buffer.concat(digests)).digest('hex')}-${digests.length}"`;
 }
 
-/** Counts the SDK commands a client sends, by name. */
-function countCommands(client: ScopedStorageClient): Map<string, number> {
-  const counts = new Map<string, number>();
-  client.s3.middlewareStack.add(
-    (next, context) => async (args) => {
-      counts.set(context.commandName!, (counts.get(context.commandName!) ?? 0) + 1);
-      return next(args);
-    },
-    { step: 'initialize' },
-  );
-  return counts;
-}
 
-async function expectStorageError(call: Promise<unknown>, code: StorageError['code']): Promise<StorageError> {
-  const error = await call.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error, `expected StorageError ${code}`).toBeInstanceOf(StorageError);
-  expect((error as StorageError).code, (error as Error).message).toBe(code);
-  return error as StorageError;
-}
 
 /** The client library against `npm start` (local cloud + token service), as an app uses it. */
 describe('client library on the main job', () => {

@@ -10,6 +10,7 @@ import { StorageError, type ScopedStorageClient, type StorageLocation } from '..
 import { createNodeStorageClient } from '../../../app/library/node/create-node-storage-client.ts';
 import { defaultAccessRules, type AccessRule } from '../../../infra/access-rules/index.ts';
 import { startMainJob, type RunningMainJob } from '../../../infra/local/main-job.ts';
+import { countCommands, expectStorageError } from './client-assertions.ts';
 
 const MIB = 1024 * 1024;
 type ClientOptions = Omit<Parameters<typeof createNodeStorageClient>[1], 'getSessionToken'>;
@@ -24,28 +25,7 @@ async function text(client: ScopedStorageClient, location: string | undefined, k
   return (await readAll((await client.download(location, key)).body)).toString();
 }
 
-async function expectStorageError(call: Promise<unknown>, code: StorageError['code']): Promise<StorageError> {
-  const error = await call.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error, `expected StorageError ${code}`).toBeInstanceOf(StorageError);
-  expect((error as StorageError).code, (error as Error).message).toBe(code);
-  return error as StorageError;
-}
 
-/** Counts the SDK commands a client sends, by name. */
-function countCommands(client: ScopedStorageClient): Map<string, number> {
-  const counts = new Map<string, number>();
-  client.s3.middlewareStack.add(
-    (next, context) => async (args) => {
-      counts.set(context.commandName!, (counts.get(context.commandName!) ?? 0) + 1);
-      return next(args);
-    },
-    { step: 'initialize' },
-  );
-  return counts;
-}
 
 async function listAll(client: ScopedStorageClient, location: string | undefined, prefix?: string): Promise<string[]> {
   const keys: string[] = [];

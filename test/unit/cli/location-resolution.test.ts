@@ -1,26 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { StorageLocation } from '../../../app/library/index.ts';
 import { CliUsageError } from '../../../app/cli/cli-usage-error.ts';
 import { parseRemotePath } from '../../../app/cli/location-path.ts';
 import { describeDenial, permissionsAt, resolveLocation, resolvePath } from '../../../app/cli/location-resolution.ts';
+import { ALICE_LOCATIONS, OWN_ID } from './alice-locations.ts';
 
-const OWN_ID = 'us-east-1:0b6e1c1e-0000-4000-8000-000000000001';
 const FRIEND_ID = 'us-east-1:0b6e1c1e-0000-4000-8000-000000000002';
-
-/** The default rules as alice of tenant acme sees them. */
-const LOCATIONS: StorageLocation[] = [
-  { name: 'private', kind: 'private', prefix: `users/${OWN_ID}/`, permissions: ['read', 'write', 'delete', 'list'], isDefault: true },
-  {
-    name: 'protected',
-    kind: 'protected',
-    prefix: 'protected/',
-    permissions: ['read', 'list'],
-    ownFolder: { identityId: OWN_ID, permissions: ['read', 'write', 'delete', 'list'] },
-    isDefault: false,
-  },
-  { name: 'shared', kind: 'shared', prefix: 'shared/', permissions: ['read', 'list'], isDefault: false },
-  { name: 'team', kind: 'tenant', prefix: 'tenants/acme/', permissions: ['read', 'write', 'delete', 'list'], tag: { key: 'tenant', value: 'acme' }, isDefault: false },
-];
+const LOCATIONS = ALICE_LOCATIONS;
 
 const resolve = (typed: string) => resolvePath(parseRemotePath(typed), LOCATIONS, typed);
 const usageError = (run: () => unknown): CliUsageError => {

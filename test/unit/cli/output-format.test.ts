@@ -1,20 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { StorageLocation } from '../../../app/library/index.ts';
 import { formatBytes, formatListing, formatLocations, formatProperties, formatTable, locationJson, propertiesJson } from '../../../app/cli/output-format.ts';
+import { ALICE_LOCATIONS, OWN_ID } from './alice-locations.ts';
 
-const OWN_ID = 'us-east-1:0b6e1c1e-0000-4000-8000-000000000001';
-const LOCATIONS: StorageLocation[] = [
-  { name: 'private', kind: 'private', prefix: `users/${OWN_ID}/`, permissions: ['read', 'write', 'delete', 'list'], isDefault: true },
-  {
-    name: 'protected',
-    kind: 'protected',
-    prefix: 'protected/',
-    permissions: ['read', 'list'],
-    ownFolder: { identityId: OWN_ID, permissions: ['read', 'write', 'delete', 'list'] },
-    isDefault: false,
-  },
-  { name: 'team', kind: 'tenant', prefix: 'tenants/acme/', permissions: ['read', 'write', 'delete', 'list'], tag: { key: 'tenant', value: 'acme' }, isDefault: false },
-];
+const LOCATIONS = ALICE_LOCATIONS;
 const MODIFIED = new Date('2025-03-01T10:00:00.000Z');
 
 describe('tables', () => {
@@ -41,6 +29,7 @@ describe('locations', () => {
       `private: (default)                                                 users/${OWN_ID}/      read, write, delete, list`,
       'protected:                                                         protected/                                                 read, list',
       `protected:${OWN_ID}/ (yours)  protected/${OWN_ID}/  read, write, delete, list`,
+      'shared:                                                            shared/                                                    read, list',
       'team:                                                              tenants/acme/                                              read, write, delete, list',
     ]);
     expect(formatLocations([])).toBe('(no locations)');
@@ -50,6 +39,7 @@ describe('locations', () => {
     expect(LOCATIONS.map(locationJson)).toEqual([
       { name: 'private', prefix: `users/${OWN_ID}/`, permissions: ['read', 'write', 'delete', 'list'], kind: 'private', isDefault: true },
       { name: 'protected', prefix: 'protected/', permissions: ['read', 'list'], kind: 'protected', isDefault: false, ownFolder: { identityId: OWN_ID, permissions: ['read', 'write', 'delete', 'list'] } },
+      { name: 'shared', prefix: 'shared/', permissions: ['read', 'list'], kind: 'shared', isDefault: false },
       { name: 'team', prefix: 'tenants/acme/', permissions: ['read', 'write', 'delete', 'list'], kind: 'tenant', isDefault: false, tag: { key: 'tenant', value: 'acme' } },
     ]);
   });
