@@ -22,7 +22,7 @@ import type { ResumeStore } from './resume-store.ts';
 import { copyInsideS3, MAX_SINGLE_COPY_BYTES } from './server-side-copy.ts';
 import { StorageError, toStorageError } from './storage-errors.ts';
 import type { LocationReference, StorageLocation } from './storage-location.ts';
-import type { StorageOutputs } from './storage-outputs.ts';
+import { publishedRulesOf, type StorageOutputs } from './storage-outputs.ts';
 import { lookupIdentity, requestIdentityToken, type SessionTokenSource } from './token-service-client.ts';
 import { startUploadTask, type UploadTask, type UploadTaskProgress } from './upload-task.ts';
 import { blobSource, bytesSource, isRandomAccessSource, type RandomAccessSource } from './upload-source.ts';
@@ -311,7 +311,7 @@ export class ScopedStorageClient {
   /** The published access rules resolved for the current identity. */
   async locations(): Promise<StorageLocation[]> {
     const credentials = await this.credentials.get();
-    return resolveLocations(this.options.outputs.locations, { identityId: credentials.identityId, isGuest: this.credentials.isGuest, principalTags: this.credentials.principalTags });
+    return resolveLocations(publishedRulesOf(this.options.outputs), { identityId: credentials.identityId, isGuest: this.credentials.isGuest, principalTags: this.credentials.principalTags });
   }
 
   /**
@@ -328,7 +328,7 @@ export class ScopedStorageClient {
     const name = typeof reference === 'string' ? reference : reference.name;
     const found = locations.find((location) => location.name === name);
     if (found) return found;
-    const published = this.options.outputs.locations.some((rule) => rule.name === name);
+    const published = publishedRulesOf(this.options.outputs).some((rule) => rule.name === name);
     throw new StorageError(
       'InvalidLocation',
       published ? `The location "${name}" gives your identity no access (yours: ${names(locations)}).` : `There is no location "${name}" (yours: ${names(locations)}).`,

@@ -19,14 +19,23 @@ export interface StorageOutputs {
   };
   /** Path of the CA certificate that signed the local cloud's HTTPS certificate. */
   caCertificate?: string;
-  /** The access rules, in rule order (docs/locations.md). */
-  locations: PublishedAccessRule[];
-  /** Whether the identity pool admits guests (clients without a session). */
-  guestsAllowed: boolean;
+  /** The access rules, in rule order (docs/locations.md). @default the own folder only, as before named locations */
+  locations?: PublishedAccessRule[];
+  /** Whether the identity pool admits guests (clients without a session). @default false */
+  guestsAllowed?: boolean;
 }
 
 /** What a deployment from before named locations allowed: the own folder only. */
 const LEGACY_LOCATIONS: PublishedAccessRule[] = [{ name: 'private', prefix: 'users/{identityId}/', grants: { owner: ['read', 'write', 'delete', 'list'] } }];
+
+/** The rules of outputs, or of a deployment from before named locations when they carry none. */
+export function publishedRulesOf(outputs: StorageOutputs): PublishedAccessRule[] {
+  return outputs.locations ?? legacyRules();
+}
+
+function legacyRules(): PublishedAccessRule[] {
+  return LEGACY_LOCATIONS.map((rule) => ({ ...rule, grants: { ...rule.grants } }));
+}
 
 const LOCATION_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 
@@ -67,7 +76,7 @@ export function parseStorageOutputs(value: unknown, source = 'outputs', stackNam
         }
       : {}),
     ...(typeof candidate.caCertificate === 'string' ? { caCertificate: candidate.caCertificate } : {}),
-    locations: candidate.locations === undefined ? LEGACY_LOCATIONS.map((rule) => ({ ...rule, grants: { ...rule.grants } })) : parseLocations(candidate.locations, source),
+    locations: candidate.locations === undefined ? legacyRules() : parseLocations(candidate.locations, source),
     guestsAllowed: parseGuestsAllowed(candidate.guestsAllowed, source),
   };
 }

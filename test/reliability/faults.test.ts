@@ -296,7 +296,7 @@ describe('faults around the token service and concurrent writers (in process)', 
         expect(winners).toHaveLength(1);
         const loser = results.find((result) => result.status === 'rejected');
         expect(loser?.reason).toBeInstanceOf(StorageError);
-        expect((loser?.reason as StorageError).code).toBe('Conflict');
+        expect((loser?.reason as StorageError).code).toBe('AlreadyExists');
         const stored = await readAll((await two.download(key)).body);
         if (!stored.equals(bodies[winners[0]!]!)) counts.lostObjects += 1;
         expect(stored.equals(bodies[winners[0]!]!)).toBe(true);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StorageError } from '../../../app/library/storage-errors.ts';
-import { parseStorageOutputs } from '../../../app/library/storage-outputs.ts';
+import { parseStorageOutputs, publishedRulesOf, type StorageOutputs } from '../../../app/library/storage-outputs.ts';
 
 const BASE = { region: 'us-east-1', bucket: 'b', identityPoolId: 'us-east-1:pool', developerProviderName: 'dev', tokenServiceUrl: 'https://token.example/' };
 const RULES = [
@@ -39,7 +39,13 @@ describe('parseStorageOutputs: locations and guestsAllowed', () => {
 
   it('a rule without a name is named after its first literal segment, lower-cased', () => {
     const outputs = parseStorageOutputs({ ...BASE, locations: [{ prefix: 'Shared/', grants: { authenticated: ['read'] } }, { prefix: '{tag:tenant}/docs/', grants: { tenantMembers: ['read'] } }] });
-    expect(outputs.locations.map((rule) => rule.name)).toEqual(['shared', 'docs']);
+    expect(outputs.locations?.map((rule) => rule.name)).toEqual(['shared', 'docs']);
+  });
+
+  it('outputs an app writes by hand without locations read as the own folder only, and without guests', () => {
+    const handWritten: StorageOutputs = { ...BASE };
+    expect(publishedRulesOf(handWritten)).toEqual([{ name: 'private', prefix: 'users/{identityId}/', grants: { owner: ['read', 'write', 'delete', 'list'] } }]);
+    expect(handWritten.guestsAllowed ?? false).toBe(false);
   });
 
   it('refuses unknown grantees and permissions, naming them', () => {
