@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { Command, CommanderError } from 'commander';
 import { refuseUnsupportedNode } from '../../app/library/node/supported-node-version.ts';
 import { explainDecision } from '../policy-engine/index.ts';
+import { diffAccess, renderAccessDiff } from './access-diff.ts';
 import { buildAccessMatrix, renderAccessMatrix } from './access-matrix.ts';
 import { checkExpectations, parseExpectations, renderExpectationReport } from './expectations.ts';
 import { decideForPersona, parseOperation } from './persona-request.ts';
@@ -88,6 +89,39 @@ Example lines:
     const report = renderExpectationReport(checkExpectations(stack, expectations), file);
     process.stdout.write(`${report.text}\n`);
     process.exitCode = report.violations > 0 ? 1 : 0;
+  });
+
+program
+  .command('diff')
+  .description('what a rule change newly allows and newly denies: the base template against the new one (default: the stack synthesized now); exits 1 when anything is newly allowed')
+  .argument('<base-template>', 'the template deployed now (cdk synth output, e.g. from the main branch)')
+  .argument('[new-template]', 'the template to deploy (default: synthesize the current stack, honouring --allow-guests and --template)')
+  .option('--expectations <file>', "also compare the requests of this expectations file (their can/cannot is not checked here; that is what check does)")
+  .option('--json', 'print JSON: { newlyAllowed: [...], newlyDenied: [...] }')
+  .addHelpText(
+    'after',
+    `
+Compared: every persona x operation x key class of either template's matrix, matched on the
+concrete request (persona, operation, key), so a location only one side has is judged by the
+other side's policies too. Each change names the statements that allow it (Sids) and why the
+other side denies it.
+
+Exit codes: 0 nothing newly allowed (newly denied requests are listed but pass), 1 something is
+newly allowed (have a human approve it), 2 the comparison could not be made (unreadable template,
+bad expectations file, usage error).
+
+Example:
+  npx cdk synth -c allowedOrigins=https://app.example.com --quiet && cp cdk.out/ScopedStorage.template.json /tmp/base.json
+  (change the access rules)
+  npm run policy -- diff /tmp/base.json`,
+  )
+  .action(async (baseTemplate: string, newTemplate: string | undefined, options: { expectations?: string; json?: boolean }) => {
+    const base = await loadStackPolicies(baseTemplate);
+    const next = newTemplate === undefined ? await stackPolicies() : await loadStackPolicies(newTemplate);
+    const expectations = options.expectations === undefined ? [] : parseExpectations(await readFile(options.expectations, 'utf8'), options.expectations, [...next.locations, ...base.locations]);
+    const diff = diffAccess(base, next, expectations, options.expectations);
+    process.stdout.write(options.json ? `${JSON.stringify({ newlyAllowed: diff.newlyAllowed, newlyDenied: diff.newlyDenied }, null, 2)}\n` : `${renderAccessDiff(diff)}\n`);
+    process.exitCode = diff.newlyAllowed.length > 0 ? 1 : 0;
   });
 
 refuseUnsupportedNode();
