@@ -110,9 +110,8 @@ Exit codes: 0 nothing newly allowed (newly denied requests are listed but pass),
 newly allowed (have a human approve it), 2 the comparison could not be made (unreadable template,
 bad expectations file, usage error).
 
-Example:
-  npx cdk synth -c allowedOrigins=https://app.example.com --quiet && cp cdk.out/ScopedStorage.template.json /tmp/base.json
-  (change the access rules)
+Example (the base synthesized on main, the new side from the working tree):
+  git switch main && npm run synth && cp cdk.out/ScopedStorage.template.json /tmp/base.json && git switch -
   npm run policy -- diff /tmp/base.json`,
   )
   .action(async (baseTemplate: string, newTemplate: string | undefined, options: { expectations?: string; json?: boolean }) => {
