@@ -138,6 +138,6 @@ export function renderAccessDiff(diff: AccessDiff): string {
     '',
     ...section('NEWLY DENIED', diff.newlyDenied, false),
     '',
-    `${diff.compared} requests compared (each persona x operation x key class of either template, plus the expectations' requests).`,
+    `${diff.compared} requests compared: each persona x operation x key class of either template, and the requests of --expectations.`,
   ].join('\n');
 }
