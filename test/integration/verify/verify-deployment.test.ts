@@ -75,10 +75,28 @@ describe('npm run verify against the main job (the default locations with guests
     expect(stdout).toContain('signed in (development): alice = verify-');
     expect(stdout).toContain('guest = (guest)');
     expect(stdout).toContain('clean-up: every object and upload of the run deleted');
+    // The run's own users are unlinked (DELETE /v1/identity) once it is done.
+    expect(stdout).not.toContain('test identities not unlinked');
     expect(stdout).toContain('verify: OK');
     expect(stdout).not.toContain('note: the deployment publishes locations other than the defaults');
     // Nothing of the run is left: no object, no upload in progress.
     expect(await deployment.bucketState()).toEqual({ keys: [], uploads: [] });
+  });
+
+  it('with --session (an OIDC deployment) uses the given test users, and still leaves nothing behind', { timeout: 120_000 }, async () => {
+    const session = async (user: string, tenant?: string) => {
+      const response = await fetch(`${deployment.job.tokenService.url}/v1/dev/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user, ...(tenant ? { tenant } : {}) }) });
+      return ((await response.json()) as { sessionToken: string }).sessionToken;
+    };
+    const sessions = [`alice=${await session('test-alice', 'acme')}`, `bob=${await session('test-bob', 'globex')}`, `carol=${await session('test-carol')}`];
+    const { code, stdout, stderr } = await runVerify(['--outputs', deployment.job.cloud.outputsPath, ...sessions.flatMap((value) => ['--session', value])]);
+    expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
+    expect(stdout).toContain('signed in (given sessions): alice = (given session) (tenant acme), bob = (given session) (tenant globex), carol = (given session), guest = (guest)');
+    expect(stdout).toMatch(/forbidden attempts allowed: 0, allowed controls passed: (\d+) \(of \1 controls/);
+    expect(await deployment.bucketState()).toEqual({ keys: [], uploads: [] });
+    const incomplete = await runVerify(['--outputs', deployment.job.cloud.outputsPath, '--session', sessions[0]!]);
+    expect(incomplete.code).toBe(2);
+    expect(incomplete.stderr).toContain('--session needs all of alice, bob and carol (missing: bob, carol)');
   });
 
   it('exits 2 with a clear message on usage errors', { timeout: 60_000 }, async () => {
