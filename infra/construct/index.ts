@@ -3,6 +3,9 @@ export type { ScopedStorageProps } from './scoped-storage-props.ts';
 export { DEFAULT_DEVELOPER_PROVIDER_NAME } from './scoped-storage-props.ts';
 export { ScopedStoragePropsError } from './validate-scoped-storage-props.ts';
 export { BROWSER_EXPOSED_HEADERS, BROWSER_REQUEST_HEADERS } from './browser-cors-rules.ts';
+export { StorageAuditTrail, type AuditTrailOptions, type StorageAuditTrailProps } from './storage-audit-trail.ts';
+export { StorageMonitoring, type StorageMonitoringProps } from './storage-monitoring.ts';
+export { MONITORING_DEFAULTS, type StorageMonitoringOptions } from './storage-monitoring-options.ts';
 export { TokenServiceApi, type TokenServiceApiProps, type TokenServiceAuthenticator } from './token-service-api.ts';
 export {
   ACCESS_GRANTEES,

@@ -2,6 +2,7 @@ import type { RemovalPolicy } from 'aws-cdk-lib';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { AccessRule } from '../access-rules/index.ts';
+import type { AuditTrailOptions } from './storage-audit-trail.ts';
 
 export interface ScopedStorageProps {
   /**
@@ -81,6 +82,17 @@ export interface ScopedStorageProps {
    * @default 3000
    */
   readonly corsMaxAgeSeconds?: number;
+
+  /**
+   * Record every object-level request on the bucket (reads, writes, deletes; allowed and denied)
+   * as CloudTrail data events: `true` for a new trail with its own encrypted, TLS-only log bucket
+   * (log file validation on, files expired after a year) and a CloudWatch Logs copy, or
+   * `{ trail }` to add the bucket's data event selector to a trail of this CDK app. The
+   * AccessDenied alarm of the stack's monitoring counts these events. Data events are billed per
+   * event by CloudTrail.
+   * @default no audit trail
+   */
+  readonly auditTrail?: true | AuditTrailOptions;
 }
 
 export const DEFAULT_DEVELOPER_PROVIDER_NAME = 'login.scoped-storage';

@@ -13,6 +13,7 @@ import {
   type PublishedLocation,
 } from '../access-rules/index.ts';
 import { browserCorsRules } from './browser-cors-rules.ts';
+import { StorageAuditTrail } from './storage-audit-trail.ts';
 import {
   DEFAULT_ABORT_INCOMPLETE_MULTIPART_DAYS,
   DEFAULT_CORS_MAX_AGE_SECONDS,
@@ -41,6 +42,8 @@ export class ScopedStorage extends Construct {
   readonly guestsAllowed: boolean;
   /** The IAM statements compiled from the access rules, per role, as deployed. */
   readonly accessStatements: Readonly<Record<'authenticated' | 'guest', readonly IamStatement[]>>;
+  /** The CloudTrail data events of the bucket's objects, when `auditTrail` asked for them. */
+  readonly auditTrail?: StorageAuditTrail;
 
   constructor(scope: Construct, id: string, props: ScopedStorageProps) {
     super(scope, id);
@@ -75,6 +78,9 @@ export class ScopedStorage extends Construct {
     });
     this.bucket = bucket;
     denyForeignEncryption(bucket, props.encryptionKey?.keyArn);
+    if (props.auditTrail) {
+      this.auditTrail = new StorageAuditTrail(this, 'AuditTrail', { ...(props.auditTrail === true ? {} : props.auditTrail), bucket });
+    }
 
     this.identityPool = new CfnIdentityPool(this, 'IdentityPool', {
       identityPoolName: props.identityPoolName,

@@ -1,11 +1,12 @@
 import { Duration, RemovalPolicy, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { CorsHttpMethod, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Code, Function as LambdaFunction, Runtime, type FunctionOptions } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { LogGroup, RetentionDays, type ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import {
@@ -74,6 +75,22 @@ export interface TokenServiceApiProps {
   readonly logRetention?: RetentionDays;
 }
 
+/**
+ * The API's access log line, JSON so CloudWatch Logs metric filters can select on fields (the
+ * monitoring counts `status` "429" per `apiId`). No caller identity or headers: the source IP only.
+ */
+export const API_ACCESS_LOG_FIELDS = {
+  requestId: '$context.requestId',
+  apiId: '$context.apiId',
+  time: '$context.requestTime',
+  routeKey: '$context.routeKey',
+  status: '$context.status',
+  responseLength: '$context.responseLength',
+  integrationLatency: '$context.integrationLatency',
+  integrationError: '$context.integrationErrorMessage',
+  sourceIp: '$context.identity.sourceIp',
+} as const;
+
 const DEVELOPER_IDENTITY_ACTIONS = [
   'cognito-identity:GetOpenIdTokenForDeveloperIdentity',
   'cognito-identity:LookupDeveloperIdentity',
@@ -92,6 +109,13 @@ export class TokenServiceApi extends Construct {
   readonly api: HttpApi;
   readonly url: string;
   readonly secret?: ISecret;
+  /** The function's own log group: one JSON line per request (see the README's token service section). */
+  readonly functionLogGroup: ILogGroup;
+  /**
+   * The API's access log group: one JSON line per request API Gateway answered (`API_ACCESS_LOG_FIELDS`),
+   * including the 429s of the stage's throttling, which never reach the function.
+   */
+  readonly accessLogGroup: ILogGroup;
 
   constructor(scope: Construct, id: string, props: TokenServiceApiProps) {
     super(scope, id);
@@ -100,6 +124,7 @@ export class TokenServiceApi extends Construct {
     const authenticator = props.authenticator ?? { kind: 'hmac' };
 
     const logGroup = new LogGroup(this, 'FunctionLogs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+    this.functionLogGroup = logGroup;
     const role = new Role(this, 'FunctionRole', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: 'Token service: developer-identity calls on one identity pool, its own logs, its own secret.',
@@ -182,12 +207,13 @@ export class TokenServiceApi extends Construct {
       },
     });
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+    this.accessLogGroup = accessLogs;
     const stage = new HttpStage(this, 'DefaultStage', {
       httpApi: this.api,
       stageName: '$default',
       autoDeploy: true,
       throttle: { rateLimit: props.rateLimitPerSecond ?? 50, burstLimit: props.burstLimit ?? 100 },
-      accessLogSettings: { destination: new LogGroupLogDestination(accessLogs) },
+      accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: AccessLogFormat.custom(JSON.stringify(API_ACCESS_LOG_FIELDS)) },
     });
     const integration = new HttpLambdaIntegration('Function', this.function);
     const sessionAuthorizedRoutes = [

@@ -1,4 +1,5 @@
 import { Token } from 'aws-cdk-lib';
+import { Trail } from 'aws-cdk-lib/aws-cloudtrail';
 import { validateAccessRules, type AccessRule, AccessRuleError } from '../access-rules/index.ts';
 import type { ScopedStorageProps } from './scoped-storage-props.ts';
 
@@ -42,6 +43,30 @@ export function validateScopedStorageProps(props: ScopedStorageProps, accessRule
   }
   if (props.identityPoolName !== undefined && !/^[\w\s+=,.@-]{1,128}$/.test(props.identityPoolName)) {
     throw new ScopedStoragePropsError(`identityPoolName "${props.identityPoolName}" is invalid: 1 to 128 letters, digits, spaces or + = , . @ _ -.`);
+  }
+  validateAuditTrail(props.auditTrail);
+}
+
+function validateAuditTrail(auditTrail: ScopedStorageProps['auditTrail']): void {
+  if (auditTrail === undefined || auditTrail === true) return;
+  if (typeof auditTrail !== 'object' || auditTrail === null) {
+    throw new ScopedStoragePropsError(`auditTrail must be true (a new trail) or { trail?, logGroup?, ... } (got ${JSON.stringify(auditTrail)}); leave it out for no audit trail.`);
+  }
+  if (auditTrail.trail !== undefined) {
+    if (!(auditTrail.trail instanceof Trail)) {
+      throw new ScopedStoragePropsError('auditTrail.trail must be a cloudtrail.Trail defined in this CDK app: the bucket\'s data event selector is added to it, which an imported or ARN-only trail cannot take.');
+    }
+    for (const name of ['logFileRetentionDays', 'cloudWatchLogsRetention'] as const) {
+      if (auditTrail[name] !== undefined) {
+        throw new ScopedStoragePropsError(`auditTrail.${name} applies to a new trail only; with auditTrail.trail, the given trail keeps its own settings.`);
+      }
+    }
+  } else if (auditTrail.logGroup !== undefined) {
+    throw new ScopedStoragePropsError('auditTrail.logGroup names the log group of an existing trail (auditTrail.trail); a new trail creates its own, so leave logGroup out or pass the trail too.');
+  }
+  const days = auditTrail.logFileRetentionDays;
+  if (days !== undefined && (!Number.isInteger(days) || days < 1 || days > 3650)) {
+    throw new ScopedStoragePropsError(`auditTrail.logFileRetentionDays must be a whole number of days from 1 to 3650 (got ${days}).`);
   }
 }
 

@@ -2,6 +2,8 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ScopedStorage, ScopedStoragePropsError, type ScopedStorageProps } from '../construct/index.ts';
 import { TokenServiceApi, type TokenServiceApiProps } from '../construct/token-service-api.ts';
+import { StorageMonitoring } from '../construct/storage-monitoring.ts';
+import type { StorageMonitoringOptions } from '../construct/storage-monitoring-options.ts';
 
 export type ScopedStorageStackProps = StackProps &
   ScopedStorageProps & {
@@ -10,6 +12,13 @@ export type ScopedStorageStackProps = StackProps &
      * @default HMAC-verified app sessions with a generated secret, 900-second tokens
      */
     readonly tokenService?: Omit<TokenServiceApiProps, 'identityPoolId' | 'developerProviderName' | 'allowedOrigins'>;
+    /**
+     * CloudWatch alarms (token service 5xx and 429 rates, function errors and throttles, denied
+     * S3 requests), an SNS topic they notify and a dashboard. `true` takes every default. The
+     * AccessDenied alarm needs `auditTrail` (or `accessDeniedThreshold: false`).
+     * @default no alarms, topic or dashboard
+     */
+    readonly monitoring?: true | StorageMonitoringOptions;
   };
 
 /**
@@ -19,6 +28,7 @@ export type ScopedStorageStackProps = StackProps &
 export class ScopedStorageStack extends Stack {
   readonly storage: ScopedStorage;
   readonly tokenService: TokenServiceApi;
+  readonly monitoring?: StorageMonitoring;
 
   constructor(scope: Construct, id: string, props: ScopedStorageStackProps) {
     super(scope, id, props);
@@ -29,6 +39,14 @@ export class ScopedStorageStack extends Stack {
       developerProviderName: this.storage.developerProviderName,
       allowedOrigins: props.allowedOrigins,
     });
+    if (props.monitoring) {
+      this.monitoring = new StorageMonitoring(this, 'Monitoring', {
+        ...(props.monitoring === true ? {} : props.monitoring),
+        bucket: this.storage.bucket,
+        tokenService: this.tokenService,
+        auditTrail: this.storage.auditTrail,
+      });
+    }
 
     new CfnOutput(this, 'region', { value: this.region, description: 'Region of the bucket and the identity pool.' });
     new CfnOutput(this, 'bucket', { value: this.storage.bucket.bucketName, description: 'Bucket the clients read and write.' });
