@@ -16,8 +16,7 @@ import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { FilterPattern, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
-import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
-import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Subscription, SubscriptionProtocol, Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { StorageAuditTrail } from './storage-audit-trail.ts';
 import type { TokenServiceApi } from './token-service-api.ts';
@@ -54,7 +53,11 @@ export class StorageMonitoring extends Construct {
     const { api, function: tokenFunction } = props.tokenService;
 
     this.topic = props.topic ?? this.encryptedTopic();
-    for (const email of props.emailSubscriptions ?? []) this.topic.addSubscription(new EmailSubscription(email));
+    // Created here, not with topic.addSubscription, which puts them in the topic's own scope: a
+    // given topic may belong to another stack, and these subscriptions belong to this one.
+    (props.emailSubscriptions ?? []).forEach((email, index) => {
+      new Subscription(this, `EmailSubscription${index + 1}`, { topic: this.topic, protocol: SubscriptionProtocol.EMAIL, endpoint: email });
+    });
     const notify = new SnsAction(this.topic);
 
     const requests = api.metricCount({ statistic: 'Sum', period, label: 'Requests' });
