@@ -1,4 +1,5 @@
-import { App, Validations } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -59,6 +60,21 @@ describe('cdk-nag AwsSolutions checks', () => {
     for (const rule of acknowledged) expect(rule.reason.length).toBeGreaterThan(40);
     const protectedReason = acknowledged.find((rule) => rule.id.endsWith('/protected/*/*]'))!.reason;
     expect(protectedReason).toContain('whole identity segment');
+  });
+
+  it('finds no unacknowledged error with the audit trail and monitoring on, and acknowledges only the trail log bucket\'s access logs', () => {
+    const template = synthesizeWithNag(undefined, { auditTrail: true, monitoring: { emailSubscriptions: ['ops@example.com'] } });
+    const added = Object.entries(template.Resources)
+      .filter(([id]) => id.startsWith('StorageAuditTrail') || id.startsWith('Monitoring'))
+      .flatMap(([id, resource]) => (resource.Metadata?.cdk_nag?.rules_to_suppress ?? []).map((rule) => ({ resource: id, ...rule })));
+    expect(added.map((rule) => [rule.resource.replace(/[0-9A-F]{8}$/, ''), rule.id])).toEqual([['StorageAuditTrailLogBucket', 'AwsSolutions-S1']]);
+    expect(added[0]!.reason).toContain('log file validation');
+  });
+
+  it('finds no unacknowledged error with an existing topic and no AccessDenied alarm', () => {
+    expect(() =>
+      synthesizeWithNag(undefined, { monitoring: { accessDeniedThreshold: false, topic: Topic.fromTopicArn(new Stack(new App(), 'Shared'), 'Ops', 'arn:aws:sns:eu-west-1:111122223333:ops') } }),
+    ).not.toThrow();
   });
 
   it('finds no unacknowledged error in the default stack with guests (the public location)', () => {

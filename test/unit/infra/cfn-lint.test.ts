@@ -30,6 +30,10 @@ describe('cfn-lint on the synthesized template', () => {
     expect(await lint({})).toEqual({ code: 0, output: '' });
   }, 60_000);
 
+  it('finds nothing with the audit trail and monitoring on (trail, log bucket, topic, key, alarms, metric filters, dashboard)', async () => {
+    expect(await lint({ auditTrail: true, monitoring: { emailSubscriptions: ['ops@example.com'] } })).toEqual({ code: 0, output: '' });
+  }, 60_000);
+
   it('finds nothing with guests allowed (guest role, public location)', async () => {
     expect(await lint({ allowGuests: true })).toEqual({ code: 0, output: '' });
   }, 60_000);
