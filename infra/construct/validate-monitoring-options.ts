@@ -30,7 +30,7 @@ export function validateMonitoringOptions(options: StorageMonitoringOptions, aud
   if (accessDenied !== false) {
     if (!auditTrail) {
       throw new ScopedStoragePropsError(
-        'monitoring: the AccessDenied alarm counts denied S3 requests in the audit trail\'s CloudTrail data events, but auditTrail is not set; set auditTrail: true (a new trail) or auditTrail: { trail, logGroup }, or monitoring.accessDeniedThreshold: false to go without this alarm.',
+        'monitoring: the AccessDenied alarm counts denied S3 requests in the audit trail\'s CloudTrail data events, but auditTrail is not set; set auditTrail: true for a new trail (-c auditTrail=true with cdk synth/deploy) or auditTrail: { trail, logGroup } for one of yours, or monitoring.accessDeniedThreshold: false to go without this alarm.',
       );
     }
     if (!auditTrail.logGroup) {

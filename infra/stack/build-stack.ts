@@ -18,33 +18,41 @@ export interface BuildStackOptions extends Partial<ScopedStorageStackProps> {
 /** Builds the app and stack the same way for `cdk synth`, the local cloud and the tests. */
 export function buildStack(options: BuildStackOptions = {}): { app: App; stack: ScopedStorageStack } {
   const { app = new App(), stackName = DEFAULT_STACK_NAME, nagChecks = true, ...props } = options;
-  const allowedOrigins = props.allowedOrigins ?? originsFromContext(app.node.tryGetContext('allowedOrigins'));
+  const allowedOrigins = props.allowedOrigins ?? listFromContext(app.node.tryGetContext('allowedOrigins'));
   // No fallback: a forgotten -c would otherwise let a localhost page drive a real deployment's bucket and API.
   if (allowedOrigins === undefined || allowedOrigins.length === 0) {
     throw new ScopedStoragePropsError(
       'allowedOrigins is not set: pass -c allowedOrigins=https://app.example.com (comma-separated for several) to cdk synth/deploy, or allowedOrigins to buildStack. A deployment never falls back to a localhost origin.',
     );
   }
+  const alarmEmails = listFromContext(app.node.tryGetContext('alarmEmails'));
+  const monitoringFromContext = booleanFromContext('monitoring', app.node.tryGetContext('monitoring')) || alarmEmails !== undefined;
+  const monitoring = props.monitoring ?? (monitoringFromContext ? { emailSubscriptions: alarmEmails } : undefined);
   const stack = new ScopedStorageStack(app, stackName, {
     ...props,
     allowedOrigins,
-    allowGuests: props.allowGuests ?? guestsFromContext(app.node.tryGetContext('allowGuests')),
+    allowGuests: props.allowGuests ?? booleanFromContext('allowGuests', app.node.tryGetContext('allowGuests')),
+    auditTrail: props.auditTrail ?? (booleanFromContext('auditTrail', app.node.tryGetContext('auditTrail')) || undefined),
+    monitoring,
   });
   suppressAcceptedNagFindings(stack);
   if (nagChecks) Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return { app, stack };
 }
 
-/** Context comes as a JSON array from cdk.json, or as a comma-separated string from `-c allowedOrigins=...`. */
-function originsFromContext(value: unknown): string[] | undefined {
+/** Context comes as a JSON array from cdk.json, or as a comma-separated string from `-c allowedOrigins=...` (or `-c alarmEmails=...`). */
+function listFromContext(value: unknown): string[] | undefined {
   if (value === undefined) return undefined;
   if (Array.isArray(value)) return value.map(String);
   return String(value).split(',').map((origin) => origin.trim()).filter(Boolean);
 }
 
-/** `-c allowGuests=true` arrives as a string, cdk.json may hold a boolean; anything else is a typo to report, not "off". */
-function guestsFromContext(value: unknown): boolean {
+/**
+ * `-c allowGuests=true` (or `auditTrail`, `monitoring`) arrives as a string, cdk.json may hold a
+ * boolean; anything else is a typo to report, not "off".
+ */
+function booleanFromContext(name: string, value: unknown): boolean {
   if (value === undefined || value === false || value === 'false') return false;
   if (value === true || value === 'true') return true;
-  throw new ScopedStoragePropsError(`allowGuests must be true or false (got ${JSON.stringify(value)}): pass -c allowGuests=true to allow guest identities.`);
+  throw new ScopedStoragePropsError(`${name} must be true or false (got ${JSON.stringify(value)}): pass -c ${name}=true to turn it on.`);
 }

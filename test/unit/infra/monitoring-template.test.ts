@@ -398,3 +398,30 @@ describe('invalid props fail synthesis with a message naming the prop', () => {
     it(name, () => expectStorageError(() => synthesize(options), message));
   }
 });
+
+describe('cdk synth/deploy context', () => {
+  function synthesizeWithContext(context: Record<string, unknown>): Template {
+    const { stack } = buildStack({ app: new App({ context: { ...NO_BUNDLING, ...context } }), nagChecks: false, allowedOrigins: ALLOWED_ORIGINS });
+    return Template.fromStack(stack);
+  }
+
+  it('-c auditTrail=true -c monitoring=true turns both on; -c alarmEmails subscribes each address', () => {
+    const template = synthesizeWithContext({ auditTrail: 'true', monitoring: 'true', alarmEmails: 'ops@example.com, oncall@example.com' });
+    template.resourceCountIs('AWS::CloudTrail::Trail', 1);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
+    expect(resourcesOfType(template, 'AWS::SNS::Subscription').map(([, subscription]) => subscription.Properties.Endpoint)).toEqual(['ops@example.com', 'oncall@example.com']);
+  });
+
+  it('cdk.json booleans work, false leaves both off, and anything else is refused', () => {
+    const off = synthesizeWithContext({ auditTrail: false, monitoring: 'false' });
+    off.resourceCountIs('AWS::CloudTrail::Trail', 0);
+    off.resourceCountIs('AWS::CloudWatch::Alarm', 0);
+    synthesizeWithContext({ auditTrail: true, monitoring: true }).resourceCountIs('AWS::CloudWatch::Alarm', 5);
+    expectStorageError(() => synthesizeWithContext({ monitoring: 'yes' }), /monitoring must be true or false \(got "yes"\): pass -c monitoring=true/);
+    expectStorageError(() => synthesizeWithContext({ auditTrail: 'on' }), /auditTrail must be true or false \(got "on"\)/);
+  });
+
+  it('-c monitoring=true without -c auditTrail=true says the AccessDenied alarm needs the trail', () => {
+    expectStorageError(() => synthesizeWithContext({ monitoring: 'true' }), /but auditTrail is not set; set auditTrail: true/);
+  });
+});
