@@ -39,10 +39,14 @@ export function validateMonitoringOptions(options: StorageMonitoringOptions, aud
       );
     }
   }
+  const seen = new Set<string>();
   for (const email of options.emailSubscriptions ?? []) {
     if (typeof email !== 'string' || (!Token.isUnresolved(email) && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email))) {
       throw new ScopedStoragePropsError(`monitoring.emailSubscriptions: "${String(email)}" is not an email address.`);
     }
+    // SNS would subscribe the same mailbox twice, and every alarm would arrive twice.
+    if (!Token.isUnresolved(email) && seen.has(email.toLowerCase())) throw new ScopedStoragePropsError(`monitoring.emailSubscriptions: "${email}" is listed twice.`);
+    seen.add(email.toLowerCase());
   }
   if (options.dashboardName !== undefined && !Token.isUnresolved(options.dashboardName) && !/^[\w-]{1,255}$/.test(options.dashboardName)) {
     throw new ScopedStoragePropsError(`monitoring.dashboardName "${options.dashboardName}" is invalid: 1 to 255 letters, digits, "_" or "-".`);

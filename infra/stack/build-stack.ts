@@ -1,4 +1,5 @@
-import { App, Validations } from 'aws-cdk-lib';
+import { Annotations, App, Validations } from 'aws-cdk-lib';
+import { closestName } from '../policy-engine/closest-name.ts';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ScopedStoragePropsError } from '../construct/index.ts';
 import { ScopedStorageStack, type ScopedStorageStackProps } from './scoped-storage-stack.ts';
@@ -25,9 +26,7 @@ export function buildStack(options: BuildStackOptions = {}): { app: App; stack: 
       'allowedOrigins is not set: pass -c allowedOrigins=https://app.example.com (comma-separated for several) to cdk synth/deploy, or allowedOrigins to buildStack. A deployment never falls back to a localhost origin.',
     );
   }
-  const alarmEmails = listFromContext(app.node.tryGetContext('alarmEmails'));
-  const monitoringFromContext = booleanFromContext('monitoring', app.node.tryGetContext('monitoring')) || alarmEmails !== undefined;
-  const monitoring = props.monitoring ?? (monitoringFromContext ? { emailSubscriptions: alarmEmails } : undefined);
+  const monitoring = props.monitoring ?? monitoringFromContext(app);
   const stack = new ScopedStorageStack(app, stackName, {
     ...props,
     allowedOrigins,
@@ -35,9 +34,40 @@ export function buildStack(options: BuildStackOptions = {}): { app: App; stack: 
     auditTrail: props.auditTrail ?? (booleanFromContext('auditTrail', app.node.tryGetContext('auditTrail')) || undefined),
     monitoring,
   });
+  warnOfUnknownContext(app, stack);
   suppressAcceptedNagFindings(stack);
   if (nagChecks) Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return { app, stack };
+}
+
+/** The `-c` switches of this stack; CDK's own context keys hold a `:` or start with `@`. */
+const STACK_CONTEXT_KEYS = ['allowedOrigins', 'allowGuests', 'auditTrail', 'monitoring', 'alarmEmails', 'accessDeniedThreshold'];
+
+/**
+ * `-c monitoring=true`, `-c alarmEmails=a@x,b@y` (which implies monitoring) and
+ * `-c accessDeniedThreshold=<n>|false`. An explicit `monitoring=false` beside either of the others
+ * is a contradiction to report, not something to override silently.
+ */
+function monitoringFromContext(app: App): ScopedStorageStackProps['monitoring'] {
+  const given = app.node.tryGetContext('monitoring');
+  const alarmEmails = listFromContext(app.node.tryGetContext('alarmEmails'));
+  const threshold = app.node.tryGetContext('accessDeniedThreshold');
+  const accessDeniedThreshold = threshold === undefined ? undefined : threshold === false || threshold === 'false' ? false : Number(threshold);
+  const asked = booleanFromContext('monitoring', given);
+  if (given !== undefined && !asked && (alarmEmails !== undefined || threshold !== undefined)) {
+    throw new ScopedStoragePropsError(`monitoring is false, but ${alarmEmails !== undefined ? 'alarmEmails' : 'accessDeniedThreshold'} is set, which configures the alarms: drop -c monitoring=false, or the other switch.`);
+  }
+  if (!asked && alarmEmails === undefined && threshold === undefined) return undefined;
+  return { ...(alarmEmails ? { emailSubscriptions: alarmEmails } : {}), ...(accessDeniedThreshold !== undefined ? { accessDeniedThreshold } : {}) };
+}
+
+/** A misspelt `-c` switch (`monitorng=true`) would otherwise leave its feature off without a word. */
+function warnOfUnknownContext(app: App, stack: ScopedStorageStack): void {
+  for (const key of Object.keys(app.node.getAllContext())) {
+    if (key.includes(':') || key.startsWith('@') || STACK_CONTEXT_KEYS.includes(key)) continue;
+    const suggestion = closestName(key, STACK_CONTEXT_KEYS, 3);
+    Annotations.of(stack).addWarningV2('scoped-storage:unknown-context', `Unknown context "-c ${key}": this stack reads ${STACK_CONTEXT_KEYS.join(', ')}${suggestion ? ` (did you mean ${suggestion}?)` : ''}.`);
+  }
 }
 
 /** Context comes as a JSON array from cdk.json, or as a comma-separated string from `-c allowedOrigins=...` (or `-c alarmEmails=...`). */

@@ -1,5 +1,5 @@
 import { App, Duration, Stack, type CfnElement } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Trail } from 'aws-cdk-lib/aws-cloudtrail';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -423,5 +423,27 @@ describe('cdk synth/deploy context', () => {
 
   it('-c monitoring=true without -c auditTrail=true says the AccessDenied alarm needs the trail', () => {
     expectStorageError(() => synthesizeWithContext({ monitoring: 'true' }), /but auditTrail is not set; set auditTrail: true/);
+  });
+
+  it('-c accessDeniedThreshold=false monitors without the trail; a number sets the threshold', () => {
+    synthesizeWithContext({ monitoring: 'true', accessDeniedThreshold: 'false' }).resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    const custom = synthesizeWithContext({ monitoring: 'true', auditTrail: 'true', accessDeniedThreshold: '7' });
+    expect(resourcesOfType(custom, 'AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties.Threshold)).toContain(7);
+    expectStorageError(() => synthesizeWithContext({ monitoring: 'true', accessDeniedThreshold: 'many' }), /accessDeniedThreshold must be a positive whole number/);
+  });
+
+  it('-c monitoring=false beside -c alarmEmails or -c accessDeniedThreshold is refused, not overridden', () => {
+    expectStorageError(() => synthesizeWithContext({ monitoring: 'false', auditTrail: 'true', alarmEmails: 'a@example.com' }), /monitoring is false, but alarmEmails is set/);
+    expectStorageError(() => synthesizeWithContext({ monitoring: 'false', accessDeniedThreshold: 'false' }), /monitoring is false, but accessDeniedThreshold is set/);
+  });
+
+  it('the same address twice (in any case) is refused', () => {
+    expectStorageError(() => synthesizeWithContext({ monitoring: 'true', auditTrail: 'true', alarmEmails: 'A@Example.com,a@example.com' }), /"a@example.com" is listed twice/);
+  });
+
+  it('a misspelt switch is a warning naming the closest one, not silence', () => {
+    const { stack } = buildStack({ app: new App({ context: { ...NO_BUNDLING, monitorng: 'true' } }), nagChecks: false, allowedOrigins: ALLOWED_ORIGINS });
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('Unknown context'));
+    expect(warnings.map((warning) => String(warning.entry.data))).toEqual([expect.stringContaining('"-c monitorng": this stack reads allowedOrigins, allowGuests, auditTrail, monitoring, alarmEmails, accessDeniedThreshold (did you mean monitoring?)')]);
   });
 });
