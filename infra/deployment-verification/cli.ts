@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { describeAttempt, hasViolations, matrixFigures, matrixTable } from './matrix-summary.ts';
-import { VerificationSetupError } from './verification-errors.ts';
-import { SIGNED_IN_PERSONAS, verifyDeployment, type SignedInPersonaName, type VerificationResult } from './verify-deployment.ts';
+import { VerificationInterrupted, VerificationSetupError } from './verification-errors.ts';
+import { newRunTag, SIGNED_IN_PERSONAS, verifyDeployment, type SignedInPersonaName, type VerificationResult } from './verify-deployment.ts';
 
 const HELP = `Usage: npm run verify -- --outputs <outputs.json> [options]
 
@@ -33,11 +33,14 @@ What it creates, and deletes again:
   - objects and multipart uploads whose names hold verify-<random>, in those users' own folders
     (users/, protected/, public/ and their tenants' tenants/ folders), and wherever the deployment
     wrongly lets them write. Every upload is aborted and every object deleted at the end; what a
-    test identity cannot delete is listed so an admin can remove it.
+    test identity cannot delete is listed so an admin can remove it. The run's tag is printed
+    first. Ctrl-C (SIGINT, SIGTERM) starts no new attempt, runs the same clean-up, reports what
+    it removed and left, and exits 130; a second Ctrl-C exits at once, naming the run.
 
 Exit codes: 0 every forbidden attempt refused and every allowed one passed; 1 a violation (a
 forbidden success, a leaked secret, a damaged test object, a refused allowed operation) or an
-object left behind; 2 a usage or set-up error (bad arguments, unreadable outputs, sign-in failed).`;
+object left behind; 2 a usage or set-up error (bad arguments, unreadable outputs, sign-in failed);
+130 interrupted.`;
 
 function parseSessions(values: string[]): Partial<Record<SignedInPersonaName, string>> {
   const sessions: Partial<Record<SignedInPersonaName, string>> = {};
@@ -76,6 +79,39 @@ function report(result: VerificationResult): string[] {
   return lines;
 }
 
+/** What an interrupted run removed and left, on stdout like a normal run's report. */
+function interruptedReport(interrupted: VerificationInterrupted): string[] {
+  const { removed, leftBehind, identitiesKept, runTag } = interrupted;
+  const lines = [
+    `verify: INTERRUPTED: run ${runTag} stopped before its end; no verdict`,
+    `clean-up: ${removed.uploadsAborted} uploads aborted, ${removed.objectsDeleted} objects deleted, ${removed.identitiesUnlinked.length} test identities unlinked${removed.identitiesUnlinked.length > 0 ? ` (${removed.identitiesUnlinked.join(', ')})` : ''}`,
+  ];
+  if (leftBehind.length > 0) lines.push(`LEFT BEHIND (delete with admin credentials) (${leftBehind.length}):`, ...leftBehind.map((key) => `  ${key}`));
+  if (identitiesKept.length > 0) lines.push(`test identities not unlinked (${identitiesKept.length}):`, ...identitiesKept.map((user) => `  ${user}`));
+  lines.push(leftBehind.length === 0 && identitiesKept.length === 0 ? `clean-up: nothing of run ${runTag} left behind` : `clean-up: ${leftBehind.length} objects left behind`);
+  return lines;
+}
+
+/**
+ * The first SIGINT/SIGTERM stops new attempts and lets the run clean up; a second one exits at
+ * once (130), naming the run so its leftovers can be found.
+ */
+function interruptOnSignals(runTag: string): AbortController {
+  const controller = new AbortController();
+  const onSignal = () => {
+    if (!controller.signal.aborted) {
+      console.error(`verify: interrupted: starting no new attempts, cleaning up run ${runTag} (interrupt again to stop at once)`);
+      controller.abort();
+      return;
+    }
+    console.error(`verify: interrupted again: clean-up of run ${runTag} cut short; objects, uploads and test users holding "${runTag}" may be left behind`);
+    process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return controller;
+}
+
 async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -102,8 +138,12 @@ async function main(argv: string[]): Promise<number> {
   }
   try {
     if (!values.outputs) throw new VerificationSetupError('usage', '--outputs <path> is required (cdk deploy --outputs-file, or .local/outputs.json)');
+    const runTag = newRunTag();
+    const controller = interruptOnSignals(runTag);
     const result = await verifyDeployment({
       outputsPath: values.outputs,
+      runTag,
+      signal: controller.signal,
       ...(values.stack ? { stackName: values.stack } : {}),
       ...(values['hmac-secret-arn'] ? { hmacSecretArn: values['hmac-secret-arn'] } : {}),
       ...(values.session ? { sessions: parseSessions(values.session) } : {}),
@@ -114,6 +154,10 @@ async function main(argv: string[]): Promise<number> {
     console.log(failed ? 'verify: FAILED: the deployment does not enforce the default locations (see above)' : 'verify: OK: every forbidden attempt was refused and every allowed one passed');
     return failed ? 1 : 0;
   } catch (error) {
+    if (error instanceof VerificationInterrupted) {
+      for (const line of interruptedReport(error)) console.log(line);
+      return 130;
+    }
     if (error instanceof VerificationSetupError) {
       console.error(`verify: ${error.message}`);
       return 2;

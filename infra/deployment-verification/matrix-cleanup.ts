@@ -22,24 +22,35 @@ async function taggedKeys(world: MatrixWorld, persona: Persona, prefix: string):
   return keys;
 }
 
+/** What a clean-up removed, for the report of an interrupted run. */
+export interface CleanUpTally {
+  uploadsAborted: number;
+  /** Delete requests that succeeded (S3 also answers 204 for a key already gone). */
+  objectsDeleted: number;
+}
+
 /** Whoever may delete `key`: its writer first, then the others. */
-async function deleteKey(world: MatrixWorld, key: string, writer: PersonaName | undefined): Promise<void> {
+async function deleteKey(world: MatrixWorld, key: string, writer: PersonaName | undefined, tally: CleanUpTally): Promise<void> {
   const personas = [...world.personas.values()].sort((left, right) => Number(right.name === writer) - Number(left.name === writer));
   for (const persona of personas) {
     const deleted = await persona.s3.send(new DeleteObjectCommand({ Bucket: world.bucket, Key: key })).then(() => true, () => false);
-    if (deleted) return;
+    if (deleted) {
+      tally.objectsDeleted += 1;
+      return;
+    }
   }
 }
 
 /** Aborts every upload the run started and deletes every object it wrote; returns the keys with its tag still listed afterwards (none when all went well). */
-export async function cleanUpMatrix(world: MatrixWorld): Promise<string[]> {
+export async function cleanUpMatrix(world: MatrixWorld, tally: CleanUpTally = { uploadsAborted: 0, objectsDeleted: 0 }): Promise<string[]> {
   for (const upload of world.startedUploads) {
     const persona = world.personas.get(upload.persona);
-    await persona?.s3.send(new AbortMultipartUploadCommand({ Bucket: world.bucket, Key: upload.key, UploadId: upload.uploadId })).catch(() => undefined);
+    const aborted = await persona?.s3.send(new AbortMultipartUploadCommand({ Bucket: world.bucket, Key: upload.key, UploadId: upload.uploadId })).then(() => true, () => false);
+    if (aborted) tally.uploadsAborted += 1;
   }
-  for (const [key, writer] of world.writtenKeys) await deleteKey(world, key, writer);
+  for (const [key, writer] of world.writtenKeys) await deleteKey(world, key, writer, tally);
   for (const persona of world.personas.values()) {
-    for (const area of areasOf(world, persona)) for (const key of await taggedKeys(world, persona, area)) await deleteKey(world, key, persona.name);
+    for (const area of areasOf(world, persona)) for (const key of await taggedKeys(world, persona, area)) await deleteKey(world, key, persona.name, tally);
   }
   const left = new Set<string>();
   for (const persona of world.personas.values()) {

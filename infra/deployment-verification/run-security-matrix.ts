@@ -25,9 +25,10 @@ import { sendRaw, signRequest } from './raw-request.ts';
 /**
  * Every S3 operation x key class x persona, through the SDK (and raw requests for path tricks the
  * SDK never sends), against the world's deployment. The sentinels must be planted first. Returns
- * every attempt with its expectation and outcome.
+ * every attempt with its expectation and outcome. Once `signal` aborts, no further attempt starts
+ * (the abort reason is thrown), so the caller can clean up.
  */
-export async function runSecurityMatrix(world: MatrixWorld): Promise<Attempt[]> {
+export async function runSecurityMatrix(world: MatrixWorld, signal?: AbortSignal): Promise<Attempt[]> {
   const recorder = new AttemptRecorder();
   const { bucket } = world;
   const sent = (text: string) => `matrix write ${text}`;
@@ -48,7 +49,10 @@ export async function runSecurityMatrix(world: MatrixWorld): Promise<Attempt[]> 
 
   for (const persona of world.personas.values()) {
     const s3 = persona.s3;
-    const attempt = <T>(operation: string, keyClass: { name: string; expectation: Expectation }, call: () => Promise<T>, check?: AnswerCheck<T>) => recorder.attempt(persona.name, operation, keyClass, call, check);
+    const attempt = <T>(operation: string, keyClass: { name: string; expectation: Expectation }, call: () => Promise<T>, check?: AnswerCheck<T>) => {
+      signal?.throwIfAborted();
+      return recorder.attempt(persona.name, operation, keyClass, call, check);
+    };
     for (const keyClass of keyClassesFor(world, persona)) {
       const isShared = keyClass.name.startsWith('shared/');
       // Reads (shared/ is readable by signed-in identities, but holds no object: reads are left out there).

@@ -8,3 +8,17 @@ export class VerificationSetupError extends Error {
     super(message);
   }
 }
+
+/** The run was interrupted (SIGINT, SIGTERM) and cleaned up after itself: what it removed and what is left (exit 130). */
+export class VerificationInterrupted extends Error {
+  override readonly name = 'VerificationInterrupted';
+  readonly code = 'interrupted';
+  constructor(
+    readonly runTag: string,
+    readonly removed: { uploadsAborted: number; objectsDeleted: number; identitiesUnlinked: string[] },
+    readonly leftBehind: string[],
+    readonly identitiesKept: string[],
+  ) {
+    super(`run ${runTag} interrupted`);
+  }
+}

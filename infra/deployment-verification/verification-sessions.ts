@@ -29,11 +29,14 @@ export async function developmentSession(outputs: StorageOutputs, user: TestUser
   return ((await response.json()) as { sessionToken: string }).sessionToken;
 }
 
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):\d{12}:secret:[\w/+=.@-]+$/;
+
 /** The HS256 signing secret, read from Secrets Manager with the caller's (the admin's) AWS credentials. */
 export async function readHmacSecret(secretArn: string): Promise<string> {
   // The ARN names the secret's region: arn:aws:secretsmanager:<region>:<account>:secret:<name>.
-  const region = secretArn.split(':')[3];
-  const client = new SecretsManagerClient(region ? { region } : {});
+  const match = SECRET_ARN.exec(secretArn);
+  if (!match) throw new VerificationSetupError('usage', `${JSON.stringify(secretArn.slice(0, 120))} is not a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)`);
+  const client = new SecretsManagerClient({ region: match[1]! });
   try {
     const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
     if (!SecretString) throw new VerificationSetupError('hmac_secret_unreadable', `the secret ${secretArn} has no SecretString`);

@@ -4,13 +4,13 @@ import type { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { StorageOutputs } from '../../app/library/index.ts';
 import { createNodeRequestHandler, readStorageOutputsFile } from '../../app/library/node/create-node-storage-client.ts';
 import { differencesFromDefaults } from './location-differences.ts';
-import { cleanUpMatrix } from './matrix-cleanup.ts';
+import { cleanUpMatrix, type CleanUpTally } from './matrix-cleanup.ts';
 import { s3EndpointOf, signInPersona } from './matrix-personas.ts';
 import { damagedSentinels, plantSentinels } from './matrix-sentinels.ts';
 import { summarizeMatrix, type MatrixSummary } from './matrix-summary.ts';
 import { newMatrixWorld, type MatrixWorld, type PersonaName } from './matrix-world.ts';
 import { runSecurityMatrix } from './run-security-matrix.ts';
-import { VerificationSetupError } from './verification-errors.ts';
+import { VerificationInterrupted, VerificationSetupError } from './verification-errors.ts';
 import { developmentSession, hmacSession, readHmacSecret, type TestUser } from './verification-sessions.ts';
 
 export type SignedInPersonaName = Exclude<PersonaName, 'guest'>;
@@ -25,6 +25,15 @@ export interface VerifyDeploymentOptions {
   sessions?: Partial<Record<SignedInPersonaName, string>>;
   /** Progress lines. */
   log?: (line: string) => void;
+  /** Aborted on SIGINT/SIGTERM: no new attempt starts, the run cleans up and throws VerificationInterrupted. */
+  signal?: AbortSignal;
+  /** The run's tag (newRunTag()), when the caller must know it before the run ends. */
+  runTag?: string;
+}
+
+/** A new run tag: every key, user and tenant of the run carries it. */
+export function newRunTag(): string {
+  return `verify-${randomBytes(6).toString('hex')}`;
 }
 
 export interface VerificationResult {
@@ -45,15 +54,30 @@ async function unlinkIdentity(outputs: StorageOutputs, sessionToken: string): Pr
   return response?.ok === true;
 }
 
+/** Why a persona could not sign in: the client library's message, where it went, and the network cause under it. */
+function signInFailure(outputs: StorageOutputs, name: string, error: Error): VerificationSetupError {
+  let message = error.message.replace(/\.$/, '');
+  if (/Cognito/.test(message) && !/https?:\/\//.test(message)) message += ` at ${outputs.endpoints?.cognitoIdentity ?? `https://cognito-identity.${outputs.region}.amazonaws.com`}`;
+  let cause: unknown = error.cause;
+  while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
+  if (cause instanceof Error && !message.includes(cause.message)) message += ` (${cause.message || (cause as { code?: string }).code || cause.name})`;
+  return new VerificationSetupError('sign_in_failed', `${name} could not sign in: ${message}`);
+}
+
 /** The outputs, and the secret ARN a stack may publish next to them (`hmacSecretArn`). */
 async function readOutputs(path: string, stackName: string | undefined): Promise<{ outputs: StorageOutputs; publishedSecretArn?: string }> {
   let outputs: StorageOutputs;
   try {
     outputs = await readStorageOutputsFile(path, stackName);
   } catch (error) {
-    throw new VerificationSetupError('outputs_unreadable', (error as Error).message);
+    const message = (error as Error).message;
+    // Several stacks and no --stack: say which option picks one.
+    const several = /must hold one stack's outputs \(found: ([^)]*)\)/.exec(message);
+    throw new VerificationSetupError('outputs_unreadable', several ? `${path} holds several stacks' outputs (${several[1]}): pass --stack <name> to pick one` : message);
   }
   const raw = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+  // A flat (single-deployment) file has no stack names, so a --stack would be silently ignored.
+  if (stackName !== undefined && 'bucket' in raw) throw new VerificationSetupError('usage', `--stack names a stack, but ${path} holds one deployment's outputs without stack names`);
   const candidates = [raw, ...Object.values(raw).filter((value): value is Record<string, unknown> => typeof value === 'object' && value !== null && (value as Record<string, unknown>).bucket === outputs.bucket)];
   const publishedSecretArn = candidates.map((candidate) => candidate.hmacSecretArn).find((value): value is string => typeof value === 'string' && value !== '');
   return { outputs, ...(publishedSecretArn ? { publishedSecretArn } : {}) };
@@ -93,7 +117,9 @@ async function sessionsFor(outputs: StorageOutputs, users: Record<SignedInPerson
 export async function verifyDeployment(options: VerifyDeploymentOptions): Promise<VerificationResult> {
   const log = options.log ?? (() => undefined);
   const { outputs, publishedSecretArn } = await readOutputs(options.outputsPath, options.stackName);
-  const runTag = `verify-${randomBytes(6).toString('hex')}`;
+  const runTag = options.runTag ?? newRunTag();
+  // First, so an operator who interrupts the run, or whose terminal dies, knows what to look for.
+  log(`run ${runTag}: every object and upload it writes has "${runTag}" in its key`);
   // Unique per run, so the run never touches a real user's or tenant's files.
   const users: Record<SignedInPersonaName, TestUser> = {
     alice: { userId: `${runTag}-alice`, tenant: `${runTag}-acme` },
@@ -104,33 +130,44 @@ export async function verifyDeployment(options: VerifyDeploymentOptions): Promis
   const requestHandler: NodeHttpHandler = await createNodeRequestHandler(outputs, 8);
   const ca = outputs.caCertificate ? await readFile(outputs.caCertificate) : undefined;
   const world: MatrixWorld = newMatrixWorld({ bucket: outputs.bucket, region: outputs.region, s3Endpoint: s3EndpointOf(outputs), ...(ca ? { ca } : {}), guestsAllowed: outputs.guestsAllowed === true, runTag });
+  /** Unlinks the run's own users that signed in (given sessions are the caller's, and kept); returns those it could not unlink. */
+  const unlinkSignedIn = async (unlinked: string[] = []): Promise<string[]> => {
+    const kept: string[] = [];
+    if (signIn === 'given sessions') return kept;
+    for (const name of SIGNED_IN_PERSONAS) {
+      if (!world.personas.has(name)) continue;
+      if (await unlinkIdentity(outputs, sessions[name])) unlinked.push(users[name].userId);
+      else kept.push(users[name].userId);
+    }
+    return kept;
+  };
   try {
     log(`signing in alice, bob, carol${outputs.guestsAllowed ? ' and a guest' : ''} (${signIn})`);
     for (const name of SIGNED_IN_PERSONAS) {
+      options.signal?.throwIfAborted();
       world.personas.set(name, await signInPersona(outputs, requestHandler, name, sessions[name]).catch((error: Error) => {
-        throw new VerificationSetupError('sign_in_failed', `${name} could not sign in: ${error.message}`);
+        throw signInFailure(outputs, name, error);
       }));
     }
     if (outputs.guestsAllowed) {
       world.personas.set('guest', await signInPersona(outputs, requestHandler, 'guest', undefined).catch((error: Error) => {
-        throw new VerificationSetupError('sign_in_failed', `a guest could not sign in although the outputs say guestsAllowed: ${error.message}`);
+        throw signInFailure(outputs, 'a guest (the outputs say guestsAllowed)', error);
       }));
     }
     const identities = new Set([...world.personas.values()].map((persona) => persona.identityId));
     if (identities.size !== world.personas.size) throw new VerificationSetupError('usage', 'two test users share one identity: give sessions of different users');
+    options.signal?.throwIfAborted();
     log('planting sentinels');
     await plantSentinels(world).catch((error: Error) => {
       throw new VerificationSetupError('sentinels_failed', `could not write the test objects into the test users' own folders: ${error.name}: ${error.message}`);
     });
+    options.signal?.throwIfAborted();
     log('running the security matrix');
-    const attempts = await runSecurityMatrix(world);
+    const attempts = await runSecurityMatrix(world, options.signal);
     const summary = summarizeMatrix(attempts, await damagedSentinels(world));
     log('cleaning up');
     const leftBehind = await cleanUpMatrix(world);
-    const identitiesKept: string[] = [];
-    if (signIn !== 'given sessions') {
-      for (const name of SIGNED_IN_PERSONAS) if (!(await unlinkIdentity(outputs, sessions[name]))) identitiesKept.push(users[name].userId);
-    }
+    const identitiesKept = await unlinkSignedIn();
     return {
       signIn,
       runTag,
@@ -146,8 +183,12 @@ export async function verifyDeployment(options: VerifyDeploymentOptions): Promis
       identitiesKept,
     };
   } catch (error) {
-    // A failed set-up still removes what it wrote.
-    await cleanUpMatrix(world).catch(() => undefined);
+    // A failed or interrupted run still removes what it wrote and unlinks the users it signed in.
+    const tally: CleanUpTally = { uploadsAborted: 0, objectsDeleted: 0 };
+    const leftBehind = await cleanUpMatrix(world, tally).catch(() => [`(the clean-up itself failed: look for keys holding ${runTag})`]);
+    const unlinked: string[] = [];
+    const identitiesKept = await unlinkSignedIn(unlinked);
+    if (options.signal?.aborted) throw new VerificationInterrupted(runTag, { ...tally, identitiesUnlinked: unlinked }, leftBehind, identitiesKept);
     throw error;
   } finally {
     requestHandler.destroy();

@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,28 @@ function runVerify(args: string[]): Promise<{ code: number; stdout: string; stde
     execFile('npx', ['tsx', 'infra/deployment-verification/cli.ts', ...args], { cwd: REPOSITORY, env: process.env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
+  });
+}
+
+/**
+ * Starts verify as one node process (tsx as a loader, so the signal reaches the CLI itself), sends
+ * SIGINT once stderr shows `interruptAfter`, and resolves with its exit code and output.
+ */
+function interruptVerify(args: string[], interruptAfter: RegExp): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'infra/deployment-verification/cli.ts', ...args], { cwd: REPOSITORY, env: process.env });
+    let stdout = '';
+    let stderr = '';
+    let interrupted = false;
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (!interrupted && interruptAfter.test(stderr)) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 
@@ -109,9 +131,45 @@ describe('npm run verify against the main job (the default locations with guests
     const badSession = await runVerify(['--outputs', deployment.job.cloud.outputsPath, '--session', 'mallory=abc']);
     expect(badSession.code).toBe(2);
     expect(badSession.stderr).toContain('--session takes <name>=<token> with name alice, bob or carol');
+    const flat = await runVerify(['--outputs', deployment.job.cloud.outputsPath, '--stack', 'Nope']);
+    expect(flat.code).toBe(2);
+    expect(flat.stderr).toContain(`--stack names a stack, but ${deployment.job.cloud.outputsPath} holds one deployment's outputs without stack names`);
+    const flatOutputs = JSON.parse(await readFile(deployment.job.cloud.outputsPath, 'utf8')) as Record<string, unknown>;
+    const twoStacksPath = join(deployment.stateDirectory, 'two-stacks.json');
+    await writeFile(twoStacksPath, JSON.stringify({ StorageA: flatOutputs, StorageB: { ...flatOutputs, bucket: 'other-bucket' } }));
+    const twoStacks = await runVerify(['--outputs', twoStacksPath]);
+    expect(twoStacks.code).toBe(2);
+    expect(twoStacks.stderr).toContain(`${twoStacksPath} holds several stacks' outputs (StorageA, StorageB): pass --stack <name> to pick one`);
+    const garbageArn = await runVerify(['--outputs', deployment.job.cloud.outputsPath, '--hmac-secret-arn', 'garbage']);
+    expect(garbageArn.code).toBe(2);
+    expect(garbageArn.stderr).toContain('"garbage" is not a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)');
     const help = await runVerify(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('What it creates, and deletes again');
+  });
+
+  it('names the endpoint and the cause when sign-in fails, and exits 2', { timeout: 60_000 }, async () => {
+    const outputs = JSON.parse(await readFile(deployment.job.cloud.outputsPath, 'utf8')) as { endpoints: Record<string, string> };
+    const unreachablePath = join(deployment.stateDirectory, 'unreachable-cognito.json');
+    await writeFile(unreachablePath, JSON.stringify({ ...outputs, endpoints: { ...outputs.endpoints, cognitoIdentity: 'https://127.0.0.1:1' } }));
+    const { code, stderr } = await runVerify(['--outputs', unreachablePath]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/alice could not sign in: Could not get temporary credentials from Cognito at https:\/\/127\.0\.0\.1:1 \(.*ECONNREFUSED/);
+    expect(await deployment.bucketState()).toEqual({ keys: [], uploads: [] });
+  });
+
+  it('on Ctrl-C mid-run stops, cleans up what it wrote, says so and exits 130', { timeout: 120_000 }, async () => {
+    const { code, stdout, stderr } = await interruptVerify(['--outputs', deployment.job.cloud.outputsPath], /verify: running the security matrix/);
+    const runTag = /verify: run (verify-[0-9a-f]{12}): every object and upload it writes has "\1" in its key/.exec(stderr)?.[1];
+    expect(runTag).toBeDefined();
+    expect({ code, stdout }).toMatchObject({ code: 130 });
+    expect(stderr).toContain(`verify: interrupted: starting no new attempts, cleaning up run ${runTag}`);
+    expect(stdout).toContain(`verify: INTERRUPTED: run ${runTag} stopped before its end`);
+    // The sentinels were planted before the interrupt: the clean-up removed objects and aborted uploads, and unlinked the three users.
+    expect(stdout).toMatch(/clean-up: [1-9]\d* uploads aborted, [1-9]\d* objects deleted, 3 test identities unlinked/);
+    expect(stdout).toContain(`clean-up: nothing of run ${runTag} left behind`);
+    expect(stdout).not.toContain('verify: OK');
+    expect(await deployment.bucketState()).toEqual({ keys: [], uploads: [] });
   });
 });
 
