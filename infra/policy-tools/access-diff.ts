@@ -124,7 +124,7 @@ function unique(values: string[]): string[] {
 }
 
 /** Newly allowed first (what needs a human's approval), then newly denied; one line per request. */
-export function renderAccessDiff(diff: AccessDiff): string {
+export function renderAccessDiff(diff: AccessDiff, expectationsSource?: string): string {
   const row = (change: AccessChange, allowed: boolean) => {
     const why = allowed
       ? `allowed by ${change.allowedBy.join(', ')}; before: ${change.deniedBy.length ? `denied by ${change.deniedBy.join(', ')}` : change.deniedBecause}`
@@ -138,6 +138,6 @@ export function renderAccessDiff(diff: AccessDiff): string {
     '',
     ...section('NEWLY DENIED', diff.newlyDenied, false),
     '',
-    `${diff.compared} requests compared: each persona x operation x key class of either template, and the requests of --expectations.`,
+    `${diff.compared} requests compared: each persona x operation x key class of either template${expectationsSource === undefined ? '' : `, and the requests of ${expectationsSource}`}.`,
   ].join('\n');
 }

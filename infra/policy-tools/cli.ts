@@ -31,9 +31,18 @@ writes it: "private:a.txt" (the persona's own folder), "shared:handbook.pdf", "t
 identity). Placeholders: {self} (the persona's identity id), {other} (another identity's),
 {tenant}, {otherTenant}. For list, the key is the prefix listed ("protected:" lists protected/).`;
 
-function stackPolicies(): Promise<StackPolicies> {
+/** The expectations file's text; a read failure names the file, like the template errors. */
+async function readExpectationsFile(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    throw new Error(`expectations file ${file}: cannot read it (${(error as Error).message})`);
+  }
+}
+
+function stackPolicies(side = 'template'): Promise<StackPolicies> {
   const options = program.opts<{ template?: string; allowGuests?: boolean }>();
-  return loadStackPolicies(options.template, { allowGuests: options.allowGuests === true });
+  return loadStackPolicies(options.template, { allowGuests: options.allowGuests === true, side });
 }
 
 program
@@ -83,7 +92,7 @@ Example lines:
   other cannot list protected:`,
   )
   .action(async (file: string) => {
-    const text = await readFile(file, 'utf8');
+    const text = await readExpectationsFile(file);
     const stack = await stackPolicies();
     const expectations = parseExpectations(text, file, stack.locations);
     const report = renderExpectationReport(checkExpectations(stack, expectations), file);
@@ -115,11 +124,11 @@ Example (the base synthesized on main, the new side from the working tree):
   npm run policy -- diff /tmp/base.json`,
   )
   .action(async (baseTemplate: string, newTemplate: string | undefined, options: { expectations?: string; json?: boolean }) => {
-    const base = await loadStackPolicies(baseTemplate);
-    const next = newTemplate === undefined ? await stackPolicies() : await loadStackPolicies(newTemplate);
-    const expectations = options.expectations === undefined ? [] : parseExpectations(await readFile(options.expectations, 'utf8'), options.expectations, [...next.locations, ...base.locations]);
+    const base = await loadStackPolicies(baseTemplate, { side: 'base template' });
+    const next = newTemplate === undefined ? await stackPolicies('new template') : await loadStackPolicies(newTemplate, { side: 'new template' });
+    const expectations = options.expectations === undefined ? [] : parseExpectations(await readExpectationsFile(options.expectations), options.expectations, [...next.locations, ...base.locations]);
     const diff = diffAccess(base, next, expectations, options.expectations);
-    process.stdout.write(options.json ? `${JSON.stringify({ newlyAllowed: diff.newlyAllowed, newlyDenied: diff.newlyDenied }, null, 2)}\n` : `${renderAccessDiff(diff)}\n`);
+    process.stdout.write(options.json ? `${JSON.stringify({ newlyAllowed: diff.newlyAllowed, newlyDenied: diff.newlyDenied }, null, 2)}\n` : `${renderAccessDiff(diff, options.expectations)}\n`);
     process.exitCode = diff.newlyAllowed.length > 0 ? 1 : 0;
   });
 

@@ -45,6 +45,8 @@ export function parseExpectations(text: string, source = 'expectations', locatio
     try {
       findPersona(match[1]!);
       operation = parseOperation(match[3]!);
+      // Only a listing has a meaning without a key (the bucket root); elsewhere a missing key is a slip.
+      if (match[4] === undefined && operation !== 'list' && operation !== 's3:ListBucket') throw new ExpectationSyntaxError(`"${match[3]!}" needs a key (only list may omit it, to list the bucket root)`);
       keyTemplate = resolveLocationKey(match[4] ?? '', locations);
     } catch (error) {
       throw new ExpectationSyntaxError(`${source}:${index + 1}: ${(error as Error).message}`);

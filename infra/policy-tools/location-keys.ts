@@ -29,7 +29,7 @@ export function resolveLocationKey(text: string, locations: readonly PublishedLo
   if (!match) return text;
   const [, name, rest] = match as unknown as [string, string, string];
   const location = locations.find((candidate) => candidate.name === name);
-  if (!location) throw new UnknownLocationError(`Unknown location "${name}" in "${text}": the stack's locations are ${locations.map((candidate) => candidate.name).join(', ')}.`);
+  if (!location) throw new UnknownLocationError(`Unknown location "${name}" in "${text}": the stack's locations are ${[...new Set(locations.map((candidate) => candidate.name))].join(', ')}.`);
   const prefix = location.prefix.replace(/\{tag:[^}]+\}/g, '{tenant}');
   if (isProtectedLocation(location)) return prefix.slice(0, prefix.indexOf('{identityId}')) + rest;
   return prefix.replace('{identityId}', '{self}') + rest;

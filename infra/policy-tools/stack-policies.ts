@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import { assignLocalPhysicalIds } from '../cloudformation/local-physical-ids.ts'
 import { synthesizeStackTemplate, type SynthesizedTemplate } from '../stack/synthesize-stack-template.ts';
 import { loadTemplatePolicies, type CompiledPolicy, type TemplatePolicies, type TemplateRole } from '../policy-engine/index.ts';
 import type { PublishedLocation } from '../access-rules/index.ts';
+import { policiesUnreadable, readTemplateFile, TemplateFileError } from './template-file.ts';
 
 export const ADMIN_ACCOUNT_ID = '111122223333';
 const ADMIN_REGION = 'us-east-1';
@@ -28,31 +28,42 @@ export interface StackPolicies {
 export interface LoadStackPoliciesOptions {
   /** Synthesize with guests allowed (as `npm start` runs); ignored with a template file. @default false */
   allowGuests?: boolean;
+  /** Which template a file is, for its errors: "base template", "new template". @default "template" */
+  side?: string;
 }
 
 const LEGACY_PRIVATE_LOCATION: PublishedLocation = { name: 'private', prefix: 'users/{identityId}/', grants: { owner: ['read', 'write', 'delete', 'list'] } };
 
 /** Synthesizes the current stack (or reads a template file) and compiles its policies. */
 export async function loadStackPolicies(templatePath?: string, options: LoadStackPoliciesOptions = {}): Promise<StackPolicies> {
-  let synthesized: SynthesizedTemplate;
   if (templatePath) {
-    synthesized = { stackName: 'Stack', template: JSON.parse(await readFile(templatePath, 'utf8')) as SynthesizedTemplate['template'] };
-  } else {
-    const directory = mkdtempSync(join(tmpdir(), 'policy-tools-'));
+    const label = `${options.side ?? 'template'} ${templatePath}`;
+    const template = await readTemplateFile(templatePath, label);
     try {
-      synthesized = synthesizeStackTemplate(directory, { allowGuests: options.allowGuests ?? false });
-    } finally {
-      rmSync(directory, { recursive: true, force: true });
+      return compileStackPolicies({ stackName: 'Stack', template }, label);
+    } catch (error) {
+      throw policiesUnreadable(label, error);
     }
   }
+  const directory = mkdtempSync(join(tmpdir(), 'policy-tools-'));
+  try {
+    return compileStackPolicies(synthesizeStackTemplate(directory, { allowGuests: options.allowGuests ?? false }), 'the synthesized stack');
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+function compileStackPolicies(synthesized: SynthesizedTemplate, label: string): StackPolicies {
   const physicalIds = assignLocalPhysicalIds(synthesized.template.Resources, { accountId: ADMIN_ACCOUNT_ID, region: ADMIN_REGION, stackName: synthesized.stackName }, {});
   const policies = loadTemplatePolicies(synthesized.template, (logicalId) => physicalIds.get(logicalId), { region: ADMIN_REGION, accountId: ADMIN_ACCOUNT_ID, stackName: synthesized.stackName });
   const bucketEntry = Object.entries(synthesized.template.Resources).find(([, resource]) => resource.Type === 'AWS::S3::Bucket');
   const poolEntry = [...policies.identityPoolRoles.entries()][0];
-  if (!bucketEntry || !poolEntry) throw new Error('The template has no bucket or no identity pool role attachment.');
+  if (!bucketEntry || !poolEntry) throw new TemplateFileError('template-not-cloudformation', `${label}: has no bucket or no identity pool role attachment`);
   const bucket = physicalIds.get(bucketEntry[0])!.ref;
   const [identityPoolId, roles] = poolEntry;
   const outputs = synthesized.template.Outputs ?? {};
+  // A template from before named locations has no output: its one rule was the private folder.
+  const locations = typeof outputs.locations?.Value === 'string' ? parseLocations(outputs.locations.Value, label) : [LEGACY_PRIVATE_LOCATION];
   return {
     bucket,
     identityPoolId,
@@ -61,8 +72,16 @@ export async function loadStackPolicies(templatePath?: string, options: LoadStac
     bucketPolicies: [policies.bucketPolicies.get(bucket)].filter((policy): policy is CompiledPolicy => policy !== undefined),
     policies,
     roleIds: new Map(policies.roles.map((role) => [role.arn, physicalIds.get(role.logicalId)!.attributes.RoleId!])),
-    // A template from before named locations has no output: its one rule was the private folder.
-    locations: typeof outputs.locations?.Value === 'string' ? (JSON.parse(outputs.locations.Value) as PublishedLocation[]) : [LEGACY_PRIVATE_LOCATION],
+    locations,
     guestsAllowed: outputs.guestsAllowed?.Value === 'true',
   };
+}
+
+/** The `locations` output; checked, since a hand-edited template could hold anything there. */
+function parseLocations(value: string, label: string): PublishedLocation[] {
+  const parsed = JSON.parse(value) as unknown;
+  const isLocation = (entry: unknown) =>
+    typeof entry === 'object' && entry !== null && typeof (entry as PublishedLocation).name === 'string' && typeof (entry as PublishedLocation).prefix === 'string' && typeof (entry as PublishedLocation).grants === 'object' && (entry as PublishedLocation).grants !== null;
+  if (!Array.isArray(parsed) || !parsed.every(isLocation)) throw new TemplateFileError('template-not-cloudformation', `${label}: its "locations" output is not a list of locations`);
+  return parsed as PublishedLocation[];
 }

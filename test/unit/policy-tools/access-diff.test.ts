@@ -1,14 +1,15 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultAccessRules, type AccessRule } from '../../../infra/access-rules/index.ts';
 import { diffAccess, type AccessChange } from '../../../infra/policy-tools/access-diff.ts';
-import { parseExpectations } from '../../../infra/policy-tools/expectations.ts';
+import { ExpectationSyntaxError, parseExpectations } from '../../../infra/policy-tools/expectations.ts';
 import { findPersona } from '../../../infra/policy-tools/personas.ts';
 import { loadStackPolicies } from '../../../infra/policy-tools/stack-policies.ts';
+import { TEMPLATE_SIZE_LIMIT_BYTES, TemplateFileError } from '../../../infra/policy-tools/template-file.ts';
 import { synthesizeStackTemplate, type SynthesizedTemplate } from '../../../infra/stack/synthesize-stack-template.ts';
 
 const run = promisify(execFile);
@@ -190,5 +191,109 @@ describe('npm run policy -- diff', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/error/);
     expect(result.stdout).toBe('');
+  });
+});
+
+/** A file with exactly this text, under its own name. */
+function writeText(name: string, text: string): string {
+  const file = join(directory, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('template files the tools cannot use', () => {
+  const deep = 1_000_000;
+  it.each([
+    ['an empty file', '', 'template-not-json', /^base template \S+: not valid JSON \(Unexpected end of JSON input\)$/],
+    ['a cut-off template', '{"Resources": {', 'template-not-json', /^base template \S+: not valid JSON \(.+\)$/],
+    ['null', 'null', 'template-not-cloudformation', /^base template \S+: not a CloudFormation template \(no "Resources" object\)$/],
+    ['an array', '[1,2,3]', 'template-not-cloudformation', /^base template \S+: not a CloudFormation template \(no "Resources" object\)$/],
+    ['an empty object', '{}', 'template-not-cloudformation', /^base template \S+: not a CloudFormation template \(no "Resources" object\)$/],
+    ['"Resources": null', '{"Resources":null}', 'template-not-cloudformation', /^base template \S+: not a CloudFormation template \(no "Resources" object\)$/],
+    ['"Resources" an array', '{"Resources":[]}', 'template-not-cloudformation', /^base template \S+: not a CloudFormation template \(no "Resources" object\)$/],
+    ['a resource that is null', '{"Resources":{"Bucket":null}}', 'template-not-cloudformation', /^base template \S+: not a CloudFormation template \(resource "Bucket" is not an object with a "Type"\)$/],
+    ['deeply nested JSON', `${'['.repeat(deep)}${']'.repeat(deep)}`, undefined, /^base template \S+: not (valid JSON|a CloudFormation template) \(.+\)$/],
+    ['no bucket', '{"Resources":{}}', 'template-not-cloudformation', /^base template \S+: has no bucket or no identity pool role attachment$/],
+  ])('%s: one line naming the side and the file', async (name, text, code, message) => {
+    const file = writeText(`bad-${name.replace(/\W+/g, '-')}.json`, text);
+    const error = await loadStackPolicies(file, { side: 'base template' }).then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    expect(error).toBeInstanceOf(TemplateFileError);
+    if (code) expect((error as TemplateFileError).code).toBe(code);
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).toContain(file);
+  });
+
+  it('names the file in an error compiling its policies, and a "locations" output that is not a list', async () => {
+    const broken = structuredClone(base);
+    broken.Outputs = { ...broken.Outputs, locations: { Value: '{"private": true}' } };
+    const file = writeTemplate('bad-locations', broken);
+    await expect(loadStackPolicies(file, { side: 'new template' })).rejects.toThrow(`new template ${file}: its "locations" output is not a list of locations`);
+    const unparsable = structuredClone(base);
+    unparsable.Outputs = { ...unparsable.Outputs, locations: { Value: 'not json' } };
+    const unparsableFile = writeTemplate('bad-locations-json', unparsable);
+    await expect(loadStackPolicies(unparsableFile)).rejects.toThrow(new RegExp(`^template ${unparsableFile}: cannot read its policies \\(.+\\)$`));
+  });
+
+  it('refuses a file above the size limit before reading it', async () => {
+    const file = join(directory, 'huge.json');
+    writeFileSync(file, '');
+    truncateSync(file, TEMPLATE_SIZE_LIMIT_BYTES + 1);
+    await expect(loadStackPolicies(file, { side: 'base template' })).rejects.toThrow(`base template ${file}: too large (${TEMPLATE_SIZE_LIMIT_BYTES + 1} bytes; a template may have at most ${TEMPLATE_SIZE_LIMIT_BYTES} bytes)`);
+  });
+
+  it('diff exits 2 with one line naming the bad side and file', async () => {
+    const empty = writeText('cli-empty.json', '');
+    const baseResult = await runCli(['diff', empty, templates.base!]);
+    expect(baseResult).toMatchObject({ code: 2, stdout: '', stderr: `error: base template ${empty}: not valid JSON (Unexpected end of JSON input)\n` });
+    const object = writeText('cli-object.json', '{}');
+    const newResult = await runCli(['diff', templates.base!, object]);
+    expect(newResult).toMatchObject({ code: 2, stdout: '', stderr: `error: new template ${object}: not a CloudFormation template (no "Resources" object)\n` });
+    const viaTemplateOption = await runCli(['--template', object, 'diff', templates.base!]);
+    expect(viaTemplateOption).toMatchObject({ code: 2, stderr: `error: new template ${object}: not a CloudFormation template (no "Resources" object)\n` });
+  });
+
+  it('matrix --template names the file the same way', async () => {
+    const file = writeText('cli-null.json', 'null');
+    const result = await runCli(['--template', file, 'matrix']);
+    expect(result).toMatchObject({ code: 2, stdout: '', stderr: `error: template ${file}: not a CloudFormation template (no "Resources" object)\n` });
+  });
+});
+
+describe('diff wording', () => {
+  it('mentions the expectations in the summary only when given, naming the file', async () => {
+    const without = await runCli(['diff', templates.base!, templates.base!]);
+    expect(without.stdout).toMatch(/requests compared: each persona x operation x key class of either template\.\n$/);
+    const file = writeText('summary-expectations.txt', 'owner can get private:a.txt\n');
+    const withFile = await runCli(['diff', templates.base!, templates.base!, '--expectations', file]);
+    expect(withFile.stdout).toMatch(new RegExp(`key class of either template, and the requests of ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.\\n$`));
+  });
+
+  it('lists each location once for an unknown location, though both sides have them', async () => {
+    const file = writeText('unknown-location.txt', '\nowner can get photos:a.jpg\n');
+    const result = await runCli(['diff', templates.base!, templates.base!, '--expectations', file]);
+    expect(result).toMatchObject({ code: 2, stdout: '', stderr: `error: ${file}:2: Unknown location "photos" in "photos:a.jpg": the stack's locations are private, protected, shared, team.\n` });
+  });
+
+  it('refuses an expectation without a key, naming the line; a list without a key is the bucket root', async () => {
+    expect(() => parseExpectations('owner can get', 'f.txt')).toThrow(ExpectationSyntaxError);
+    expect(() => parseExpectations('owner cannot list users/{self}/\nowner can get', 'f.txt')).toThrow('f.txt:2: "get" needs a key (only list may omit it, to list the bucket root)');
+    expect(() => parseExpectations('other cannot s3:GetObject', 'f.txt')).toThrow('f.txt:1: "s3:GetObject" needs a key');
+    expect(parseExpectations('owner cannot list', 'f.txt')[0]).toMatchObject({ operation: 'list', keyTemplate: '' });
+  });
+
+  it('check still accepts the shipped default expectations file', async () => {
+    const result = await runCli(['check', 'infra/access-rules/default-expectations.txt']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^(\d+) of \1 expectations hold\.\n$/);
+  });
+
+  it('names an expectations file it cannot read', async () => {
+    const missing = join(directory, 'no-such-expectations.txt');
+    const result = await runCli(['diff', templates.base!, templates.base!, '--expectations', missing]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(new RegExp(`^error: expectations file ${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot read it \\(ENOENT.*\\)\\n$`));
   });
 });
