@@ -11,6 +11,7 @@ import { createNodeStorageClient } from '../../../app/library/node/create-node-s
 import { defaultAccessRules, type AccessRule } from '../../../infra/access-rules/index.ts';
 import { startMainJob, type RunningMainJob } from '../../../infra/local/main-job.ts';
 import { countCommands, expectStorageError } from './client-assertions.ts';
+import { developmentSessionToken } from './main-job-fixture.ts';
 
 const MIB = 1024 * 1024;
 type ClientOptions = Omit<Parameters<typeof createNodeStorageClient>[1], 'getSessionToken'>;
@@ -48,15 +49,7 @@ describe('locations through the client library', () => {
   let dave: ScopedStorageClient;
   let aliceId: string;
 
-  const sessionFor = async (user: string, tenant?: string) => {
-    const response = await fetch(`${job.tokenService.url}/v1/dev/session`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ user, ...(tenant ? { tenant } : {}) }),
-    });
-    if (!response.ok) throw new Error(`dev sign-in failed: HTTP ${response.status} ${await response.text()}`);
-    return ((await response.json()) as { sessionToken: string }).sessionToken;
-  };
+  const sessionFor = (user: string, tenant?: string) => developmentSessionToken(job.tokenService.url, user, tenant);
   const clientFor = async (user: string, tenant?: string, options: ClientOptions = {}) => {
     const sessionToken = await sessionFor(user, tenant);
     return createNodeStorageClient(job.cloud.outputsPath, { ...options, getSessionToken: () => sessionToken });

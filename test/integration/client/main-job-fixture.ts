@@ -31,15 +31,7 @@ export async function startMainJobFixture(
   const job = await startMainJob({ ...jobOptions, pagePort: 0, cloud: { ...cloud, stateDirectory }, tokenServiceLog: false });
   const caCertificate = await readFile(job.cloud.caCertificatePath);
 
-  const sessionFor = async (user: string, tenant?: string) => {
-    const response = await fetch(`${job.tokenService.url}/v1/dev/session`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ user, ...(tenant ? { tenant } : {}) }),
-    });
-    if (!response.ok) throw new Error(`dev sign-in failed: HTTP ${response.status} ${await response.text()}`);
-    return ((await response.json()) as { sessionToken: string }).sessionToken;
-  };
+  const sessionFor = (user: string, tenant?: string) => developmentSessionToken(job.tokenService.url, user, tenant);
 
   return {
     job,
@@ -66,4 +58,15 @@ export async function startMainJobFixture(
       await rm(stateDirectory, { recursive: true, force: true });
     },
   };
+}
+
+/** A session token from the token service's development sign-in (local mode only). */
+export async function developmentSessionToken(tokenServiceUrl: string, user: string, tenant?: string): Promise<string> {
+  const response = await fetch(`${tokenServiceUrl}/v1/dev/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ user, ...(tenant ? { tenant } : {}) }),
+  });
+  if (!response.ok) throw new Error(`dev sign-in failed: HTTP ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { sessionToken: string }).sessionToken;
 }
