@@ -1,4 +1,4 @@
-import type { AccessPermission, StorageLocation } from '../library/index.ts';
+import { permissionsAt, type AccessPermission, type StorageLocation } from '../library/index.ts';
 import { CliUsageError } from './cli-usage-error.ts';
 import { formatRemotePath, type RemotePath } from './location-path.ts';
 
@@ -40,12 +40,6 @@ export function resolvePath(path: RemotePath, locations: readonly StorageLocatio
   const location = resolveLocation(path.location, locations);
   checkIdentityFolder(location, path.key, typed);
   return { location, key: path.key, display: formatRemotePath(location.name, path.key) };
-}
-
-/** What this identity may do at `key`: in a protected location its own folder has rights of its own. */
-export function permissionsAt(location: StorageLocation, key: string): AccessPermission[] {
-  if (location.ownFolder && key.startsWith(`${location.ownFolder.identityId}/`)) return location.ownFolder.permissions;
-  return location.permissions;
 }
 
 /**

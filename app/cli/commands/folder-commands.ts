@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { StorageError, type ScopedStorageClient } from '../../library/index.ts';
+import { permissionsAt, StorageError, type ScopedStorageClient } from '../../library/index.ts';
 import type { CliContext } from '../cli-context.ts';
 import { CliUsageError } from '../cli-usage-error.ts';
 import { confirm, processTerminal } from '../confirmation.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
-import { describeDenial, permissionsAt, type ResolvedPath } from '../location-resolution.ts';
+import { describeDenial, type ResolvedPath } from '../location-resolution.ts';
 import { formatBytes } from '../output-format.ts';
 
 interface RemoveOptions {

@@ -1,14 +1,14 @@
 import { lstat, stat, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
-import { StorageError, type CopyResult, type MoveResult } from '../../library/index.ts';
+import { permissionsAt, StorageError, type CopyResult, type MoveResult } from '../../library/index.ts';
 import { downloadToFile } from '../../library/node/download-to-file.ts';
 import { fileSource } from '../../library/node/file-source.ts';
 import type { CliContext } from '../cli-context.ts';
 import { CliUsageError } from '../cli-usage-error.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { lastKeySegment, parseRemotePath, parseTransferPath, type RemotePath } from '../location-path.ts';
-import { describeDenial, permissionsAt, type ResolvedPath } from '../location-resolution.ts';
+import { describeDenial, type ResolvedPath } from '../location-resolution.ts';
 import { createTransferProgress } from '../transfer-progress.ts';
 import { userPath } from '../user-directory.ts';
 

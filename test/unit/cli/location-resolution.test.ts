@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CliUsageError } from '../../../app/cli/cli-usage-error.ts';
 import { parseRemotePath } from '../../../app/cli/location-path.ts';
-import { describeDenial, permissionsAt, resolveLocation, resolvePath } from '../../../app/cli/location-resolution.ts';
+import { permissionsAt } from '../../../app/library/index.ts';
+import { describeDenial, resolveLocation, resolvePath } from '../../../app/cli/location-resolution.ts';
 import { ALICE_LOCATIONS, OWN_ID } from './alice-locations.ts';
 
 const FRIEND_ID = 'us-east-1:0b6e1c1e-0000-4000-8000-000000000002';
