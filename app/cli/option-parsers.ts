@@ -45,3 +45,13 @@ export function byteSize(value: string): number {
   if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new InvalidArgumentError('expected a size above zero in whole bytes: 1048576, 10MB, 5MiB (KB/MB/GB are powers of 1000, KiB/MiB/GiB of 1024).');
   return bytes;
 }
+
+/** RFC 9110's token characters, for both halves of a media type and its parameters. */
+const TOKEN = "[A-Za-z0-9!#$%&'*+.^_`|~-]+";
+const MEDIA_TYPE = new RegExp(`^${TOKEN}/${TOKEN}(?:\\s*;\\s*${TOKEN}=(?:${TOKEN}|"[^"\\\\]*"))*$`);
+
+/** A content type such as `image/jpeg`, checked before it is signed into a link that would then refuse every upload. */
+export function contentType(value: string): string {
+  if (!MEDIA_TYPE.test(value)) throw new InvalidArgumentError('expected a content type such as image/jpeg or text/plain; charset=utf-8.');
+  return value;
+}

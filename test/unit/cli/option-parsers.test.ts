@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { byteSize, duration, positiveInteger } from '../../../app/cli/option-parsers.ts';
+import { byteSize, contentType, duration, positiveInteger } from '../../../app/cli/option-parsers.ts';
 
 describe('positiveInteger', () => {
   it('takes whole decimal numbers above zero', () => {
@@ -54,6 +54,20 @@ describe('byteSize', () => {
   it('refuses zero, signs, unknown units, fractions of a byte and sizes past the safe range', () => {
     for (const value of ['0', '0MB', '', 'MB', '-1MB', '+1MB', '10XB', '10 MB ', ' 10MB', '1.5B', '0.1KiB', '1e3', '0x10', 'Infinity', '10000000TB', '1.2.3MB']) {
       expect(() => byteSize(value), JSON.stringify(value)).toThrow(InvalidArgumentError);
+    }
+  });
+});
+
+describe('contentType', () => {
+  it('takes media types with parameters', () => {
+    for (const value of ['image/jpeg', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'text/plain; charset=utf-8', 'text/plain;charset="utf-8"']) {
+      expect(contentType(value)).toBe(value);
+    }
+  });
+
+  it('refuses what is not one: no slash, empty halves, spaces, line breaks, a parameter without value', () => {
+    for (const value of ['jpeg', 'image/', '/jpeg', 'image /jpeg', 'image/jpeg\r\nx-amz-acl: public-read', 'text/plain; charset', '', 'image/jpeg/x']) {
+      expect(() => contentType(value), JSON.stringify(value)).toThrow(InvalidArgumentError);
     }
   });
 });
