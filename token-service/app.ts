@@ -6,6 +6,8 @@ import type { Authenticator } from './authenticators/authenticator.ts';
 import { withVerifiedSessionCache } from './authenticators/verified-session-cache.ts';
 import { CognitoTokenIssuer } from './cognito/cognito-token-issuer.ts';
 import { createGuestLinkProofVerifier } from './cognito/guest-link-proof.ts';
+import { configureDelivery } from './delivery/configure-delivery.ts';
+import type { DeliveryOptions } from './delivery/delivery-options.ts';
 import { logHashKeySource } from './http/log-hash-key.ts';
 import { TokenBucketRateLimiter, type RateLimit } from './http/rate-limiter.ts';
 import { requestLog, stdoutLogSink, type LogSink } from './http/request-log.ts';
@@ -15,6 +17,7 @@ import { DEFAULT_MAX_BODY_BYTES } from './http/token-service-request-body.ts';
 import { denyAllAdmins, type AdminAuthorizer } from './routes/admin-authorization.ts';
 import { mountAdminRoutes } from './routes/admin-routes.ts';
 import { mountHealthRoute } from './routes/health-route.ts';
+import { mountLinkRoutes } from './routes/link-routes.ts';
 import { DEFAULT_IDENTITY_LOOKUP_ACCESS, IDENTITY_LOOKUP_ACCESS, mountIdentityLookupRoute, type IdentityLookupAccess } from './routes/identity-lookup-route.ts';
 import { sessionGate } from './routes/session-gate.ts';
 import { mountTokenRoutes } from './routes/token-routes.ts';
@@ -65,6 +68,8 @@ export interface TokenServiceAppOptions {
    * it off. @default 60
    */
   verifiedSessionCacheSeconds?: number;
+  /** CDN links and cookies (`POST /v1/links`, `POST /v1/links/cookies`). @default none: both answer 404 delivery_not_configured */
+  delivery?: DeliveryOptions;
   /** Milliseconds since the epoch. @default Date.now */
   clock?: () => number;
 }
@@ -72,6 +77,7 @@ export interface TokenServiceAppOptions {
 export const DEFAULT_TOKEN_DURATION_SECONDS = 900;
 export const DEFAULT_RATE_LIMIT: RateLimit = { ratePerSecond: 10, burst: 20 };
 export const DEFAULT_VERIFIED_SESSION_CACHE_SECONDS = 60;
+const COOKIES_PATH = '/v1/links/cookies';
 
 /** The token service as one Hono app; `adapters/node-server.ts` and `adapters/lambda-handler.ts` serve this same app. */
 export function createTokenServiceApp(options: TokenServiceAppOptions): Hono<TokenServiceEnv> {
@@ -100,18 +106,22 @@ export function createTokenServiceApp(options: TokenServiceAppOptions): Hono<Tok
   if (!IDENTITY_LOOKUP_ACCESS.includes(identityLookup)) {
     throw new Error(`The identity lookup must be ${IDENTITY_LOOKUP_ACCESS.join(' or ')} (got ${JSON.stringify(identityLookup)}).`);
   }
+  const delivery = options.delivery && configureDelivery(options.delivery, { identityPoolId: options.identityPoolId, developerProviderName: options.developerProviderName });
   const authenticator = withVerifiedSessionCache(options.authenticator, { ttlMs: verifiedSessionCacheSeconds * 1000, maxEntries: options.cacheMaxEntries ?? 10_000, clock });
 
   const app = new Hono<TokenServiceEnv>();
   app.use(requestLog(options.logSink ?? stdoutLogSink, logHashKeySource(options.logHashSecret, options.authenticator), clock));
-  const allowCrossOrigin = cors({
-    origin: (origin) => (allowedOrigins.has(origin) ? origin : null),
+  const crossOriginOptions = {
+    origin: (origin: string) => (allowedOrigins.has(origin) ? origin : null),
     allowMethods: ['GET', 'POST', 'DELETE'],
     allowHeaders: ['authorization', 'content-type'],
     maxAge: 3600,
-  });
+  };
+  const allowCrossOrigin = cors(crossOriginOptions);
+  // The page fetches the CDN cookies with credentials: 'include', so their Set-Cookie headers are kept.
+  const allowCrossOriginWithCredentials = cors({ ...crossOriginOptions, credentials: true });
   // Apps and servers send no Origin; only browsers need the CORS answer (its headers cost a Response copy).
-  app.use((c, next) => (c.req.header('origin') === undefined ? next() : allowCrossOrigin(c, next)));
+  app.use((c, next) => (c.req.header('origin') === undefined ? next() : c.req.path === COOKIES_PATH ? allowCrossOriginWithCredentials(c, next) : allowCrossOrigin(c, next)));
   // A known path with another method: 405 with `Allow`, the methods worked out from the routes registered below.
   app.use(
     methodNotAllowed({
@@ -138,6 +148,7 @@ export function createTokenServiceApp(options: TokenServiceAppOptions): Hono<Tok
     maxBodyBytes,
   });
   mountIdentityLookupRoute(app, { access: identityLookup, authenticateSession, issuer, maxBodyBytes });
+  mountLinkRoutes(app, { delivery, authenticateSession, issuer, cache, claimToTag, maxBodyBytes, clock });
   mountAdminRoutes(app, { authorizeAdmin: options.authorizeAdmin ?? denyAllAdmins, issuer });
   if (options.authenticator.routes) app.route('/', options.authenticator.routes);
   return app;

@@ -31,6 +31,18 @@ export class LookupDisabledError extends TokenServiceError {
   readonly code = 'lookup_disabled';
 }
 
+/** The caller's own credentials could not read what it asked a CDN link or cookie for. */
+export class LinkDeniedError extends TokenServiceError {
+  readonly status = 403;
+  readonly code = 'link_denied';
+}
+
+/** The deployment has no CDN (no `TOKEN_SERVICE_CDN_*` settings, no `delivery` option). */
+export class DeliveryNotConfiguredError extends TokenServiceError {
+  readonly status = 404;
+  readonly code = 'delivery_not_configured';
+}
+
 export class InvalidRequestError extends TokenServiceError {
   readonly status = 400;
   readonly code = 'invalid_request';

@@ -14,7 +14,21 @@ const ROOTS = ['infra', 'app', 'token-service'];
 const TOKEN_SERVICE_MAY_IMPORT: Record<string, string> = {
   'app/web/loopback-host-check.ts': 'the Node server refuses requests for other hosts (DNS rebinding) with the same check as the web page and the local cloud',
   'app/library/node/supported-node-version.ts': 'the Node server is an entry point and refuses an unsupported Node with the same line as the others',
+  'app/library/cdn-address.ts': "the CDN links and cookies spell a key's address exactly as the library's public addresses do (CloudFront matches the URL as requested)",
+  'app/library/content-disposition.ts': "a CDN link's download name is the same Content-Disposition value as the library's downloads",
 };
+
+/**
+ * What token-service/ may import from infra/, and why: pure modules (no AWS calls, no CDK, no
+ * emulator) that the link routes need to decide exactly as the stack does. Everything they reach is
+ * checked to stay off aws-cdk-lib, constructs and infra/local/ (the Lambda bundle carries it all).
+ */
+const TOKEN_SERVICE_MAY_IMPORT_FROM_INFRA: Record<string, string> = {
+  'infra/access-rules/': "the link routes compile the deployment's access rules with the compiler the stack uses, so a link reaches exactly what the caller's own credentials could read",
+  'infra/policy-engine/': "the link routes evaluate s3:GetObject for the caller's web-identity context with the evaluator the local cloud and the admin tools use",
+};
+/** Packages nothing the token service reaches may import: the CDK (synthesis only) and its constructs. */
+const TOKEN_SERVICE_FORBIDDEN_PACKAGES = [/^aws-cdk-lib(\/|$)/, /^constructs$/, /^esbuild$/];
 
 interface ImportEdge {
   from: string;
@@ -27,13 +41,32 @@ function sourceFiles(folder: string): string[] {
     .map((entry) => relative(REPOSITORY, join(entry.parentPath, entry.name)));
 }
 
-/** Every relative import, re-export and dynamic import of a file (TypeScript's own pre-parser), as repository paths. */
+/** Every import, re-export and dynamic import specifier of a file (TypeScript's own pre-parser). */
+function importSpecifiers(file: string): string[] {
+  return ts.preProcessFile(readFileSync(join(REPOSITORY, file), 'utf8'), true, true).importedFiles.map(({ fileName }) => fileName);
+}
+
+/** Every relative import, re-export and dynamic import of a file, as repository paths. */
 function relativeImports(file: string): string[] {
-  const { importedFiles } = ts.preProcessFile(readFileSync(join(REPOSITORY, file), 'utf8'), true, true);
-  return importedFiles
-    .map(({ fileName }) => fileName)
+  return importSpecifiers(file)
     .filter((specifier) => specifier.startsWith('./') || specifier.startsWith('../'))
     .map((specifier) => relative(REPOSITORY, resolve(REPOSITORY, dirname(file), specifier)));
+}
+
+/** The files `starts` import, directly or through others (the starts included). */
+function reachableFrom(starts: readonly string[], edges: readonly ImportEdge[]): Set<string> {
+  const reached = new Set(starts);
+  const pending = [...starts];
+  while (pending.length > 0) {
+    const file = pending.pop()!;
+    for (const { from, to } of edges) {
+      if (from === file && !reached.has(to)) {
+        reached.add(to);
+        pending.push(to);
+      }
+    }
+  }
+  return reached;
 }
 
 function buildImportGraph(): { files: string[]; edges: ImportEdge[] } {
@@ -125,10 +158,23 @@ describe('the import graph of infra/, app/ and token-service/', () => {
     expect(describeEdges(edges.filter(({ from, to }) => inFolder('app')(from) && (inFolder('infra')(to) || inFolder('token-service')(to))))).toEqual([]);
   });
 
-  it('token-service/ imports nothing from infra/, and from app/ only the leaf modules it shares with the other servers', () => {
-    const outside = edges.filter(({ from, to }) => inFolder('token-service')(from) && (inFolder('infra')(to) || (inFolder('app')(to) && !(to in TOKEN_SERVICE_MAY_IMPORT))));
+  it('token-service/ imports from infra/ only the pure access rules and policy engine, and from app/ only the leaf modules it shares with the other servers', () => {
+    const allowedFromInfra = (to: string) => Object.keys(TOKEN_SERVICE_MAY_IMPORT_FROM_INFRA).some((folder) => to.startsWith(folder));
+    const outside = edges.filter(({ from, to }) => inFolder('token-service')(from) && ((inFolder('infra')(to) && !allowedFromInfra(to)) || (inFolder('app')(to) && !(to in TOKEN_SERVICE_MAY_IMPORT))));
     expect(describeEdges(outside)).toEqual([]);
     for (const allowed of Object.keys(TOKEN_SERVICE_MAY_IMPORT)) expect(relativeImports(allowed), allowed).toEqual([]);
+  });
+
+  it('what token-service/ reaches in infra/ stays in the allowed folders and never imports the CDK or the local cloud', () => {
+    const reached = reachableFrom(files.filter(inFolder('token-service')), edges);
+    const reachedInInfra = [...reached].filter(inFolder('infra')).sort();
+    // The link routes do use them; an empty list would pass the checks below without meaning anything.
+    expect(reachedInInfra).toContain('infra/access-rules/compile-access-rules.ts');
+    expect(reachedInInfra).toContain('infra/policy-engine/evaluate-policy.ts');
+    expect(reachedInInfra.filter((file) => !Object.keys(TOKEN_SERVICE_MAY_IMPORT_FROM_INFRA).some((folder) => file.startsWith(folder)))).toEqual([]);
+    expect(reachedInInfra.filter(inFolder('infra/local'))).toEqual([]);
+    const forbidden = [...reached].flatMap((file) => importSpecifiers(file).filter((specifier) => TOKEN_SERVICE_FORBIDDEN_PACKAGES.some((pattern) => pattern.test(specifier))).map((specifier) => `${file} -> ${specifier}`));
+    expect(forbidden).toEqual([]);
   });
 
   it('infra/ outside infra/local/ imports nothing from infra/local/', () => {
