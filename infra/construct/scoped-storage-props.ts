@@ -2,6 +2,7 @@ import type { RemovalPolicy } from 'aws-cdk-lib';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { AccessRule } from '../access-rules/index.ts';
+import type { DeliveryOptions } from './delivery-options.ts';
 import type { AuditTrailOptions } from './storage-audit-trail.ts';
 
 export interface ScopedStorageProps {
@@ -93,6 +94,24 @@ export interface ScopedStorageProps {
    * @default no audit trail
    */
   readonly auditTrail?: true | AuditTrailOptions;
+
+  /**
+   * A CloudFront distribution in front of the bucket (origin access control, HTTPS only, GET and
+   * HEAD): every location through links and cookies the token service signs with the
+   * distribution's key pair, locations guests may read (`public`) also unsigned. `true` takes
+   * every default. CloudFront requests and egress are billed by CloudFront.
+   * @default no distribution
+   */
+  readonly delivery?: true | DeliveryOptions;
+
+  /**
+   * Refuse uploads (PutObject, POST Object, CreateMultipartUpload) whose request does not name
+   * the server-side encryption (`x-amz-server-side-encryption`), for auditors who want every
+   * write to say it. The client library then sends the header on every upload (the stack's
+   * `encryptionHeaderRequired` output). Objects are encrypted by the bucket's default either way.
+   * @default false
+   */
+  readonly requireEncryptionHeader?: boolean;
 }
 
 export const DEFAULT_DEVELOPER_PROVIDER_NAME = 'login.scoped-storage';

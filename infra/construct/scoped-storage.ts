@@ -14,6 +14,7 @@ import {
 } from '../access-rules/index.ts';
 import { browserCorsRules } from './browser-cors-rules.ts';
 import { StorageAuditTrail } from './storage-audit-trail.ts';
+import { StorageDelivery } from './storage-delivery.ts';
 import {
   DEFAULT_ABORT_INCOMPLETE_MULTIPART_DAYS,
   DEFAULT_CORS_MAX_AGE_SECONDS,
@@ -44,6 +45,10 @@ export class ScopedStorage extends Construct {
   readonly accessStatements: Readonly<Record<'authenticated' | 'guest', readonly IamStatement[]>>;
   /** The CloudTrail data events of the bucket's objects, when `auditTrail` asked for them. */
   readonly auditTrail?: StorageAuditTrail;
+  /** The CloudFront distribution and its key pairs, when `delivery` asked for them. */
+  readonly delivery?: StorageDelivery;
+  /** Whether uploads must name their server-side encryption: the stack's `encryptionHeaderRequired` output. */
+  readonly encryptionHeaderRequired: boolean;
 
   constructor(scope: Construct, id: string, props: ScopedStorageProps) {
     super(scope, id);
@@ -78,6 +83,16 @@ export class ScopedStorage extends Construct {
     });
     this.bucket = bucket;
     denyForeignEncryption(bucket, props.encryptionKey?.keyArn);
+    this.encryptionHeaderRequired = props.requireEncryptionHeader ?? false;
+    if (this.encryptionHeaderRequired) denyUploadsWithoutEncryptionHeader(bucket);
+    if (props.delivery) {
+      this.delivery = new StorageDelivery(this, 'Delivery', {
+        ...(props.delivery === true ? {} : props.delivery),
+        bucket,
+        encryptionKey: props.encryptionKey,
+        locations: this.locations,
+      });
+    }
     if (props.auditTrail) {
       this.auditTrail = new StorageAuditTrail(this, 'AuditTrail', { ...(props.auditTrail === true ? {} : props.auditTrail), bucket });
     }
@@ -219,4 +234,27 @@ function denyForeignEncryption(bucket: Bucket, kmsKeyArn: string | undefined): v
       }),
     );
   }
+}
+
+/**
+ * `requireEncryptionHeader`: refuse the requests that create an object's data without naming its
+ * encryption. `s3:PutObject` also authorizes UploadPart and CompleteMultipartUpload, which never
+ * carry the header (the encryption is named once, on CreateMultipartUpload), so the deny is
+ * limited with `s3:ObjectCreationOperation` (true only on PutObject, POST Object, CopyObject and
+ * CreateMultipartUpload): the parts of an upload that named its encryption still go through.
+ */
+function denyUploadsWithoutEncryptionHeader(bucket: Bucket): void {
+  bucket.addToResourcePolicy(
+    new PolicyStatement({
+      sid: 'DenyUploadsWithoutEncryptionHeader',
+      effect: Effect.DENY,
+      principals: [new AnyPrincipal()],
+      actions: ['s3:PutObject'],
+      resources: [bucket.arnForObjects('*')],
+      conditions: {
+        Null: { 's3:x-amz-server-side-encryption': 'true' },
+        Bool: { 's3:ObjectCreationOperation': 'true' },
+      },
+    }),
+  );
 }

@@ -1,12 +1,11 @@
 import { Token } from 'aws-cdk-lib';
 import { Trail } from 'aws-cdk-lib/aws-cloudtrail';
 import { validateAccessRules, type AccessRule, AccessRuleError } from '../access-rules/index.ts';
+import { ScopedStoragePropsError } from './scoped-storage-props-error.ts';
 import type { ScopedStorageProps } from './scoped-storage-props.ts';
+import { validateDeliveryOptions } from './validate-delivery-options.ts';
 
-/** Props that cannot produce a safe stack; the message says which prop and why. */
-export class ScopedStoragePropsError extends Error {
-  override readonly name = 'ScopedStoragePropsError';
-}
+export { ScopedStoragePropsError };
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -45,6 +44,10 @@ export function validateScopedStorageProps(props: ScopedStorageProps, accessRule
     throw new ScopedStoragePropsError(`identityPoolName "${props.identityPoolName}" is invalid: 1 to 128 letters, digits, spaces or + = , . @ _ -.`);
   }
   validateAuditTrail(props.auditTrail);
+  validateDeliveryOptions(props.delivery);
+  if (props.requireEncryptionHeader !== undefined && typeof props.requireEncryptionHeader !== 'boolean') {
+    throw new ScopedStoragePropsError(`requireEncryptionHeader must be true or false (got ${JSON.stringify(props.requireEncryptionHeader)}).`);
+  }
 }
 
 function validateAuditTrail(auditTrail: ScopedStorageProps['auditTrail']): void {

@@ -1,7 +1,7 @@
 import { Annotations, App, Validations } from 'aws-cdk-lib';
 import { closestName } from '../policy-engine/closest-name.ts';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ScopedStoragePropsError } from '../construct/index.ts';
+import { ScopedStoragePropsError, type DeliveryOptions } from '../construct/index.ts';
 import { ScopedStorageStack, type ScopedStorageStackProps } from './scoped-storage-stack.ts';
 import { suppressAcceptedNagFindings } from './nag-suppressions.ts';
 
@@ -33,6 +33,8 @@ export function buildStack(options: BuildStackOptions = {}): { app: App; stack: 
     allowGuests: props.allowGuests ?? booleanFromContext('allowGuests', app.node.tryGetContext('allowGuests')),
     auditTrail: props.auditTrail ?? (booleanFromContext('auditTrail', app.node.tryGetContext('auditTrail')) || undefined),
     monitoring,
+    delivery: props.delivery ?? deliveryFromContext(app),
+    requireEncryptionHeader: props.requireEncryptionHeader ?? booleanFromContext('requireEncryptionHeader', app.node.tryGetContext('requireEncryptionHeader')),
   });
   warnOfUnknownContext(app, stack);
   suppressAcceptedNagFindings(stack);
@@ -41,7 +43,38 @@ export function buildStack(options: BuildStackOptions = {}): { app: App; stack: 
 }
 
 /** The `-c` switches of this stack; CDK's own context keys hold a `:` or start with `@`. */
-const STACK_CONTEXT_KEYS = ['allowedOrigins', 'allowGuests', 'auditTrail', 'monitoring', 'alarmEmails', 'accessDeniedThreshold'];
+const STACK_CONTEXT_KEYS = [
+  'allowedOrigins',
+  'allowGuests',
+  'auditTrail',
+  'monitoring',
+  'alarmEmails',
+  'accessDeniedThreshold',
+  'delivery',
+  'deliveryKeySlots',
+  'deliveryActiveKey',
+  'requireEncryptionHeader',
+];
+
+/**
+ * `-c delivery=true`, with the key rotation's `-c deliveryKeySlots=a,b` and
+ * `-c deliveryActiveKey=b` (either implies delivery). The slots are checked by the construct.
+ */
+function deliveryFromContext(app: App): ScopedStorageStackProps['delivery'] {
+  const given = app.node.tryGetContext('delivery');
+  const keySlots = listFromContext(app.node.tryGetContext('deliveryKeySlots'));
+  const activeKeySlot = app.node.tryGetContext('deliveryActiveKey') as unknown;
+  const asked = booleanFromContext('delivery', given);
+  if (given !== undefined && !asked && (keySlots !== undefined || activeKeySlot !== undefined)) {
+    throw new ScopedStoragePropsError('delivery is false, but deliveryKeySlots or deliveryActiveKey is set, which configures the distribution\'s keys: drop -c delivery=false, or the other switch.');
+  }
+  if (!asked && keySlots === undefined && activeKeySlot === undefined) return undefined;
+  if (keySlots === undefined && activeKeySlot === undefined) return true;
+  return {
+    ...(keySlots ? { keySlots: keySlots as DeliveryOptions['keySlots'] } : {}),
+    ...(activeKeySlot !== undefined ? { activeKeySlot: String(activeKeySlot) as DeliveryOptions['activeKeySlot'] } : {}),
+  };
+}
 
 /**
  * `-c monitoring=true`, `-c alarmEmails=a@x,b@y` (which implies monitoring) and

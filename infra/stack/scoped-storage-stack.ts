@@ -54,6 +54,10 @@ export class ScopedStorageStack extends Stack {
     new CfnOutput(this, 'developerProviderName', { value: this.storage.developerProviderName, description: 'Developer provider name the token service uses.' });
     new CfnOutput(this, 'tokenServiceUrl', { value: this.tokenService.url, description: 'Base URL of the token service.' });
     new CfnOutput(this, 'locations', { value: locationsOutputValue(this.storage), description: 'The access rules as JSON: [{name, prefix, grants}] in rule order.' });
+    new CfnOutput(this, 'encryptionHeaderRequired', { value: String(this.storage.encryptionHeaderRequired), description: 'Whether uploads must send x-amz-server-side-encryption ("true"/"false").' });
+    if (this.storage.delivery) {
+      new CfnOutput(this, 'cdnUrl', { value: this.storage.delivery.cdnUrl, description: 'Base URL of the CloudFront distribution: <cdnUrl>/<key>.' });
+    }
     new CfnOutput(this, 'guestsAllowed', { value: String(this.storage.guestsAllowed), description: 'Whether the identity pool hands out guest identities ("true"/"false").' });
   }
 }

@@ -200,7 +200,7 @@ describe('ScopedStorageStack', () => {
   it('outputs the keys the client reads', () => {
     const { stack } = buildStack({ nagChecks: false, allowedOrigins: ['https://app.example.com'] });
     const outputs = Template.fromStack(stack).findOutputs('*');
-    expect(Object.keys(outputs).sort()).toEqual(['bucket', 'developerProviderName', 'guestsAllowed', 'identityPoolId', 'locations', 'region', 'tokenServiceUrl']);
+    expect(Object.keys(outputs).sort()).toEqual(['bucket', 'developerProviderName', 'encryptionHeaderRequired', 'guestsAllowed', 'identityPoolId', 'locations', 'region', 'tokenServiceUrl']);
     expect(outputs.region!.Value).toEqual({ Ref: 'AWS::Region' });
     expect(outputs.bucket!.Value).toEqual({ Ref: expect.stringMatching(/^StorageBucket/) });
   });
