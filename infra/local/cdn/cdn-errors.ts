@@ -65,7 +65,15 @@ export class MethodNotAllowed extends CdnError {
 /** A Range outside the object (S3's answer, relayed). */
 export class InvalidRange extends CdnError {
   readonly code = 'InvalidRange';
-  constructor() {
+  constructor(readonly objectSize: number) {
     super('The requested range is not satisfiable');
+  }
+}
+
+/** A path that does not percent-decode to a key. */
+export class InvalidUri extends CdnError {
+  readonly code = 'InvalidURI';
+  constructor() {
+    super("Couldn't parse the specified URI.");
   }
 }

@@ -1,0 +1,224 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import { buffer } from 'node:stream/consumers';
+import type { TLSSocket } from 'node:tls';
+import { answerPreflight, applyCorsHeaders, type CorsRule } from '../s3/protocol/s3-cors.ts';
+import { CorsForbidden, CorsPreflightIncomplete } from '../s3/s3-errors.ts';
+import { AccessDenied, CdnError, InvalidUri, MethodNotAllowed, NoSuchKey } from './cdn-errors.ts';
+import { behaviourFor, trustedKeys, type LocalDistribution } from './model/distribution.ts';
+import type { AuthorizeOriginRequest } from './model/origin-access.ts';
+import type { OriginBucket, OriginObject } from './model/origin-objects.ts';
+import { ResponseCache } from './model/response-cache.ts';
+import { writeEdgeHeaders } from './protocol/edge-headers.ts';
+import { isNotModified, requestedRange, writeObjectHeaders } from './protocol/object-response.ts';
+import { renderCdnError } from './protocol/render-cdn-error.ts';
+import { readSignedRequestParameters } from './protocol/signed-request-parameters.ts';
+import { verifySignedRequest } from './protocol/verify-signed-request.ts';
+
+export interface CdnHandlerOptions {
+  distribution: LocalDistribution;
+  origin: OriginBucket;
+  /** The bucket policy's decision for the distribution's origin requests. */
+  authorizeOrigin: AuthorizeOriginRequest;
+  /** The bucket's CORS rules, answered on OPTIONS and added to GET/HEAD for allowed origins. */
+  corsRules: readonly CorsRule[];
+  cache?: ResponseCache;
+  /** @default () => new Date() */
+  clock?: () => Date;
+  /** Told about failures answered as 500. @default console.error */
+  onInternalError?: (error: unknown) => void;
+}
+
+type CdnRequestHandler = (request: IncomingMessage, response: ServerResponse) => Promise<void>;
+
+/** What the viewer asked for: the object key, and the URL its signature must cover. */
+interface ViewerRequest {
+  method: 'GET' | 'HEAD';
+  rawPath: string;
+  rawQuery: string;
+  key: string;
+}
+
+/** The unread body of a GET or HEAD is read and dropped up to this much, then the connection is closed. */
+const MAX_DISCARDED_BODY_BYTES = 1024 * 1024;
+const PRINTABLE_HEADER_VALUE = /^[\x20-\x7e]*$/;
+
+/**
+ * The local CloudFront distribution: picks the behaviour by path, verifies the signed URL or
+ * cookies when the behaviour trusts a key group, answers from the cache or reads the object from
+ * the origin bucket once the bucket policy allows the distribution to. Never rejects.
+ */
+export function createCdnRequestHandler(options: CdnHandlerOptions): CdnRequestHandler {
+  const clock = options.clock ?? (() => new Date());
+  const cache = options.cache ?? new ResponseCache();
+  const onInternalError = options.onInternalError ?? ((error: unknown) => console.error('cdn: internal error', error));
+  const bucketArn = `arn:aws:s3:::${options.origin.name}`;
+
+  async function findObject(key: string, now: Date): Promise<OriginObject> {
+    if (!options.authorizeOrigin('s3:GetObject', `${bucketArn}/${key}`, now).allowed) throw new AccessDenied();
+    const object = await options.origin.get(key);
+    if (object) return object;
+    // S3 tells a missing key from a forbidden one only to callers who may list the bucket.
+    if (options.authorizeOrigin('s3:ListBucket', bucketArn, now).allowed) throw new NoSuchKey();
+    throw new AccessDenied();
+  }
+
+  /** Reads a small object whole for the cache; an overwrite between record and bytes is read again once. */
+  async function fetchForCache(key: string, object: OriginObject, now: Date): Promise<Buffer> {
+    try {
+      return await buffer(options.origin.read(object, 0, object.size - 1));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      const current = await findObject(key, now);
+      return buffer(options.origin.read(current, 0, current.size - 1));
+    }
+  }
+
+  async function serve(request: IncomingMessage, response: ServerResponse, viewer: ViewerRequest): Promise<void> {
+    const now = clock();
+    const behaviour = behaviourFor(options.distribution, viewer.rawPath);
+    const target = readSignedRequestParameters(viewer.rawQuery, request.headers.cookie);
+    if (behaviour.trustedKeyIds.length > 0) {
+      const origin = `${isTls(request) ? 'https' : 'http'}://${request.headers.host ?? ''}`;
+      const query = target.parameters?.source === 'query' && target.remainingQuery !== '' ? `?${target.remainingQuery}` : '';
+      verifySignedRequest(target.parameters, {
+        resourceUrl: `${origin}${viewer.rawPath}${query}`,
+        sourceIp: request.socket.remoteAddress ?? '',
+        now,
+        trustedKeys: trustedKeys(options.distribution, behaviour),
+      });
+    }
+    applyCorsHeaders(options.corsRules, request.headers, viewer.method, response);
+    const dispositionOverride = contentDispositionOverride(viewer.rawQuery);
+
+    const cached = cache.get(viewer.key);
+    if (cached) {
+      response.setHeader('age', cache.ageSeconds(cached));
+      return sendObject(request, response, viewer, cached.object, 'Hit', dispositionOverride, (start, end) => cached.body.subarray(start, end + 1));
+    }
+    const object = await findObject(viewer.key, now);
+    if (viewer.method === 'GET' && cache.fits(object.size)) {
+      const body = await fetchForCache(viewer.key, object, now);
+      cache.put(viewer.key, object, body);
+      return sendObject(request, response, viewer, object, 'Miss', dispositionOverride, (start, end) => body.subarray(start, end + 1));
+    }
+    return sendObject(request, response, viewer, object, 'Miss', dispositionOverride, (start, end) => options.origin.read(object, start, end));
+  }
+
+  return async function handleCdnRequest(request, response) {
+    const method = request.method ?? 'GET';
+    try {
+      discardRequestBody(request, response);
+      if (method === 'OPTIONS') {
+        answerPreflight(options.corsRules, request.headers, response, 'OBJECT');
+        return;
+      }
+      if (method !== 'GET' && method !== 'HEAD') throw new MethodNotAllowed();
+      await serve(request, response, viewerRequest(method, request.url ?? '/'));
+    } catch (error) {
+      if (response.headersSent) {
+        response.destroy();
+        return;
+      }
+      const known = error instanceof CdnError ? error : method === 'OPTIONS' && isS3CorsRefusal(error) ? new AccessDenied() : undefined;
+      if (known === undefined) {
+        onInternalError(error);
+        response.statusCode = 500;
+        writeEdgeHeaders(response, 'Error');
+        response.end();
+        return;
+      }
+      renderCdnError(response, known, method);
+    }
+  };
+}
+
+function viewerRequest(method: 'GET' | 'HEAD', url: string): ViewerRequest {
+  const queryStart = url.indexOf('?');
+  const rawPath = queryStart === -1 ? url : url.slice(0, queryStart);
+  const rawQuery = queryStart === -1 ? '' : url.slice(queryStart + 1);
+  if (!rawPath.startsWith('/')) throw new InvalidUri();
+  let key: string;
+  try {
+    key = decodeURIComponent(rawPath.slice(1));
+  } catch {
+    throw new InvalidUri();
+  }
+  return { method, rawPath, rawQuery, key };
+}
+
+type ByteSource = (start: number, end: number) => Buffer | NodeJS.ReadableStream;
+
+async function sendObject(
+  request: IncomingMessage,
+  response: ServerResponse,
+  viewer: ViewerRequest,
+  object: OriginObject,
+  cacheResult: 'Hit' | 'Miss',
+  dispositionOverride: string | undefined,
+  bytes: ByteSource,
+): Promise<void> {
+  writeEdgeHeaders(response, cacheResult);
+  if (isNotModified(request, object)) {
+    response.statusCode = 304;
+    response.setHeader('etag', object.etag);
+    response.setHeader('last-modified', new Date(object.lastModified).toUTCString());
+    response.end();
+    return;
+  }
+  const range = requestedRange(request, object.size);
+  const start = range?.start ?? 0;
+  const end = range?.end ?? object.size - 1;
+  writeObjectHeaders(response, object, dispositionOverride);
+  response.statusCode = range ? 206 : 200;
+  if (range) response.setHeader('content-range', `bytes ${start}-${end}/${object.size}`);
+  response.setHeader('content-length', end - start + 1);
+  if (viewer.method === 'HEAD' || end < start) {
+    response.end();
+    return;
+  }
+  const source = bytes(start, end);
+  if (Buffer.isBuffer(source)) {
+    response.end(source);
+    return;
+  }
+  // The viewer may stop reading at any time; that ends this answer, not the server.
+  await pipeline(source, response).catch(() => response.destroy());
+}
+
+/** `response-content-disposition` from the query, when it is a printable header value. */
+function contentDispositionOverride(rawQuery: string): string | undefined {
+  for (const piece of rawQuery.split('&')) {
+    if (!piece.startsWith('response-content-disposition=')) continue;
+    let value: string;
+    try {
+      value = decodeURIComponent(piece.slice('response-content-disposition='.length).replaceAll('+', ' '));
+    } catch {
+      return undefined;
+    }
+    return PRINTABLE_HEADER_VALUE.test(value) ? value : undefined;
+  }
+  return undefined;
+}
+
+/** A GET or HEAD carrying a body is answered without it: what was sent is dropped, a lot of it closes the connection. */
+function discardRequestBody(request: IncomingMessage, response: ServerResponse): void {
+  if (request.complete) return;
+  response.setHeader('connection', 'close');
+  let discarded = 0;
+  request.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > MAX_DISCARDED_BODY_BYTES) request.destroy();
+  });
+  request.on('error', () => undefined);
+  request.resume();
+}
+
+function isTls(request: IncomingMessage): boolean {
+  return (request.socket as TLSSocket).encrypted === true;
+}
+
+/** S3's CORS answers refuse a preflight; CloudFront relays the refusal as a 403. */
+function isS3CorsRefusal(error: unknown): boolean {
+  return error instanceof CorsForbidden || error instanceof CorsPreflightIncomplete;
+}
