@@ -3,12 +3,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { StorageOutputs } from '../library/index.ts';
-import { buildWebPageScript } from './build-web-page.ts';
+import { buildWebPageScripts } from './build-web-page.ts';
 import { createHostCheck, FORBIDDEN_HOST_MESSAGE } from './loopback-host-check.ts';
 
 const STATIC_FILES: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  // The one-page uploader: its link is in the address's fragment, which never reaches this server.
+  '/upload.html': { file: 'upload.html', type: 'text/html; charset=utf-8' },
   '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
   '/favicon.svg': { file: 'favicon.svg', type: 'image/svg+xml' },
   // Browsers ask for /favicon.ico on their own whatever the page links; the same icon answers, not a 404 in the console.
@@ -30,12 +32,13 @@ export interface WebPageServer {
  */
 export async function startWebPageServer(options: { host?: string; port: number; /** Besides loopback names. @default none */ allowedHosts?: readonly string[] }): Promise<WebPageServer> {
   const isAllowedHost = createHostCheck(options.allowedHosts);
-  const script = await buildWebPageScript();
+  const scripts = await buildWebPageScripts();
   const files = new Map<string, { body: Buffer | string; type: string }>();
   for (const [path, { file, type }] of Object.entries(STATIC_FILES)) {
     files.set(path, { body: await readFile(fileURLToPath(new URL(`./${file}`, import.meta.url))), type });
   }
-  files.set('/app.js', { body: script, type: 'text/javascript; charset=utf-8' });
+  files.set('/app.js', { body: scripts.app, type: 'text/javascript; charset=utf-8' });
+  files.set('/upload.js', { body: scripts.upload, type: 'text/javascript; charset=utf-8' });
   const publishOutputs = (outputs: StorageOutputs) => files.set('/config.json', { body: JSON.stringify({ outputs }), type: 'application/json' });
 
   // The page takes no bodies: a request not whole in 10 s is a stalled client, answered 408 and closed.

@@ -1,0 +1,64 @@
+/**
+ * The one-page uploader's address: `<page origin>/upload.html#<base64url of the link as JSON>`.
+ * The link rides in the fragment, which browsers never send to the page server, so the server's
+ * logs never hold it.
+ */
+
+/** What the uploader needs: a pre-signed PUT, the headers signed into it, and what to tell the uploader. */
+export interface UploadAddressLink {
+  url: string;
+  method: 'PUT';
+  headers: Record<string, string>;
+  key: string;
+  /** ISO 8601. */
+  expiresAt: string;
+  /** What the person asking allowed, shown before the upload and checked before sending. */
+  maxBytes: number;
+  contentType?: string;
+}
+
+export class DamagedUploadAddressError extends Error {
+  override readonly name = 'DamagedUploadAddressError';
+  readonly code = 'DamagedUploadAddress';
+}
+
+function toBase64Url(text: string): string {
+  let binary = '';
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+}
+
+function fromBase64Url(encoded: string): string {
+  const binary = atob(encoded.replaceAll('-', '+').replaceAll('_', '/'));
+  return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(binary, (character) => character.charCodeAt(0)));
+}
+
+export function uploadAddress(pageOrigin: string, link: UploadAddressLink): string {
+  return `${pageOrigin}/upload.html#${toBase64Url(JSON.stringify(link))}`;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * The link in an address's fragment (with or without its `#`). Everything in it is checked, as
+ * anyone can hand out an address: an http(s) URL, string headers, a real date and size.
+ */
+export function readUploadAddress(fragment: string): UploadAddressLink {
+  let value: unknown;
+  try {
+    value = JSON.parse(fromBase64Url(fragment.replace(/^#/, '')));
+  } catch (error) {
+    throw new DamagedUploadAddressError('The upload address is incomplete or damaged.', { cause: error });
+  }
+  const damaged = (what: string) => new DamagedUploadAddressError(`The upload address is damaged: ${what}.`);
+  if (!isRecord(value)) throw damaged('it holds no link');
+  const { url, method, headers, key, expiresAt, maxBytes, contentType } = value;
+  if (typeof url !== 'string' || !/^https?:\/\//.test(url) || !URL.canParse(url)) throw damaged('no upload URL');
+  if (method !== 'PUT') throw damaged('not an upload by PUT');
+  if (!isRecord(headers) || !Object.values(headers).every((header) => typeof header === 'string')) throw damaged('its headers are not text');
+  if (typeof key !== 'string' || key === '') throw damaged('no file name');
+  if (typeof expiresAt !== 'string' || Number.isNaN(Date.parse(expiresAt))) throw damaged('no expiry');
+  if (typeof maxBytes !== 'number' || !Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw damaged('no size limit');
+  if (contentType !== undefined && typeof contentType !== 'string') throw damaged('its file type is not text');
+  return { url, method, headers: headers as Record<string, string>, key, expiresAt, maxBytes, ...(contentType === undefined ? {} : { contentType }) };
+}
