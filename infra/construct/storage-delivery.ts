@@ -144,6 +144,14 @@ export class StorageDelivery extends Construct {
       id: 'AwsSolutions-CFR4',
       reason: 'The distribution uses its default *.cloudfront.net certificate, for which CloudFront does not let a minimum TLS version be set; viewers are HTTPS only, and a custom domain with its own certificate is outside this construct.',
     });
+    Validations.of(distribution).acknowledge({
+      id: 'AwsSolutions-CFR1',
+      reason: 'Files are for the app\'s users wherever they are; who may read what is decided by signed URLs and cookies per file and location, not by country.',
+    });
+    Validations.of(distribution).acknowledge({
+      id: 'AwsSolutions-CFR2',
+      reason: 'The distribution only serves GET and HEAD of S3 objects (no application behind it, no forms, no query strings but response-content-disposition), every non-public path needs a CloudFront signature checked at the edge; a web ACL would add cost without a rule to apply.',
+    });
     if (!hasLogs) {
       Validations.of(distribution).acknowledge({ id: 'AwsSolutions-CFR3', reason: 'CloudFront standard logs are opt-in through delivery.logBucket (a bucket with ACLs, which this construct does not create).' });
     }
