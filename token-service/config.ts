@@ -1,5 +1,7 @@
 import { DEFAULT_RATE_LIMIT, DEFAULT_TOKEN_DURATION_SECONDS, DEFAULT_VERIFIED_SESSION_CACHE_SECONDS, type TokenServiceAppOptions } from './app.ts';
+import type { SecretSource } from './authenticators/hmac-authenticator.ts';
 import { DEFAULT_OIDC_ALGORITHMS } from './authenticators/oidc-authenticator.ts';
+import { deliveryOptionsFromSettings, readDeliverySettings, type DeliverySettings } from './delivery/delivery-settings.ts';
 import type { RateLimit } from './http/rate-limiter.ts';
 import { DEFAULT_IDENTITY_LOOKUP_ACCESS, IDENTITY_LOOKUP_ACCESS, type IdentityLookupAccess } from './routes/identity-lookup-route.ts';
 import { DEFAULT_CLAIM_TO_TAG, type ClaimToTagMap } from './tokens/principal-tags.ts';
@@ -49,6 +51,8 @@ export interface TokenServiceConfig {
   adminSecret?: string;
   /** Keys the user hashes of the request log. */
   logHashSecret?: string;
+  /** CDN links and cookies (`TOKEN_SERVICE_CDN_*`, all or none). */
+  delivery?: DeliverySettings;
   port: number;
   host: string;
 }
@@ -85,6 +89,10 @@ export function readTokenServiceConfig(environment: Environment): TokenServiceCo
     cognitoEndpoint: reader.url('TOKEN_SERVICE_COGNITO_ENDPOINT'),
     adminSecret: reader.optional('TOKEN_SERVICE_ADMIN_SECRET'),
     logHashSecret: reader.secret('TOKEN_SERVICE_LOG_HASH_SECRET', MIN_LOG_HASH_SECRET_BYTES),
+    delivery: readDeliverySettings(
+      (name) => reader.optional(name),
+      (message) => reader.problem(message),
+    ),
     port: reader.integer('TOKEN_SERVICE_PORT', 8787, 0, 65_535),
     host: reader.optional('TOKEN_SERVICE_HOST') ?? '127.0.0.1',
   };
@@ -92,9 +100,15 @@ export function readTokenServiceConfig(environment: Environment): TokenServiceCo
   return config;
 }
 
-/** The app options every runtime derives the same way from the configuration. */
-export function appOptionsFromConfig(config: TokenServiceConfig): Omit<TokenServiceAppOptions, 'cognito' | 'authenticator'> {
+/**
+ * The app options every runtime derives the same way from the configuration; `secretSource` reads
+ * the CDN private key when the configuration names its secret (required then).
+ */
+export function appOptionsFromConfig(config: TokenServiceConfig, secretSource?: (secretArn: string) => SecretSource): Omit<TokenServiceAppOptions, 'cognito' | 'authenticator'> {
+  const { delivery } = config;
+  if (delivery?.privateKeySecretArn !== undefined && secretSource === undefined) throw new ConfigurationError('TOKEN_SERVICE_CDN_PRIVATE_KEY_SECRET_ARN needs a way to read secrets here; set TOKEN_SERVICE_CDN_PRIVATE_KEY instead.');
   return {
+    ...(delivery === undefined ? {} : { delivery: deliveryOptionsFromSettings(delivery, secretSource ?? unreachableSecretSource) }),
     identityPoolId: config.identityPoolId,
     developerProviderName: config.developerProviderName,
     tokenDurationSeconds: config.tokenDurationSeconds,
@@ -109,6 +123,10 @@ export function appOptionsFromConfig(config: TokenServiceConfig): Omit<TokenServ
     guestTokenIssuer: config.guestTokenIssuer,
     logHashSecret: config.logHashSecret,
   };
+}
+
+function unreachableSecretSource(): SecretSource {
+  throw new ConfigurationError('No secret source was given for the CDN private key.');
 }
 
 /**

@@ -3,6 +3,7 @@
 // and the Node server of local mode.
 export { createTokenServiceApp, DEFAULT_TOKEN_DURATION_SECONDS, DEFAULT_RATE_LIMIT, DEFAULT_VERIFIED_SESSION_CACHE_SECONDS, type TokenServiceAppOptions } from './app.ts';
 export type { TokenServiceEnv } from './http/token-service-env.ts';
+export { DEFAULT_MAX_LINK_SECONDS, type DeliveryOptions } from './delivery/delivery-options.ts';
 export { isValidUserId, USER_ID_RULE, type Authenticator, type AuthenticatedSession } from './authenticators/authenticator.ts';
 export { createHmacAuthenticator, type HmacAuthenticatorOptions, type SecretSource } from './authenticators/hmac-authenticator.ts';
 export { createOidcAuthenticator, DEFAULT_OIDC_ALGORITHMS, type OidcAuthenticatorOptions } from './authenticators/oidc-authenticator.ts';

@@ -71,7 +71,7 @@ export async function startTokenServiceServer(options: TokenServiceServerOptions
 export function tokenServiceServerOptionsFromEnvironment(environment: Readonly<Record<string, string | undefined>> = process.env): TokenServiceServerOptions {
   const config = readTokenServiceConfig(environment);
   return {
-    ...appOptionsFromConfig(config),
+    ...appOptionsFromConfig(config, (secretArn) => secretsManagerSecretSource({ secretArn })),
     port: config.port,
     host: config.host,
     allowedHosts: parseAllowedHosts(environment[ALLOWED_HOSTS_VARIABLE]),
