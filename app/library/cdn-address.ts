@@ -1,9 +1,9 @@
 /**
- * The CDN address of an object: `<cdnUrl>/<key>` with each key segment percent-encoded, so the
- * token service's signed URLs and cookie resources and the library's public addresses spell a key
- * the same way (CloudFront matches a policy's `Resource` against the URL as requested). Characters
- * RFC 3986 allows in a path segment stay as they are (identity ids keep their `:`), except `*`,
- * which a policy `Resource` would read as a wildcard, and `'()!`, which some clients re-encode.
+ * The CDN address of an object: `<cdnUrl>/<key>` with each key segment percent-encoded by
+ * `encodeURIComponent`, the form `@aws-sdk/cloudfront-signer` puts every signed URL's path in. The
+ * token service's cookie resources and the library's public addresses spell a key the same way, so
+ * a URL built here matches what was signed (CloudFront matches a policy's `Resource` against the
+ * URL as requested).
  */
 export function cdnObjectUrl(cdnUrl: string, key: string): string {
   return `${cdnUrl.replace(/\/+$/, '')}/${cdnObjectPath(key)}`;
@@ -11,8 +11,5 @@ export function cdnObjectUrl(cdnUrl: string, key: string): string {
 
 /** The key as a URL path, without the leading `/`. */
 export function cdnObjectPath(key: string): string {
-  return key
-    .split('/')
-    .map((segment) => encodeURIComponent(segment).replace(/%(3A|40|24|2B|2C|3B|3D|26)/g, (escape) => decodeURIComponent(escape)).replace(/[*'()!]/g, (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`))
-    .join('/');
+  return key.split('/').map(encodeURIComponent).join('/');
 }
