@@ -8,7 +8,7 @@ export { StorageDelivery, CDN_KEY_PAIR_RESOURCE_TYPE, CDN_READ_STATEMENT_SID, ty
 export { CDN_KEY_SLOTS, DELIVERY_DEFAULTS, MAX_LINK_LIFETIME_SECONDS, MIN_LINK_LIFETIME_SECONDS, type CdnKeySlot, type DeliveryOptions } from './delivery-options.ts';
 export { StorageMonitoring, type StorageMonitoringProps } from './storage-monitoring.ts';
 export { MONITORING_DEFAULTS, type StorageMonitoringOptions } from './storage-monitoring-options.ts';
-export { TokenServiceApi, type TokenServiceApiProps, type TokenServiceAuthenticator } from './token-service-api.ts';
+export { TokenServiceApi, type TokenServiceApiProps, type TokenServiceAuthenticator, type TokenServiceDelivery } from './token-service-api.ts';
 export {
   ACCESS_GRANTEES,
   ACCESS_PERMISSIONS,

@@ -16,6 +16,7 @@ import {
   TOKEN_SERVICE_LAMBDA_HANDLER,
   TOKEN_SERVICE_LAMBDA_TARGET,
 } from './token-service-lambda-bundle.ts';
+import { assertEnvironmentFits } from './token-service-environment-size.ts';
 import { ScopedStoragePropsError } from './validate-scoped-storage-props.ts';
 
 /** How the token service recognises a signed-in app user. The local development sign-in is not an option here, by design. */
@@ -34,6 +35,24 @@ export type TokenServiceAuthenticator =
       /** Secret shared with the app's backend, which signs session tokens with HS256. @default a generated secret */
       secret?: ISecret;
     };
+
+/** What the token service needs to sign CDN links and cookies (`TOKEN_SERVICE_CDN_*`, docs/delivery.md). */
+export interface TokenServiceDelivery {
+  /** `https://<distribution domain>`. */
+  readonly cdnUrl: string;
+  /** Id of the CloudFront public key the service signs for. */
+  readonly keyPairId: string;
+  /** ARN of the secret holding the private key PEM; the function may read this secret only. */
+  readonly privateKeySecretArn: string;
+  /** The bucket's name. */
+  readonly bucketName: string;
+  /** The access rules as JSON, the same text as the stack's `locations` output. */
+  readonly locationsJson: string;
+  /** Longest link or cookie lifetime, in seconds. */
+  readonly maxLinkSeconds: number;
+  /** `Domain` of the signed cookies. @default host-only cookies */
+  readonly cookieDomain?: string;
+}
 
 export interface TokenServiceApiProps {
   /** Identity pool the tokens are for. */
@@ -73,6 +92,11 @@ export interface TokenServiceApiProps {
    * @default RetentionDays.ONE_MONTH
    */
   readonly logRetention?: RetentionDays;
+  /**
+   * CDN delivery: the service signs links and cookies for the distribution.
+   * @default no delivery (the link routes answer 404 delivery_not_configured)
+   */
+  readonly delivery?: TokenServiceDelivery;
 }
 
 /**
@@ -176,6 +200,21 @@ export class TokenServiceApi extends Construct {
       }
       environment.TOKEN_SERVICE_HMAC_SECRET_ARN = this.secret.secretArn;
     }
+
+    if (props.delivery) {
+      const delivery = props.delivery;
+      Object.assign(environment, {
+        TOKEN_SERVICE_CDN_URL: delivery.cdnUrl,
+        TOKEN_SERVICE_CDN_KEY_PAIR_ID: delivery.keyPairId,
+        TOKEN_SERVICE_CDN_PRIVATE_KEY_SECRET_ARN: delivery.privateKeySecretArn,
+        TOKEN_SERVICE_BUCKET: delivery.bucketName,
+        TOKEN_SERVICE_LOCATIONS: delivery.locationsJson,
+        TOKEN_SERVICE_LINK_MAX_SECONDS: String(delivery.maxLinkSeconds),
+        ...(delivery.cookieDomain === undefined ? {} : { TOKEN_SERVICE_CDN_COOKIE_DOMAIN: delivery.cookieDomain }),
+      });
+      role.addToPolicy(new PolicyStatement({ sid: 'ReadCdnPrivateKey', actions: ['secretsmanager:GetSecretValue'], resources: [delivery.privateKeySecretArn] }));
+    }
+    assertEnvironmentFits(environment);
 
     const functionOptions: FunctionOptions & { runtime: Runtime } = {
       runtime: Runtime.NODEJS_24_X,

@@ -11,7 +11,7 @@ export type ScopedStorageStackProps = StackProps &
      * Settings of the token service deployed beside the storage.
      * @default HMAC-verified app sessions with a generated secret, 900-second tokens
      */
-    readonly tokenService?: Omit<TokenServiceApiProps, 'identityPoolId' | 'developerProviderName' | 'allowedOrigins'>;
+    readonly tokenService?: Omit<TokenServiceApiProps, 'identityPoolId' | 'developerProviderName' | 'allowedOrigins' | 'delivery'>;
     /**
      * CloudWatch alarms (token service 5xx and 429 rates, function errors and throttles, denied
      * S3 requests), an SNS topic they notify and a dashboard. `true` takes every default. The
@@ -33,11 +33,26 @@ export class ScopedStorageStack extends Stack {
   constructor(scope: Construct, id: string, props: ScopedStorageStackProps) {
     super(scope, id, props);
     this.storage = new ScopedStorage(this, 'Storage', props);
+    const locations = locationsOutputValue(this.storage);
+    const delivery = this.storage.delivery;
     this.tokenService = new TokenServiceApi(this, 'TokenService', {
       ...props.tokenService,
       identityPoolId: this.storage.identityPoolId,
       developerProviderName: this.storage.developerProviderName,
       allowedOrigins: props.allowedOrigins,
+      ...(delivery
+        ? {
+            delivery: {
+              cdnUrl: delivery.cdnUrl,
+              keyPairId: delivery.activeKeyPairId,
+              privateKeySecretArn: delivery.activePrivateKeySecretArn,
+              bucketName: this.storage.bucket.bucketName,
+              locationsJson: locations,
+              maxLinkSeconds: delivery.maxLinkLifetime.toSeconds(),
+              ...(delivery.cookieDomain === undefined ? {} : { cookieDomain: delivery.cookieDomain }),
+            },
+          }
+        : {}),
     });
     if (props.monitoring) {
       this.monitoring = new StorageMonitoring(this, 'Monitoring', {
@@ -53,7 +68,7 @@ export class ScopedStorageStack extends Stack {
     new CfnOutput(this, 'identityPoolId', { value: this.storage.identityPoolId, description: 'Cognito identity pool id.' });
     new CfnOutput(this, 'developerProviderName', { value: this.storage.developerProviderName, description: 'Developer provider name the token service uses.' });
     new CfnOutput(this, 'tokenServiceUrl', { value: this.tokenService.url, description: 'Base URL of the token service.' });
-    new CfnOutput(this, 'locations', { value: locationsOutputValue(this.storage), description: 'The access rules as JSON: [{name, prefix, grants}] in rule order.' });
+    new CfnOutput(this, 'locations', { value: locations, description: 'The access rules as JSON: [{name, prefix, grants}] in rule order.' });
     new CfnOutput(this, 'encryptionHeaderRequired', { value: String(this.storage.encryptionHeaderRequired), description: 'Whether uploads must send x-amz-server-side-encryption ("true"/"false").' });
     if (this.storage.delivery) {
       new CfnOutput(this, 'cdnUrl', { value: this.storage.delivery.cdnUrl, description: 'Base URL of the CloudFront distribution: <cdnUrl>/<key>.' });
