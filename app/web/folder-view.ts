@@ -12,6 +12,8 @@ export interface FolderViewContext {
   client(): ScopedStorageClient;
   pageSize: number;
   report(error: unknown): void;
+  /** Told of every folder opened (the photo grid follows it). */
+  folderOpened?(location: StorageLocation, path: string): Promise<void>;
 }
 
 /** What a file's buttons do besides deleting, done by the parts of the page that own them. */
@@ -19,6 +21,10 @@ export interface FileActions {
   details(location: StorageLocation, key: string, opener: HTMLElement): Promise<void>;
   download(location: StorageLocation, key: string): Promise<void>;
   share(location: StorageLocation, key: string, opener: HTMLElement): void;
+  /** Whether "Publish" applies to this file (a CDN, a public folder of one's own, and the rights to move it). */
+  canPublish(location: StorageLocation, key: string, locations: readonly StorageLocation[]): boolean;
+  /** True when the file was moved away. */
+  publish(location: StorageLocation, key: string): Promise<boolean>;
 }
 
 /** Where uploads go: the folder shown, if this identity may write there. */
@@ -90,6 +96,7 @@ export class FolderView {
     this.renderPicker();
     this.renderBreadcrumbs();
     this.renderTools();
+    this.context.folderOpened?.(location, path).catch((error: unknown) => this.context.report(error));
     await this.refresh();
   }
 
@@ -257,6 +264,9 @@ export class FolderView {
       const share = actionButton('Share', 'share', () => this.fileActions.share(location, file.key, share), report, `Share ${name}`);
       actions.append(share);
     }
+    if (this.fileActions.canPublish(location, file.key, this.locations)) {
+      actions.append(actionButton('Publish', 'publish', () => this.publishFile(location, file.key), report, `Publish ${name}`));
+    }
     if (this.can('delete')) actions.append(actionButton('Delete', 'delete', () => this.deleteFile(location, file.key, name), report, `Delete ${name}`));
     item.append(details, facts, actions);
     return item;
@@ -271,6 +281,10 @@ export class FolderView {
     await this.refreshIfShowing(target);
     showMessage(`Created folder ${visiblePath(name)}.`);
     document.querySelector<HTMLButtonElement>(`#entries li[data-folder="${CSS.escape(`${target.path}${name}/`)}"] button`)?.focus();
+  }
+
+  private async publishFile(location: StorageLocation, key: string): Promise<void> {
+    if (await this.fileActions.publish(location, key)) await this.refresh();
   }
 
   private async deleteFile(location: StorageLocation, key: string, name: string): Promise<void> {

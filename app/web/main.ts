@@ -1,5 +1,7 @@
 import { LocalStorageResumeStore, ScopedStorageClient, StorageError } from '../library/index.ts';
 import { requestDevelopmentSession } from './development-sign-in.ts';
+import { wireAddressDialog } from './address-dialog.ts';
+import { CdnCookieSession } from './cdn-cookie-session.ts';
 import { DetailsPanel } from './details-panel.ts';
 import { downloadWithProgress } from './download-list.ts';
 import { FolderView } from './folder-view.ts';
@@ -8,6 +10,9 @@ import { loadPageConfig, readPageTuning, type PageConfig } from './page-config.t
 import { element } from './page-elements.ts';
 import { showMessage } from './page-message.ts';
 import { forgetGuestIdentityId, forgetSession, readGuestIdentityId, readSavedSession, saveGuestIdentityId, saveSession } from './saved-session.ts';
+import { PhotoGrid } from './photo-grid.ts';
+import { Publisher } from './publish-action.ts';
+import { RequestFilesDialog } from './request-files-dialog.ts';
 import { ShareDialog } from './share-dialog.ts';
 import { UploadQueue } from './upload-queue.ts';
 
@@ -25,14 +30,21 @@ function report(error: unknown): void {
   if (error instanceof StorageError && error.code === 'NotFound') void folders.refresh();
 }
 
-const details = new DetailsPanel(currentClient);
+const cdnUrl = (): string | undefined => config?.outputs.cdnUrl;
+const details = new DetailsPanel(currentClient, () => cdnUrl() !== undefined);
 const share = new ShareDialog(currentClient);
+const requestFiles = new RequestFilesDialog(currentClient);
+const publisher = new Publisher(currentClient);
+const cdnCookies = new CdnCookieSession(currentClient);
+let photoGrid: PhotoGrid | undefined;
 const folders = new FolderView(
-  { client: currentClient, pageSize: tuning.pageSize, report },
+  { client: currentClient, pageSize: tuning.pageSize, report, folderOpened: async (location, path) => photoGrid?.folderOpened(location, path) },
   {
     details: (location, key, opener) => details.show(location, key, opener),
     download: (location, key) => downloadWithProgress(currentClient(), location, key),
     share: (location, key) => share.open(location, key),
+    canPublish: (location, key, locations) => cdnUrl() !== undefined && publisher.available(location, key, locations),
+    publish: (location, key) => publisher.publish(location, key),
   },
 );
 const uploads = new UploadQueue({
@@ -135,6 +147,8 @@ function signOut(): void {
   forgetSession();
   client = undefined;
   folders.forget();
+  photoGrid?.forget();
+  cdnCookies.forget();
   details.close();
   element('uploads').replaceChildren();
   element('downloads').replaceChildren();
@@ -157,6 +171,11 @@ function wireForms(): void {
     signInGuest(element<HTMLInputElement>('guest-user').value.trim()).catch((error: unknown) => showMessage(`Sign-in failed: ${friendlyError(error)}`, 'error'));
   });
   element('sign-out-button').addEventListener('click', signOut);
+  element('request-files-button').addEventListener('click', () => {
+    const target = folders.uploadTarget();
+    if (target) requestFiles.open(target.location, target.path);
+  });
+  wireAddressDialog();
 
   const input = element<HTMLInputElement>('file-input');
   const enqueue = (files: Iterable<File>) => {
@@ -184,6 +203,9 @@ function wireForms(): void {
 async function start(): Promise<void> {
   config = await loadPageConfig();
   element('guest-entry').hidden = config.outputs.guestsAllowed !== true;
+  const cdn = cdnUrl();
+  element('view-tools').hidden = cdn === undefined;
+  if (cdn !== undefined) photoGrid = new PhotoGrid({ client: currentClient, cdnUrl: cdn, cookies: cdnCookies, details: (location, key, opener) => details.show(location, key, opener), report });
   wireForms();
   await openStorage();
   document.body.dataset.ready = 'true';
