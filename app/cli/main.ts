@@ -6,9 +6,11 @@ import { defaultCliStateDirectory } from './cli-session.ts';
 import { CliUsageError } from './cli-usage-error.ts';
 import { addBrowseCommands } from './commands/browse-commands.ts';
 import { addFolderCommands } from './commands/folder-commands.ts';
+import { addLinkCommand } from './commands/link-command.ts';
 import { addSessionCommands } from './commands/session-commands.ts';
 import { addShareCommand } from './commands/share-command.ts';
 import { addTransferCommands } from './commands/transfer-commands.ts';
+import { addUploadLinkCommand } from './commands/upload-link-command.ts';
 import { EXIT_CODES, exitCodeFor } from './exit-codes.ts';
 
 refuseUnsupportedNode();
@@ -40,6 +42,9 @@ Examples:
   $ scoped-storage mkdir team:plans/2026/
   $ scoped-storage rm --recursive team:plans/2025/ --yes
   $ scoped-storage share photos/photo.jpg --expires 600 --download
+  $ scoped-storage link photos/photo.jpg --cdn --expires 7d   # a CDN link the token service signs
+  $ scoped-storage link public:logo.png --cdn                 # a public file's unsigned CDN address
+  $ scoped-storage upload-link private:incoming/ --max-bytes 10MB --type image/jpeg   # a curl command for someone else
   $ scoped-storage lookup bob                         # bob's identity id, for protected:<id>/ paths
   $ scoped-storage ls protected:<identityId>/
 
@@ -52,6 +57,8 @@ addBrowseCommands(program, context);
 addTransferCommands(program, context);
 addFolderCommands(program, context);
 addShareCommand(program, context);
+addLinkCommand(program, context);
+addUploadLinkCommand(program, context);
 
 let failure: unknown;
 try {
