@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { DamagedUploadAddressError, readUploadAddress, uploadAddress, type UploadAddressLink } from '../../../app/web/upload-address.ts';
+
+const LINK: UploadAddressLink = {
+  url: 'http://localhost:4566/bucket/users/us-east-1:abc/inbox/0123456789abcdef-upload?X-Amz-Signature=00',
+  method: 'PUT',
+  headers: { 'If-None-Match': '*', 'x-amz-server-side-encryption': 'AES256' },
+  key: 'inbox/0123456789abcdef-upload',
+  expiresAt: '2026-12-03T16:00:00.000Z',
+  maxBytes: 10_485_760,
+};
+
+function fragmentOf(value: unknown): string {
+  return `#${Buffer.from(JSON.stringify(value)).toString('base64url')}`;
+}
+
+describe('the uploader address', () => {
+  it('carries the link in the fragment as base64url JSON, and reads back the same link (non-ASCII and type included)', () => {
+    const link = { ...LINK, key: 'Fotos/Ünïcødé 🐈/0123-upload', contentType: 'image/jpeg' };
+    const address = uploadAddress('http://localhost:5173', link);
+    const { origin, pathname, search, hash } = new URL(address);
+    expect([origin, pathname, search]).toEqual(['http://localhost:5173', '/upload.html', '']);
+    expect(hash).toMatch(/^#[A-Za-z0-9_-]+$/);
+    expect(readUploadAddress(hash)).toEqual(link);
+  });
+
+  it('refuses damaged or hostile fragments with a typed error', () => {
+    const damaged = [
+      '',
+      '#',
+      '#not base64!',
+      `#${Buffer.from([0xff, 0xfe]).toString('base64url')}`,
+      fragmentOf([LINK]),
+      fragmentOf({ ...LINK, url: 'javascript:alert(1)' }),
+      fragmentOf({ ...LINK, url: 'file:///etc/passwd' }),
+      fragmentOf({ ...LINK, method: 'POST' }),
+      fragmentOf({ ...LINK, headers: { 'If-None-Match': 1 } }),
+      fragmentOf({ ...LINK, headers: ['If-None-Match: *'] }),
+      fragmentOf({ ...LINK, key: '' }),
+      fragmentOf({ ...LINK, expiresAt: 'tomorrow' }),
+      fragmentOf({ ...LINK, maxBytes: 0 }),
+      fragmentOf({ ...LINK, maxBytes: 1.5 }),
+      fragmentOf({ ...LINK, maxBytes: '10' }),
+      fragmentOf({ ...LINK, contentType: 7 }),
+    ];
+    for (const fragment of damaged) expect(() => readUploadAddress(fragment), fragment).toThrow(DamagedUploadAddressError);
+  });
+});
