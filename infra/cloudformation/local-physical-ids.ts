@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 
 /** What `Ref` and `Fn::GetAtt` give for one resource of the locally "deployed" stack. */
 interface LocalPhysicalResource {
@@ -88,11 +88,42 @@ export function assignLocalPhysicalIds(
         assigned.set(logicalId, { ref: id, attributes: { ApiEndpoint: `https://${id}.execute-api.${region}.amazonaws.com`, ApiId: id } });
         break;
       }
+      case 'AWS::CloudFront::Distribution': {
+        const id = remembered(logicalId, () => cloudFrontId('E'));
+        assigned.set(logicalId, { ref: id, attributes: { Id: id, DomainName: `${remembered(`${logicalId}.DomainName`, () => `d${stableSuffix(randomUUID(), 13).toLowerCase()}`)}.cloudfront.net` } });
+        break;
+      }
+      case 'AWS::CloudFront::PublicKey': {
+        const id = remembered(logicalId, () => cloudFrontId('K'));
+        assigned.set(logicalId, { ref: id, attributes: { Id: id } });
+        break;
+      }
+      case 'AWS::CloudFront::OriginAccessControl': {
+        const id = remembered(logicalId, () => cloudFrontId('E'));
+        assigned.set(logicalId, { ref: id, attributes: { Id: id } });
+        break;
+      }
+      case 'AWS::CloudFront::KeyGroup':
+      case 'AWS::CloudFront::CachePolicy':
+      case 'AWS::CloudFront::ResponseHeadersPolicy':
+      case 'AWS::CloudFront::OriginRequestPolicy': {
+        const id = remembered(logicalId, () => randomUUID());
+        assigned.set(logicalId, { ref: id, attributes: { Id: id } });
+        break;
+      }
       default:
         assigned.set(logicalId, { ref: givenName('PolicyName') ?? generatedName(stackName, logicalId, 128), attributes: {} });
     }
   }
   return assigned;
+}
+
+const CLOUDFRONT_ID_CHARACTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+/** CloudFront's ids: a type letter (`E` distributions and access controls, `K` public keys) and 13 upper-case letters or digits. */
+function cloudFrontId(letter: 'E' | 'K'): string {
+  const bytes = randomBytes(13);
+  return letter + [...bytes].map((byte) => CLOUDFRONT_ID_CHARACTERS[byte % CLOUDFRONT_ID_CHARACTERS.length]).join('');
 }
 
 /** CloudFormation's style of generated names: stack name, logical id and a short hash. */

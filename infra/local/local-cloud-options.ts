@@ -9,6 +9,8 @@ export interface LocalCloudOptions {
   host?: string;
   /** @default 0 (a free port) */
   port?: number;
+  /** Port of the local CDN (HTTPS and loopback HTTP), when the stack has a distribution. @default 0 (a free port) */
+  cdnPort?: number;
   /** @default 'us-east-1' */
   region?: string;
   /** @default '000000000000' */

@@ -16,6 +16,9 @@ import { createS3RequestHandler } from './s3/routes.ts';
 import { startDualProtocolServer } from './server/dual-protocol-server.ts';
 import { loadOrCreateLocalCertificate } from './server/local-certificate.ts';
 import { routeLocalRequest } from './server/route-local-request.ts';
+import { startLocalCdnServer, type RunningLocalCdn } from './cdn/local-cdn-server.ts';
+import { createOriginAuthorizer } from './cdn/model/origin-access.ts';
+import { StoredBucketReader } from './cdn/model/origin-objects.ts';
 
 export interface RunningLocalCloud {
   /** `https://127.0.0.1:<port>`: for SDKs and tools (trust `caCertificatePath`). */
@@ -31,6 +34,12 @@ export interface RunningLocalCloud {
   /** Credentials of the token service's role (also in a user-only file), when the stack has one. */
   tokenServiceCredentials: IssuedCredentials | undefined;
   tokenServiceCredentialsPath: string | undefined;
+  /**
+   * The local CDN's address (`http://localhost:<port>`, or `https://` when loopback HTTP is not
+   * treated as secure), when the stack has a distribution. Signed links name this host.
+   */
+  cdnUrl: string | undefined;
+  cdnPort: number | undefined;
   /** Rewrites the outputs file with the token service URL once it runs. */
   setTokenServiceUrl(url: string): Promise<void>;
   close(): Promise<void>;
@@ -50,7 +59,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const loopbackHttpIsSecure = options.loopbackHttpIsSecure ?? true;
 
   const synthesized = synthesizeStackTemplate(join(stateDirectory, 'cdk.out'), options.stack);
-  const deployment = await readLocalDeployment(synthesized, { accountId, region, dataDirectory });
+  const deployment = await readLocalDeployment(synthesized, { accountId, region, dataDirectory, stateDirectory });
   const bucket = deployment.buckets[0];
   const pool = deployment.identityPools[0];
   if (!bucket || !pool) throw new Error('The synthesized stack has no bucket or no identity pool; the local cloud needs both.');
@@ -96,6 +105,34 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       : route,
   });
   const host = options.host ?? '127.0.0.1';
+  let cdn: RunningLocalCdn | undefined;
+  try {
+    cdn = await startCdn();
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+  const cdnUrl = cdn && `${loopbackHttpIsSecure ? 'http' : 'https'}://localhost:${cdn.port}`;
+
+  /** The distribution on its own port, reading the bucket through the bucket policy's OAC statement. */
+  async function startCdn(): Promise<RunningLocalCdn | undefined> {
+    const distribution = deployment.distribution;
+    if (!distribution) return undefined;
+    return startLocalCdnServer({
+      host: options.host ?? '127.0.0.1',
+      port: options.cdnPort ?? 0,
+      certificatePem: certificate.serverCertificatePem,
+      keyPem: certificate.serverKeyPem,
+      idleTimeoutMs: 2 * clientIdleTimeoutMs,
+      allowedHosts: options.allowedHosts,
+      logRequests: options.logRequests,
+      distribution,
+      origin: StoredBucketReader.forDataDirectory(dataDirectory, distribution.originBucket),
+      authorizeOrigin: createOriginAuthorizer({ bucketPolicy: deployment.policies.bucketPolicies.get(distribution.originBucket), distributionArn: distribution.arn, accountId }),
+      corsRules: deployment.buckets.find((candidate) => candidate.name === distribution.originBucket)?.corsRules ?? [],
+      isSecureTransport: (request) => (request.socket as TLSSocket).encrypted === true || (loopbackHttpIsSecure && LOOPBACK_ADDRESSES.has(request.socket.remoteAddress ?? '')),
+    });
+  }
   const httpsEndpoint = `https://${host}:${server.port}`;
   const httpEndpoint = `http://localhost:${server.port}`;
 
@@ -123,7 +160,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     developerProviderName: pool.developerProviderName,
     ...(options.tokenServiceUrl ? { tokenServiceUrl: options.tokenServiceUrl } : {}),
     ...locationOutputs(deployment.outputs),
-    endpoints: { cognitoIdentity: httpsEndpoint, s3: httpsEndpoint },
+    ...(cdnUrl ? { cdnUrl } : {}),
+    endpoints: { cognitoIdentity: httpsEndpoint, s3: httpsEndpoint, ...(cdnUrl ? { cdn: cdnUrl } : {}) },
     caCertificate: certificate.caCertificatePath,
     jwksUrl: `${httpsEndpoint}/.well-known/jwks.json`,
   };
@@ -140,10 +178,14 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     credentialStore,
     tokenServiceCredentials,
     tokenServiceCredentialsPath,
+    cdnUrl,
+    cdnPort: cdn?.port,
     async setTokenServiceUrl(url: string) {
       outputs.tokenServiceUrl = url;
       await writeOutputsFile(stateDirectory, outputs);
     },
-    close: () => server.close(),
+    async close() {
+      await Promise.all([server.close(), cdn?.close()]);
+    },
   };
 }

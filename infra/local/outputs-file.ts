@@ -13,7 +13,10 @@ export interface LocalOutputs {
   locations: PublishedLocation[];
   /** Whether the identity pool hands out guest identities (the stack's `guestsAllowed` output, parsed). */
   guestsAllowed: boolean;
-  endpoints: { cognitoIdentity: string; s3: string };
+  /** Base URL of the local CDN (the stack's `cdnUrl` output), when the stack has a distribution: `<cdnUrl>/<key>`. */
+  cdnUrl?: string;
+  /** `cdn`: the same as `cdnUrl`. */
+  endpoints: { cognitoIdentity: string; s3: string; cdn?: string };
   caCertificate: string;
   /** Where the OpenID tokens' signing keys are published (Cognito's `jwks_uri`). */
   jwksUrl: string;

@@ -77,3 +77,8 @@ export class InvalidUri extends CdnError {
     super("Couldn't parse the specified URI.");
   }
 }
+
+/** The request names another host than this machine's loopback names (DNS-rebinding guard). */
+export class ForbiddenHost extends CdnError {
+  readonly code = 'ForbiddenHost';
+}

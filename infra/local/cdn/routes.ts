@@ -27,6 +27,11 @@ export interface CdnHandlerOptions {
   clock?: () => Date;
   /** Told about failures answered as 500. @default console.error */
   onInternalError?: (error: unknown) => void;
+  /**
+   * Whether a request came over a secure transport; the behaviours are HTTPS-only, so others are
+   * refused (403), as CloudFront refuses HTTP to them. @default every request is
+   */
+  isSecureTransport?: (request: IncomingMessage) => boolean;
 }
 
 type CdnRequestHandler = (request: IncomingMessage, response: ServerResponse) => Promise<void>;
@@ -75,6 +80,7 @@ export function createCdnRequestHandler(options: CdnHandlerOptions): CdnRequestH
   }
 
   async function serve(request: IncomingMessage, response: ServerResponse, viewer: ViewerRequest): Promise<void> {
+    if (options.isSecureTransport && !options.isSecureTransport(request)) throw new AccessDenied();
     const now = clock();
     const behaviour = behaviourFor(options.distribution, viewer.rawPath);
     const target = readSignedRequestParameters(viewer.rawQuery, request.headers.cookie);

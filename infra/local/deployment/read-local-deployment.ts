@@ -6,6 +6,9 @@ import { readJsonFile, writeFileAtomic } from '../persistence/atomic-file.ts';
 import type { CorsRule } from '../s3/protocol/s3-cors.ts';
 import { assignLocalPhysicalIds } from '../../cloudformation/local-physical-ids.ts';
 import type { SynthesizedTemplate } from '../../stack/synthesize-stack-template.ts';
+import { cdnPrivateKeyPath, loadOrCreateCdnKeyPair, type CdnKeyPair } from '../cdn/model/cdn-key-pair.ts';
+import type { LocalDistribution } from '../cdn/model/distribution.ts';
+import { readTemplateDistribution } from '../cdn/model/read-template-distribution.ts';
 
 /** The synthesized stack as the local cloud runs it: named resources and compiled policies. */
 export interface LocalDeployment {
@@ -21,7 +24,19 @@ export interface LocalDeployment {
   tokenServiceRole: TemplateRole | undefined;
   /** The stack outputs that resolve locally (the token service URL does not: API Gateway is not emulated). */
   outputs: Record<string, string>;
+  /** The CloudFront distribution, when the stack delivers through one. */
+  distribution: LocalDistribution | undefined;
+  /** The key pair the token service signs with (the stand-in for `Custom::CloudFrontKeyPair`), with its public key's id. */
+  cdnSigningKey: (CdnKeyPair & { keyPairId: string; secretArn: string }) | undefined;
 }
+
+/** The stand-in key pair of one `Custom::CloudFrontKeyPair` resource. */
+interface LocalKeyPairResource extends CdnKeyPair {
+  logicalId: string;
+  secretArn: string;
+}
+
+const KEY_PAIR_RESOURCE = 'Custom::CloudFrontKeyPair';
 
 interface RememberedDeployment {
   rememberedIds: Record<string, string>;
@@ -33,13 +48,17 @@ interface RememberedDeployment {
  * every IAM policy. Random ids are remembered in the data directory so a restart finds the
  * same pool, identities and objects.
  */
-export async function readLocalDeployment(synthesized: SynthesizedTemplate, options: { accountId: string; region: string; dataDirectory: string }): Promise<LocalDeployment> {
+export async function readLocalDeployment(
+  synthesized: SynthesizedTemplate,
+  options: { accountId: string; region: string; dataDirectory: string; /** Where CDN private keys are kept. */ stateDirectory: string },
+): Promise<LocalDeployment> {
   const { template, stackName } = synthesized;
   const rememberedPath = join(options.dataDirectory, 'deployment.json');
   const remembered = (await readJsonFile<RememberedDeployment>(rememberedPath)) ?? { rememberedIds: {} };
   const before = JSON.stringify(remembered);
   const physicalIds = assignLocalPhysicalIds(template.Resources, { accountId: options.accountId, region: options.region, stackName }, remembered.rememberedIds);
   if (JSON.stringify(remembered) !== before) await writeFileAtomic(rememberedPath, JSON.stringify(remembered, null, 2));
+  const keyPairs = await standInKeyPairs(template.Resources, physicalIds, options);
 
   const context: IntrinsicContext = { physicalResource: (logicalId) => physicalIds.get(logicalId), region: options.region, accountId: options.accountId, stackName };
   const policies = loadTemplatePolicies(template, (logicalId) => physicalIds.get(logicalId), { region: options.region, accountId: options.accountId, stackName });
@@ -82,5 +101,63 @@ export async function readLocalDeployment(synthesized: SynthesizedTemplate, opti
       // Outputs of resources the local cloud does not run (the API Gateway URL) stay unresolved.
     }
   }
-  return { stackName, accountId: options.accountId, region: options.region, buckets, identityPools, policies, roleIds, tokenServiceRole, outputs };
+  const distribution = readTemplateDistribution({
+    resources: template.Resources,
+    accountId: options.accountId,
+    physicalId: (logicalId) => physicalIds.get(logicalId)!.ref,
+    resolved,
+    bucketForDomain: (domainName) =>
+      [...physicalIds.entries()].find(([logicalId, resource]) => template.Resources[logicalId]?.Type === 'AWS::S3::Bucket' && (resource.attributes.RegionalDomainName === domainName || resource.attributes.DomainName === domainName))?.[1].ref,
+  });
+  const cdnSigningKey = distribution && signingKey(template.Resources, keyPairs, resolved, (logicalId) => physicalIds.get(logicalId)!.ref);
+  return { stackName, accountId: options.accountId, region: options.region, buckets, identityPools, policies, roleIds, tokenServiceRole, outputs, distribution, cdnSigningKey };
+}
+
+/**
+ * Stands in for each `Custom::CloudFrontKeyPair` (a Lambda on AWS): an RSA 2048 key pair kept in
+ * the state directory, and the attributes the custom resource returns (`PublicKeyPem`, and a
+ * local `SecretArn` that names where the private key would be).
+ */
+async function standInKeyPairs(
+  resources: SynthesizedTemplate['template']['Resources'],
+  physicalIds: ReturnType<typeof assignLocalPhysicalIds>,
+  options: { accountId: string; region: string; stateDirectory: string },
+): Promise<LocalKeyPairResource[]> {
+  const keyPairs: LocalKeyPairResource[] = [];
+  for (const [logicalId, resource] of Object.entries(resources)) {
+    if (resource.Type !== KEY_PAIR_RESOURCE) continue;
+    const keyPair = await loadOrCreateCdnKeyPair(cdnPrivateKeyPath(options.stateDirectory, logicalId, keyPairs.length === 0));
+    const prefix = typeof resource.Properties?.SecretNamePrefix === 'string' ? resource.Properties.SecretNamePrefix : logicalId;
+    const secretArn = `arn:aws:secretsmanager:${options.region}:${options.accountId}:secret:${prefix}-local`;
+    physicalIds.get(logicalId)!.attributes = { PublicKeyPem: keyPair.publicKeyPem, SecretArn: secretArn };
+    keyPairs.push({ ...keyPair, logicalId, secretArn });
+  }
+  return keyPairs;
+}
+
+/**
+ * The key pair the token service signs with: the one whose secret its function is given
+ * (`TOKEN_SERVICE_CDN_PRIVATE_KEY_SECRET_ARN`), else the template's first; and the id of the
+ * CloudFront public key made from it.
+ */
+function signingKey(
+  resources: SynthesizedTemplate['template']['Resources'],
+  keyPairs: LocalKeyPairResource[],
+  resolved: <T>(logicalId: string, value: unknown) => T,
+  physicalId: (logicalId: string) => string,
+): LocalDeployment['cdnSigningKey'] {
+  let chosen = keyPairs[0];
+  for (const [logicalId, resource] of Object.entries(resources)) {
+    if (resource.Type !== 'AWS::Lambda::Function') continue;
+    const variables = resolved<{ Variables?: Record<string, string> } | undefined>(logicalId, resource.Properties?.Environment)?.Variables ?? {};
+    const secretArn = variables.TOKEN_SERVICE_CDN_PRIVATE_KEY_SECRET_ARN;
+    if (secretArn !== undefined) chosen = keyPairs.find((keyPair) => keyPair.secretArn === secretArn) ?? chosen;
+  }
+  if (chosen === undefined) return undefined;
+  const publicKey = Object.entries(resources).find(
+    ([logicalId, resource]) => resource.Type === 'AWS::CloudFront::PublicKey' && resolved<{ EncodedKey?: string }>(logicalId, resource.Properties?.PublicKeyConfig).EncodedKey === chosen.publicKeyPem,
+  );
+  if (publicKey === undefined) return undefined;
+  const { logicalId: _logicalId, ...keyPair } = chosen;
+  return { ...keyPair, keyPairId: physicalId(publicKey[0]) };
 }

@@ -10,15 +10,21 @@ export interface CdnKeyPair {
   privateKeyPath: string;
 }
 
-const PRIVATE_KEY_FILE = 'cdn-private-key.pem';
+/**
+ * Where a key pair custom resource's private key lives: `cdn-private-key.pem` for the first in
+ * the template (the only one unless keys are being rotated), `cdn-private-key-<logical id>.pem`
+ * for the others.
+ */
+export function cdnPrivateKeyPath(stateDirectory: string, logicalId: string, isFirst: boolean): string {
+  return join(stateDirectory, isFirst ? 'cdn-private-key.pem' : `cdn-private-key-${logicalId.replace(/[^A-Za-z0-9]/g, '')}.pem`);
+}
 
 /**
- * Loads the CDN's signing key from `<stateDirectory>/cdn-private-key.pem`, or creates an RSA 2048
- * key there once (user-only file), so links signed before a restart keep working after it. The
- * public key is derived from the private one, never stored beside it.
+ * Loads a CDN signing key from its file, or creates an RSA 2048 key there once (user-only file),
+ * so links signed before a restart keep working after it. The public key is derived from the
+ * private one, never stored beside it.
  */
-export async function loadOrCreateCdnKeyPair(stateDirectory: string): Promise<CdnKeyPair> {
-  const privateKeyPath = join(stateDirectory, PRIVATE_KEY_FILE);
+export async function loadOrCreateCdnKeyPair(privateKeyPath: string): Promise<CdnKeyPair> {
   let privateKeyPem = await readExistingKey(privateKeyPath);
   if (privateKeyPem === undefined) {
     privateKeyPem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
