@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,11 @@ import type { AwsCredentialIdentity } from '@smithy/types';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ScopedStorageClient } from '../../app/library/index.ts';
 import { createNodeStorageClient } from '../../app/library/node/create-node-storage-client.ts';
+import type { AccessRule } from '../../infra/access-rules/access-rule.ts';
 import { startMainJob, type RunningMainJob } from '../../infra/local/main-job.ts';
+import { createTokenServiceCognitoClient } from '../../infra/local/token-service-cognito-client.ts';
+import { startTokenServiceServer } from '../../token-service/adapters/node-server.ts';
+import { createDevelopmentAuthenticator } from '../../token-service/authenticators/development-authenticator.ts';
 import { developmentSession } from '../bench/bench-processes.ts';
 import { SeededRandom, presignQuery, queryString, sendRaw, signRequest, sleep, temporaryFilesUnder, type RawRequest } from './reliability-helpers.ts';
 
@@ -620,6 +624,128 @@ describe('fuzz: malformed requests against every server', () => {
     expect((await lookUp('after-fu')).status).toBe(404);
     await expectCloudHealthy();
   });
+  it('token service links: hostile bodies on /v1/links and /v1/links/cookies (broken JSON, hostile keys, cut, lying lengths, stalled, huge, nested): no 5xx, still signing', { timeout: 120_000 }, async () => {
+    // A token service with delivery on, over the same local cloud (the main job's may not sign links), so bodies reach the link parsers.
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const linkService = await startTokenServiceServer({
+      cognito: await createTokenServiceCognitoClient(job.cloud),
+      identityPoolId: job.cloud.outputs.identityPoolId,
+      developerProviderName: job.cloud.outputs.developerProviderName,
+      authenticator: createDevelopmentAuthenticator({ secret: randomBytes(32) }),
+      rateLimit: { ratePerSecond: 10_000, burst: 10_000 },
+      logSink: () => undefined,
+      delivery: {
+        cdnUrl: 'https://cdn.fuzz.test',
+        keyPairId: 'KFUZZLINKS0001',
+        privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        bucket,
+        accessRules: job.cloud.outputs.locations as AccessRule[],
+      },
+    });
+    try {
+      const url = linkService.url;
+      const host = new URL(url).host;
+      const port = Number(new URL(url).port);
+      const sessions = await Promise.all(['link-fuzz-a', 'link-fuzz-b'].map((user, index) => developmentSession(url, user, index === 0 ? 'acme' : undefined)));
+      const identity = ((await (await fetch(`${url}/v1/token`, { method: 'POST', headers: { authorization: `Bearer ${sessions[0]}` } })).json()) as { identityId: string }).identityId;
+      const report = await fuzz('token-service links', port, async (random) => {
+        const route = random.pick(['/v1/links', '/v1/links', '/v1/links/cookies']);
+        const session = random.pick(sessions);
+        const authorization = random.chance(0.85) ? `Bearer ${session}` : random.pick([undefined, `Bearer ${session.slice(0, -3)}`, 'Bearer', `Bearer ${'x'.repeat(9000)}`]);
+        const validLink = () => ({
+          location: random.pick(['private', 'protected', 'shared', 'team', 'public', 'nowhere', '', 'PRIVATE', random.text(6)]),
+          key: random.pick(['a.txt', `${identity}/a.txt`, `${identity}0/a.txt`, '../a', 'a/../../b', '/a', '', 'a\u0000b', 'x'.repeat(1100), `${'ü'.repeat(400)}`, '*', 'a?b#c', '%2e%2e/x', random.text(20)]),
+          ...(random.chance(0.5) ? { expiresInSeconds: random.pick([1, 3600, 604_800, 604_801, 0, -1, 1.5, 1e308, '60']) } : {}),
+          ...(random.chance(0.3) ? { disposition: random.pick(['inline', 'attachment', 'download', '']) } : {}),
+          ...(random.chance(0.3) ? { fileName: random.pick(['a.pdf', '', 'x'.repeat(300), 'a\r\nSet-Cookie: x=y', random.text(12)]) } : {}),
+        });
+        const body = route === '/v1/links' ? (random.chance(0.4) ? JSON.stringify(validLink()) : hostileJson(random, validLink)) : random.chance(0.3) ? random.pick(['', '{}', JSON.stringify({ expiresInSeconds: random.pick([1, 600, 0, 'x']) })]) : hostileJson(random, () => ({ expiresInSeconds: 600 }));
+        const headers: string[] = ['host', host];
+        if (authorization !== undefined) headers.push('authorization', authorization);
+        headers.push('content-type', random.pick(['application/json', 'application/json', 'application/json', 'text/plain', 'application/json; charset=utf-16']));
+        if (random.chance(0.2)) headers.push('origin', random.pick(['http://localhost:5173', 'https://evil.example', 'null']));
+        const bytes = Buffer.from(body, 'latin1');
+        headers.push('content-length', String(bytes.length));
+        const cut = random.chance(0.05);
+        return {
+          category: `${route}${cut ? ', cut' : ''}`,
+          label: `POST ${route} auth ${JSON.stringify(authorization?.slice(0, 30))} body ${JSON.stringify(body.slice(0, 200))}`,
+          request: { url, method: 'POST', path: route, headers, body: bytes, ...(cut ? { cutAfterBytes: random.int(bytes.length) } : {}) },
+        };
+      });
+      expect(report.serverErrors.slice(0, 10)).toEqual([]);
+      expect(report.sent).toBeGreaterThan(300);
+      // The bodies got past the session gate to the parsers (400) and to signing (200).
+      const links = report.byCategory.get('/v1/links') ?? new Map<number | string, number>();
+      expect(links.get(400) ?? 0).toBeGreaterThan(0);
+      expect(links.get(200) ?? 0).toBeGreaterThan(0);
+
+      const head = (path: string, framing: string) => `POST ${path} HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${sessions[1]}\r\nContent-Type: application/json\r\n${framing}\r\n\r\n`;
+      const huge = JSON.stringify({ location: 'private', key: 'x'.repeat(1024 * 1024) });
+      const nested = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+      const framing: Array<{ name: string; bytes: string; expected: Array<string> }> = [];
+      for (const path of ['/v1/links', '/v1/links/cookies']) {
+        framing.push(
+          { name: `${path} huge, declared`, bytes: `${head(path, `Content-Length: ${huge.length}`)}${huge}`, expected: ['413 payload_too_large'] },
+          { name: `${path} huge, chunked`, bytes: `${head(path, 'Transfer-Encoding: chunked')}${huge.length.toString(16)}\r\n${huge}\r\n0\r\n\r\n`, expected: ['413 payload_too_large'] },
+          { name: `${path} nested 100000 deep`, bytes: `${head(path, `Content-Length: ${nested.length}`)}${nested}`, expected: ['413 payload_too_large', '400 invalid_request'] },
+          // Shorter than what follows: the declared bytes are the body, the rest a broken next request that Node's parser may refuse first (400 without JSON).
+          { name: `${path} length shorter than the body`, bytes: `${head(path, 'Content-Length: 2')}{}GARBAGE / HTTP/1.1\r\n\r\n`, expected: ['400 invalid_request', '200 undefined', '400 undefined'] },
+          { name: `${path} two lengths`, bytes: `${head(path, 'Content-Length: 2\r\nContent-Length: 5')}{}`, expected: ['400 undefined'] },
+        );
+      }
+      const framingOutcomes: string[] = [];
+      for (const item of framing) {
+        const answer = await sendRawAndRead(port, Buffer.from(item.bytes, 'latin1'));
+        const outcome = answer === 'no-answer' ? answer : `${answer.status} ${answer.code}`;
+        framingOutcomes.push(outcome);
+        expect(item.expected, `${item.name}: ${outcome}`).toContain(outcome);
+      }
+      // Stalled: a declared length, part of the body, then silence; answered (408) or closed within the timeout, never held.
+      const stalled = await Promise.all(
+        ['/v1/links', '/v1/links/cookies'].map(
+          (path) =>
+            new Promise<number | 'closed' | 'held'>((resolve) => {
+              const socket = netConnect({ host: '127.0.0.1', port });
+              let answer = '';
+              const holdLimit = setTimeout(() => {
+                socket.destroy();
+                resolve('held');
+              }, SMALL_SERVER_REQUEST_TIMEOUT_MS + 5_000);
+              const done = () => {
+                clearTimeout(holdLimit);
+                socket.destroy();
+                const match = /^HTTP\/1\.[01] (\d{3})/.exec(answer)?.[1];
+                resolve(match ? Number(match) : 'closed');
+              };
+              socket.on('data', (chunk: Buffer) => {
+                answer += chunk.toString('latin1');
+                if (answer.includes('\r\n\r\n')) done();
+              });
+              socket.on('error', done);
+              socket.on('close', done);
+              socket.write(`${head(path, 'Content-Length: 1000')}{"location":`);
+            }),
+        ),
+      );
+      console.log(`[fuzz suite] token service links framing: ${framingOutcomes.join(', ')}; stalled: ${stalled.join(', ')}`);
+      for (const status of stalled) {
+        expect(status).not.toBe('held');
+        if (typeof status === 'number') expect(status).toBeLessThan(500);
+      }
+      // Still serving and still signing: health, a link in the own folder, cookies.
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      const link = await fetch(`${url}/v1/links`, { method: 'POST', headers: { authorization: `Bearer ${sessions[0]}`, 'content-type': 'application/json' }, body: JSON.stringify({ location: 'private', key: 'after-fuzz.txt' }) });
+      expect(link.status).toBe(200);
+      expect(((await link.json()) as { url: string }).url).toContain(`/users/${encodeURIComponent(identity)}/after-fuzz.txt?Expires=`);
+      const cookies = await fetch(`${url}/v1/links/cookies`, { method: 'POST', headers: { authorization: `Bearer ${sessions[0]}` } });
+      expect(cookies.status).toBe(200);
+      expect(cookies.headers.getSetCookie().length).toBeGreaterThan(0);
+    } finally {
+      await linkService.close();
+    }
+  });
+
   it('framing lies against every server: lying lengths, deep nesting, stalled bodies; each family answered, every server still answers after it', { timeout: 120_000 }, async () => {
     const region = job.cloud.outputs.region;
     const tokenService = new URL(job.tokenService.url);
