@@ -1,4 +1,4 @@
-import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -923,5 +923,156 @@ describe('fuzz: malformed requests against every server', () => {
     }
     await everyServerAnswers('stalled bodies');
     expect(internalErrors.splice(0).slice(0, 5)).toEqual([]);
+  });
+
+  it('S3 POST Object: hostile forms (lying lengths, cut and stalled bodies, parser limits, file before the policy, no boundary, forged policies): no 5xx, nothing staged left, still serving', { timeout: 120_000 }, async () => {
+    const region = job.cloud.outputs.region;
+    const path = `/${bucket}`;
+    const hmac = (key: Buffer | string, text: string) => createHmac('sha256', key).update(text, 'utf8').digest();
+    /** A form signed as createPresignedPost signs one, but over any policy text, so hostile policies get past the signature. */
+    const signedForm = (policyText: string, key: string, longDate: string): Array<[string, string]> => {
+      const shortDate = longDate.slice(0, 8);
+      const signingKey = hmac(hmac(hmac(hmac(`AWS4${aliceCredentials.secretAccessKey}`, shortDate), region), 's3'), 'aws4_request');
+      const policy = Buffer.from(policyText, 'utf8').toString('base64');
+      return [
+        ['key', key],
+        ['X-Amz-Algorithm', 'AWS4-HMAC-SHA256'],
+        ['X-Amz-Credential', `${aliceCredentials.accessKeyId}/${shortDate}/${region}/s3/aws4_request`],
+        ['X-Amz-Date', longDate],
+        ['X-Amz-Security-Token', aliceCredentials.sessionToken ?? ''],
+        ['Policy', policy],
+        ['X-Amz-Signature', createHmac('sha256', signingKey).update(policy, 'utf8').digest('hex')],
+      ];
+    };
+    const validPolicy = (fields: Array<[string, string]>) =>
+      JSON.stringify({
+        expiration: new Date(Date.now() + 600_000).toISOString(),
+        conditions: [{ bucket }, ...fields.map(([name, value]) => ({ [name]: value })), ['content-length-range', 0, 4096], ['starts-with', '$Content-Type', '']],
+      });
+    const form = (key: string, policyText?: string): Array<[string, string]> => {
+      const longDate = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+      const covered = signedForm('{}', key, longDate).slice(0, 5);
+      const fields = signedForm(policyText ?? validPolicy(covered), key, longDate);
+      return [...fields, ['Content-Type', 'text/plain']];
+    };
+    type Part = { name: string; value: Buffer | string; fileName?: string };
+    const multipart = (boundary: string, parts: Part[], closing = true): Buffer =>
+      Buffer.concat([
+        ...parts.map((part) =>
+          Buffer.concat([
+            Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${part.name}"${part.fileName === undefined ? '' : `; filename="${part.fileName}"`}\r\n${part.fileName === undefined ? '' : 'Content-Type: application/octet-stream\r\n'}\r\n`, 'utf8'),
+            Buffer.isBuffer(part.value) ? part.value : Buffer.from(part.value, 'utf8'),
+            Buffer.from('\r\n'),
+          ]),
+        ),
+        Buffer.from(closing ? `--${boundary}--\r\n` : ''),
+      ]);
+    const hostilePolicy = (random: SeededRandom, key: string): string => {
+      const conditions: unknown[] = [{ bucket }, { key }];
+      const field = random.pick(['$key', '$Content-Type', '$bucket', '$x-amz-meta-a', '$', '', 'key', '$success_action_status', random.text(8)]);
+      const values: unknown[] = [null, 0, -1, 1.5, 1e308, '', random.text(10), [], {}, ['a'], { a: 1 }, 'x'.repeat(5000), '9'.repeat(30)];
+      for (let index = 0; index < 1 + random.int(4); index += 1) {
+        conditions.push(
+          random.pick<unknown>([
+            [random.pick(['eq', 'starts-with', 'EQ', 'content-length-range', 'nope', '']), field, random.pick(values)],
+            ['content-length-range', random.pick(values), random.pick(values)],
+            [random.pick(['eq', 'starts-with']), field],
+            { [random.text(6)]: random.pick(values) },
+            random.pick(values),
+          ]),
+        );
+      }
+      const expiration = random.pick<unknown>([new Date(Date.now() + 600_000).toISOString(), '2000-01-01T00:00:00Z', 'tomorrow', 0, null, '9999-99-99T99:99:99Z']);
+      switch (random.int(5)) {
+        case 0:
+          return random.bytes(random.int(300)).toString('latin1');
+        case 1:
+          return JSON.stringify({ expiration, conditions: random.pick<unknown>([conditions, null, 'x', {}, '['.repeat(5000) + ']'.repeat(5000)]) });
+        case 2:
+          return `${'['.repeat(100_000)}${']'.repeat(100_000)}`.slice(0, 19_000);
+        default:
+          return JSON.stringify({ expiration, conditions });
+      }
+    };
+
+    const report = await fuzz('s3 POST Object', job.cloud.port, async (random) => {
+      const category = random.pick(['valid', 'hostile key or file name', 'hostile fields', 'forged policy', 'file first', 'two files', 'too many fields', 'huge field', 'no boundary', 'not multipart', 'garbage body', 'truncated form', 'shorter length', 'longer length (stalled)', 'cut', 'oversize file']);
+      const hostileNames = category === 'hostile key or file name';
+      const key = !hostileNames
+        ? `${alicePrefix}post/${random.int(1_000_000)}.bin`
+        : random.chance(0.7)
+          ? `${alicePrefix}post/${random.chance(0.3) ? '${filename}' : random.text(1 + random.int(20))}`
+          : random.pick([`users/someone-else/x`, '', random.text(30), `${alicePrefix}${'a'.repeat(1100)}`]);
+      const boundary = hostileNames ? random.pick(['----fuzzBoundary7MA4YWxk', 'x', '-'.repeat(70), 'b"oundary']) : '----fuzzBoundary7MA4YWxk';
+      let fields = form(key, category === 'forged policy' ? hostilePolicy(random, key) : undefined);
+      const file: Part = { name: 'file', value: random.bytes(random.int(2048)), fileName: hostileNames ? random.text(random.int(40)).split('"').join('') : 'photo.jpg' };
+      let parts: Part[] = [...fields.map(([name, value]) => ({ name, value })), file];
+      let contentType = `multipart/form-data; boundary=${boundary.includes('"') ? `"${boundary}"` : boundary}`;
+      switch (category) {
+        case 'hostile fields':
+          fields = [...fields, [random.pick(['Content-Type', 'x-amz-meta-a', 'success_action_redirect', 'success_action_status', 'acl', 'tagging', 'x-ignore-x', 'Expires', random.text(8)]), random.text(random.int(60))]];
+          parts = [...fields.map(([name, value]) => ({ name, value })), file];
+          break;
+        case 'file first':
+          parts = [file, ...parts.slice(0, -1)];
+          break;
+        case 'two files':
+          parts = [...parts, { ...file, name: random.pick(['file', 'other']) }];
+          break;
+        case 'too many fields':
+          parts = [...Array.from({ length: 25 }, (_, index) => ({ name: `x-ignore-${index}`, value: 'v' })), ...parts];
+          break;
+        case 'huge field':
+          parts = [{ name: random.chance(0.5) ? 'x-ignore-big' : 'n'.repeat(2000), value: 'v'.repeat(random.pick([20 * 1024 + 1, 100_000])) }, ...parts];
+          break;
+        case 'no boundary':
+          contentType = random.pick(['multipart/form-data', 'multipart/form-data; boundary=', 'multipart/form-data; charset=utf-8', 'multipart/mixed; boundary=x']);
+          break;
+        case 'not multipart':
+          contentType = random.pick(['text/plain', 'application/x-www-form-urlencoded', '', 'application/json']);
+          break;
+        case 'oversize file':
+          parts = [...parts.slice(0, -1), { ...file, value: random.bytes(4097 + random.int(20_000)) }];
+          break;
+        default:
+          break;
+      }
+      let body = category === 'garbage body' ? random.bytes(random.int(4000)) : multipart(boundary, parts);
+      if (category === 'truncated form') body = body.subarray(0, random.int(body.length));
+      let contentLength = body.length;
+      if (category === 'shorter length') contentLength = random.int(body.length);
+      if (category === 'longer length (stalled)') {
+        // The body stops inside the file (or after it, before the closing boundary): the form never ends.
+        contentLength = body.length;
+        body = body.subarray(0, Math.max(1, body.length - 1 - random.int(600)));
+      }
+      const headers: Record<string, string> = { host: `127.0.0.1:${job.cloud.port}`, 'content-length': String(contentLength), ...(contentType === '' ? {} : { 'content-type': contentType }) };
+      return {
+        category,
+        label: `${category} ${JSON.stringify(key.slice(0, 80))} ${contentType} ${body.length} bytes, Content-Length ${contentLength}`,
+        request: { url: cloudHttp, method: 'POST', path, headers, body, ...(category === 'cut' ? { cutAfterBytes: random.int(body.length) } : {}) },
+      };
+    });
+    expect(report.serverErrors.slice(0, 10)).toEqual([]);
+    expect(internalErrors.splice(0).slice(0, 5)).toEqual([]);
+    expect(report.sent).toBeGreaterThan(300);
+    // Well-formed forms among the hostile ones are all stored.
+    const valid = report.byCategory.get('valid');
+    expect([...(valid?.keys() ?? [])]).toEqual([204]);
+    expect(report.byCategory.get('longer length (stalled)')?.get(400)).toBeGreaterThan(0);
+    expect(report.byCategory.get('oversize file')?.get(400)).toBeGreaterThan(0);
+
+    await expectCloudHealthy();
+    // A well-formed form still uploads after all that.
+    const key = `${alicePrefix}post/after-fuzz.txt`;
+    const after = await sendRaw({ url: cloudHttp, method: 'POST', path, headers: { 'content-type': 'multipart/form-data; boundary=ok' }, body: multipart('ok', [...form(key).map(([name, value]) => ({ name, value })), { name: 'file', value: 'after', fileName: 'a.txt' }]) });
+    expect(after !== 'cut' && after !== 'no-answer' && after.status).toBe(204);
+    let leftovers: string[] = [];
+    for (let wait = 0; wait < 40; wait += 1) {
+      leftovers = await temporaryFilesUnder(join(stateDirectory, 'data'));
+      if (leftovers.length === 0) break;
+      await sleep(50);
+    }
+    expect(leftovers).toEqual([]);
   });
 });

@@ -12,7 +12,8 @@ import { AccessDenied, NoSuchBucket } from './s3-errors.ts';
 import { S3_LIMITS, type StorageLimits } from './model/storage-limits.ts';
 import { runOperation } from './operations/run-operation.ts';
 import { answerPreflight, applyCorsHeaders, type CorsRule } from './protocol/s3-cors.ts';
-import { parseOperation } from './protocol/parse-operation.ts';
+import { isPostObjectRequest, parseOperation } from './protocol/parse-operation.ts';
+import { servePostObject } from './post-object-route.ts';
 import { PayloadOwner } from './protocol/payload-owner.ts';
 import { describeError, renderError } from './protocol/render-error.ts';
 import { parseS3Request } from './protocol/s3-request.ts';
@@ -78,6 +79,19 @@ export async function createS3RequestHandler(options: S3HandlerOptions): Promise
     }
     applyCorsHeaders(rules ?? [], request.headers, method, response);
     const now = clock();
+    if (isPostObjectRequest(s3Request)) {
+      return servePostObject({
+        request,
+        s3Request,
+        store,
+        credentials: options.credentials,
+        authorize: options.authorize,
+        transport: transportFacts(request, options.isSecureTransport(request)),
+        now,
+        bodyIdleTimeoutMs,
+        operationContext: { response, store, limits, region: options.region, accountId, owner, endpointUrl: endpointUrlOf(request) },
+      });
+    }
     const verified = await verifySigV4(
       { method, rawPath: target.rawPath, query: target.query, headers: request.headers },
       { service: 's3', region: options.region, credentials: options.credentials, now, doubleEncodePath: false },
@@ -105,7 +119,7 @@ export async function createS3RequestHandler(options: S3HandlerOptions): Promise
         region: options.region,
         accountId,
         owner,
-        endpointUrl: `${isTls(request) ? 'https' : 'http'}://${request.headers.host ?? 'localhost'}`,
+        endpointUrl: endpointUrlOf(request),
       });
     } finally {
       payload.release();
@@ -144,6 +158,11 @@ function discardUnreadBody(request: IncomingMessage, response: ServerResponse): 
   });
   request.on('error', () => undefined);
   request.resume();
+}
+
+/** `http://host` as the client addressed the endpoint, for `Location` elements. */
+function endpointUrlOf(request: IncomingMessage): string {
+  return `${isTls(request) ? 'https' : 'http'}://${request.headers.host ?? 'localhost'}`;
 }
 
 function isTls(request: IncomingMessage): boolean {

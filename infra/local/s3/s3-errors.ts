@@ -57,8 +57,13 @@ export class InvalidPartOrder extends S3Error {
 
 export class EntityTooSmall extends S3Error {
   readonly code = 'EntityTooSmall';
-  constructor(partNumber: number, size: number, minimum: number) {
-    super('Your proposed upload is smaller than the minimum allowed object size.', { ProposedSize: String(size), MinSizeAllowed: String(minimum), PartNumber: String(partNumber) });
+  /** `partNumber` for a multipart part under the minimum part size; absent for a POST under its policy's `content-length-range`. */
+  constructor(partNumber: number | undefined, size: number, minimum: number) {
+    super('Your proposed upload is smaller than the minimum allowed object size.', {
+      ProposedSize: String(size),
+      MinSizeAllowed: String(minimum),
+      ...(partNumber !== undefined && { PartNumber: String(partNumber) }),
+    });
   }
 }
 
@@ -197,6 +202,35 @@ export class CorsForbidden extends S3Error {
 /** A CORS preflight without the Origin or Access-Control-Request-Method header S3 needs. */
 export class CorsPreflightIncomplete extends S3Error {
   readonly code = 'BadRequest';
+}
+
+/** A POST Object body that is not well-formed `multipart/form-data` (or breaks one of its parser's limits). */
+export class MalformedPOSTRequest extends S3Error {
+  readonly code = 'MalformedPOSTRequest';
+  constructor(message = 'The body of your POST request is not well-formed multipart/form-data.') {
+    super(message);
+  }
+}
+
+/** A POST policy that is not base64 JSON of the documented shape. */
+export class InvalidPolicyDocument extends S3Error {
+  readonly code = 'InvalidPolicyDocument';
+}
+
+/** The form fields before the file of a POST Object are over S3's limit. */
+export class MaxPostPreDataLengthExceeded extends S3Error {
+  readonly code = 'MaxPostPreDataLengthExceededError';
+  constructor() {
+    super('Your POST request fields preceding the upload file were too large.');
+  }
+}
+
+/** A POST Object form without a file, or with more than one. */
+export class IncorrectNumberOfFilesInPostRequest extends S3Error {
+  readonly code = 'IncorrectNumberOfFilesInPostRequest';
+  constructor() {
+    super('POST requires exactly one file upload per request.');
+  }
 }
 
 /** A path whose percent-encoding does not decode. */

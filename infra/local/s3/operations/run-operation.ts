@@ -3,6 +3,7 @@ import { getBucketLocation, headBucket, listMultipartUploads, listObjects, listO
 import { deleteObjects } from './delete-objects.ts';
 import { abortMultipartUpload, completeMultipartUpload, createMultipartUpload, listParts, uploadPart, uploadPartCopy } from './multipart-uploads.ts';
 import type { S3OperationContext } from './operation-context.ts';
+import { postObject } from './post-object.ts';
 import { getObject } from './read-object.ts';
 import { copyObject, deleteObject, putObject } from './write-object.ts';
 
@@ -23,6 +24,8 @@ export async function runOperation(operation: S3Operation, context: S3OperationC
       return deleteObjects(context);
     case 'PutObject':
       return putObject(context, operation.key);
+    case 'PostObject':
+      return postObject(context, operation.key, operation.upload);
     case 'CopyObject':
       return copyObject(context, operation.key, operation.source);
     case 'GetObject':

@@ -63,7 +63,7 @@ export async function readSmallRequestBody(context: S3OperationContext, maxBytes
 }
 
 /** A body stream that broke off because the client went away is an incomplete body, not a server fault. */
-function asBodyError(error: unknown): unknown {
+export function asBodyError(error: unknown): unknown {
   if (error instanceof S3Error || error instanceof SigV4Error) return error;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNABORTED') return new IncompleteBody();

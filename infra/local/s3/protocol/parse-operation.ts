@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { StorageLimits } from '../model/storage-limits.ts';
 import { InvalidArgument, InvalidRequest, KeyTooLongError, MethodNotAllowed, NotImplemented } from '../s3-errors.ts';
 import { requestHeader, type S3Request } from './s3-request.ts';
@@ -7,6 +8,17 @@ export interface CopySource {
   key: string;
   /** As sent, for the `s3:x-amz-copy-source` condition key. */
   header: string;
+}
+
+/** The file of a POST Object and what its policy allows, once the form is verified. */
+export interface PostObjectUpload {
+  file: Readable;
+  /** From the policy's `content-length-range` (0 without one). */
+  minBytes: number;
+  /** From the policy's `content-length-range`, never above the largest single upload. */
+  maxBytes: number;
+  successActionStatus: 200 | 201 | 204;
+  successActionRedirect?: string;
 }
 
 type BucketOperation<Name extends string, Extra = object> = { name: Name; bucket: string } & Extra;
@@ -21,6 +33,7 @@ export type S3Operation =
   | BucketOperation<'HeadBucket'>
   | BucketOperation<'DeleteObjects'>
   | ObjectOperation<'PutObject'>
+  | ObjectOperation<'PostObject', { upload: PostObjectUpload }>
   | ObjectOperation<'CopyObject', { source: CopySource }>
   | ObjectOperation<'GetObject', { partNumber?: number }>
   | ObjectOperation<'HeadObject', { partNumber?: number }>
@@ -42,6 +55,14 @@ const SUBRESOURCES = new Set([
   'partNumber', 'policy', 'policyStatus', 'publicAccessBlock', 'renameObject', 'replication', 'requestPayment', 'restore', 'retention',
   'select', 'session', 'tagging', 'torrent', 'uploadId', 'uploads', 'versionId', 'versioning', 'versions', 'website',
 ]);
+
+/**
+ * A browser-based upload (`POST /{bucket}` with a form): its key and signature are in the body,
+ * so it is told apart before authentication and read by its own route.
+ */
+export function isPostObjectRequest(request: S3Request): boolean {
+  return request.method === 'POST' && request.bucket !== '' && request.key === '' && ![...request.query.keys()].some((name) => SUBRESOURCES.has(name));
+}
 
 /** Works out which S3 operation a request is, from its method, path and subresources. */
 export function parseOperation(request: S3Request, limits: StorageLimits): S3Operation {

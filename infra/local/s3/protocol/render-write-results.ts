@@ -13,6 +13,11 @@ export function renderInitiateMultipartUploadResult(bucket: string, key: string,
   return renderXmlDocument('InitiateMultipartUploadResult', { Bucket: bucket, Key: key, UploadId: uploadId });
 }
 
+/** The answer to a POST Object asking for `success_action_status` 201 (S3 sends it without a namespace). */
+export function renderPostResponse(location: string, bucket: string, key: string, etag: string): string {
+  return renderXmlDocument('PostResponse', { Location: location, Bucket: bucket, Key: key, ETag: etag }, false);
+}
+
 export function renderCompleteMultipartUploadResult(location: string, bucket: string, record: ObjectRecord): string {
   return renderXmlDocument('CompleteMultipartUploadResult', {
     Location: location,

@@ -47,6 +47,7 @@ export function permissionsFor(operation: S3Operation, request: S3Request): Requ
     case 'DeleteObject':
       return [onObject('s3:DeleteObject')];
     case 'PutObject':
+    case 'PostObject':
     case 'CreateMultipartUpload':
     case 'CompleteMultipartUpload':
       return [onObject('s3:PutObject', writeContext(request))];
