@@ -3,8 +3,9 @@ import { HttpMethods, type CorsRule } from 'aws-cdk-lib/aws-s3';
 /**
  * Request headers the browser client really sends to S3: the SigV4 headers, the SDK's own
  * headers, checksums (flexible checksums are the SDK default), conditional writes, ranges,
- * server-side encryption and user metadata. Listed one by one rather than `*` so a browser
- * cannot smuggle arbitrary headers through a preflight.
+ * server-side encryption and user metadata; and what an upload link makes its uploader send
+ * (`if-none-match`, `x-amz-server-side-encryption`, `content-type`). Listed one by one rather
+ * than `*` so a browser cannot smuggle arbitrary headers through a preflight.
  */
 export const BROWSER_REQUEST_HEADERS = [
   'authorization',
@@ -51,6 +52,7 @@ export const BROWSER_EXPOSED_HEADERS = [
   'x-amz-checksum-sha256',
 ];
 
+/** `POST` is for the browser-based POST Object forms of upload links. */
 export function browserCorsRules(allowedOrigins: readonly string[], maxAgeSeconds: number): CorsRule[] {
   return [
     {

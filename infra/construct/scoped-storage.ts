@@ -237,11 +237,12 @@ function denyForeignEncryption(bucket: Bucket, kmsKeyArn: string | undefined): v
 }
 
 /**
- * `requireEncryptionHeader`: refuse the requests that create an object's data without naming its
- * encryption. `s3:PutObject` also authorizes UploadPart and CompleteMultipartUpload, which never
- * carry the header (the encryption is named once, on CreateMultipartUpload), so the deny is
- * limited with `s3:ObjectCreationOperation` (true only on PutObject, POST Object, CopyObject and
- * CreateMultipartUpload): the parts of an upload that named its encryption still go through.
+ * `requireEncryptionHeader`: refuse writes that do not name their encryption, in the form AWS
+ * documents for it (and Amazon Macie recognises as "requires encryption"). `s3:ObjectCreationOperation`
+ * cannot narrow it to the requests that can carry the header: AWS documents it false on
+ * CreateMultipartUpload and UploadPart alike and true on PutObject and CompleteMultipartUpload
+ * alike, so no value of it separates a request that names the encryption from one that cannot.
+ * The README says what this means for multipart uploads.
  */
 function denyUploadsWithoutEncryptionHeader(bucket: Bucket): void {
   bucket.addToResourcePolicy(
@@ -251,10 +252,7 @@ function denyUploadsWithoutEncryptionHeader(bucket: Bucket): void {
       principals: [new AnyPrincipal()],
       actions: ['s3:PutObject'],
       resources: [bucket.arnForObjects('*')],
-      conditions: {
-        Null: { 's3:x-amz-server-side-encryption': 'true' },
-        Bool: { 's3:ObjectCreationOperation': 'true' },
-      },
+      conditions: { Null: { 's3:x-amz-server-side-encryption': 'true' } },
     }),
   );
 }
