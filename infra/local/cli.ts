@@ -24,6 +24,8 @@ refuseUnsupportedNode();
 const options = new Command('local-cloud')
   .description('Run Cognito Identity and S3 on this machine, enforcing the policies of the synthesized stack.')
   .option('-p, --port <port>', 'port for HTTPS and loopback HTTP (0: a free one)', nonNegativeInteger, Number(process.env.LOCAL_CLOUD_PORT ?? 0))
+  .option('--cdn-port <port>', 'port of the local CDN, HTTPS and loopback HTTP (0: a free one)', nonNegativeInteger, Number(process.env.LOCAL_CDN_PORT ?? 0))
+  .option('--no-delivery', 'synthesize the stack without the CloudFront distribution (no local CDN)')
   .option('--state-dir <dir>', 'outputs, certificates, synthesized template', '.local')
   .option('--data-dir <dir>', 'objects, uploads, identities, credentials (default: <state-dir>/data)')
   .option('--origin <origins...>', 'web origins the bucket CORS rules allow', ['http://localhost:5173'])
@@ -36,7 +38,7 @@ const options = new Command('local-cloud')
   .option('--allowed-host <hosts...>', `host names the port answers to besides localhost, 127.0.0.1 and [::1] (or ${ALLOWED_HOSTS_VARIABLE}, comma-separated)`)
   .addHelpText('after', '\nClients read .local/outputs.json (endpoints, bucket, pool id, CA certificate).')
   .parse()
-  .opts<{ port: number; stateDir: string; dataDir?: string; origin: string[]; credentialsLifetime: number; maxTokenLifetime: number; maxCredentialsPerIdentity: number; clientIdleTimeout: number; strictTransport?: boolean; logRequests?: boolean; allowedHost?: string[] }>();
+  .opts<{ port: number; cdnPort: number; delivery: boolean; stateDir: string; dataDir?: string; origin: string[]; credentialsLifetime: number; maxTokenLifetime: number; maxCredentialsPerIdentity: number; clientIdleTimeout: number; strictTransport?: boolean; logRequests?: boolean; allowedHost?: string[] }>();
 
 /** A mistake the person starting it can fix: one line, no stack trace. */
 function exitWith(message: string): never {
@@ -50,9 +52,10 @@ await lockStateDirectory(options.stateDir, { howToChooseAnother: 'pass --state-d
 });
 const cloud = await startLocalCloud({
   port: options.port,
+  cdnPort: options.cdnPort,
   stateDirectory: options.stateDir,
   dataDirectory: options.dataDir,
-  stack: { allowedOrigins: options.origin },
+  stack: { allowedOrigins: options.origin, ...(options.delivery ? { delivery: true as const } : {}) },
   credentialsLifetimeSeconds: options.credentialsLifetime,
   maxOpenIdTokenLifetimeSeconds: options.maxTokenLifetime,
   maxCredentialsPerIdentity: options.maxCredentialsPerIdentity,
@@ -61,8 +64,11 @@ const cloud = await startLocalCloud({
   logRequests: options.logRequests,
   allowedHosts: parseAllowedHosts(options.allowedHost ?? process.env[ALLOWED_HOSTS_VARIABLE]),
 }).catch((error: unknown) => {
-  const failure = asPortInUse(error, options.port, 'the local cloud');
-  if (failure instanceof PortInUseError) exitWith(`${failure.message} Stop it, or choose another port: --port ${options.port + 1} (0 picks a free one)`);
+  const failure = error instanceof PortInUseError ? error : asPortInUse(error, options.port, 'the local cloud');
+  if (failure instanceof PortInUseError) {
+    const flag = failure.server === 'the local CDN' ? '--cdn-port' : '--port';
+    exitWith(`${failure.message} Stop it, or choose another port: ${flag} ${failure.port + 1} (0 picks a free one)`);
+  }
   throw error;
 });
 process.stdout.write(
@@ -70,6 +76,7 @@ process.stdout.write(
     `Local cloud listening on ${cloud.httpsEndpoint} (HTTPS; CA certificate ${cloud.caCertificatePath})`,
     `                  and on ${cloud.httpEndpoint} (plain HTTP for browsers on this machine${options.strictTransport ? ', treated as insecure' : ''})`,
     `bucket ${cloud.outputs.bucket}, identity pool ${cloud.outputs.identityPoolId}`,
+    ...(cloud.cdnUrl ? [`local CDN (CloudFront stand-in) on ${cloud.cdnUrl}; its signing key: ${cloud.deployment.cdnSigningKey?.privateKeyPath ?? 'none'}`] : []),
     `outputs: ${cloud.outputsPath}`,
     ...(cloud.tokenServiceCredentialsPath ? [`token service credentials (user-only file): ${cloud.tokenServiceCredentialsPath}`] : []),
     'Press Ctrl-C to stop.',

@@ -12,6 +12,7 @@ import { synthesizeStackTemplate } from '../stack/synthesize-stack-template.ts';
 import type { LocalCloudOptions } from './local-cloud-options.ts';
 import { locationOutputs, writeOutputsFile, type LocalOutputs } from './outputs-file.ts';
 import { writeFileAtomic } from './persistence/atomic-file.ts';
+import { asPortInUse } from './port-in-use-error.ts';
 import { createS3RequestHandler } from './s3/routes.ts';
 import { startDualProtocolServer } from './server/dual-protocol-server.ts';
 import { loadOrCreateLocalCertificate } from './server/local-certificate.ts';
@@ -110,7 +111,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     cdn = await startCdn();
   } catch (error) {
     await server.close();
-    throw error;
+    throw asPortInUse(error, options.cdnPort ?? 0, 'the local CDN');
   }
   const cdnUrl = cdn && `${loopbackHttpIsSecure ? 'http' : 'https'}://localhost:${cdn.port}`;
 

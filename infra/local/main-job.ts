@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { appendFileSync } from 'node:fs';
 import { createAdminSecretAuthorizer } from '../../token-service/routes/admin-authorization.ts';
 import { createDevelopmentAuthenticator } from '../../token-service/authenticators/development-authenticator.ts';
-import { startTokenServiceServer, type RunningTokenService } from '../../token-service/adapters/node-server.ts';
+import { startTokenServiceServer, type RunningTokenService, type TokenServiceServerOptions } from '../../token-service/adapters/node-server.ts';
 import { ALLOWED_HOSTS_VARIABLE, InvalidAllowedHostError, parseAllowedHosts } from '../../app/web/loopback-host-check.ts';
 import { refuseUnsupportedNode } from '../../app/library/node/supported-node-version.ts';
 import { startWebPageServer, type WebPageServer } from '../../app/web/web-page-server.ts';
@@ -22,7 +22,10 @@ export interface MainJobOptions {
   /** @default 0 (a free port) */
   tokenServicePort?: number;
   cloud?: Omit<LocalCloudOptions, 'stack' | 'tokenServiceUrl'>;
-  /** Extra stack options (the page origin is always allowed). `allowGuests` defaults to true here, so guests and the public location can be tried. */
+  /**
+   * Extra stack options (the page origin is always allowed). `allowGuests` and `delivery` default
+   * to true here, so guests, the public location and the local CDN can be tried.
+   */
   stack?: LocalCloudOptions['stack'];
   /** Where the token service writes its JSON log lines. @default `<state dir>/token-service.log` */
   tokenServiceLog?: string | false;
@@ -56,14 +59,20 @@ export async function startMainJob(options: MainJobOptions = {}): Promise<Runnin
       ...options.cloud,
       stateDirectory,
       allowedHosts,
-      stack: { ...options.stack, allowGuests: options.stack?.allowGuests ?? true, allowedOrigins: [...pageOrigins, ...(options.stack?.allowedOrigins ?? [])] },
+      stack: {
+        ...options.stack,
+        allowGuests: options.stack?.allowGuests ?? true,
+        delivery: options.stack?.delivery ?? true,
+        allowedOrigins: [...pageOrigins, ...(options.stack?.allowedOrigins ?? [])],
+      },
     });
   } catch (error) {
     await page.close();
-    throw asPortInUse(error, options.cloud?.port ?? 0, 'the local cloud');
+    throw error instanceof PortInUseError ? error : asPortInUse(error, options.cloud?.port ?? 0, 'the local cloud');
   }
   try {
     const secrets = await localSecrets(stateDirectory);
+    const delivery = deliverySettings(cloud);
     const logPath = options.tokenServiceLog === undefined ? join(stateDirectory, 'token-service.log') : options.tokenServiceLog;
     const tokenService = await startTokenServiceServer({
       port: options.tokenServicePort ?? 0,
@@ -76,13 +85,16 @@ export async function startMainJob(options: MainJobOptions = {}): Promise<Runnin
       guestTokenJwksUrl: `${cloud.httpEndpoint}/.well-known/jwks.json`,
       authorizeAdmin: createAdminSecretAuthorizer(secrets.adminSecret),
       logSink: logPath === false ? () => undefined : (line) => appendFileSync(logPath, `${line}\n`),
+      ...(delivery ? { delivery } : {}),
     });
     const tokenServiceUrl = tokenService.url.replace('127.0.0.1', 'localhost');
     await cloud.setTokenServiceUrl(tokenService.url);
+    // The page's endpoints are all loopback HTTP on the host name `localhost`, so the cookies the token service sets reach the CDN.
+    const pageEndpoints = { s3: cloud.httpEndpoint, cognitoIdentity: cloud.httpEndpoint, ...(cloud.cdnUrl ? { cdn: cloud.cdnUrl } : {}) };
     page.publishOutputs({
       ...cloud.outputs,
       tokenServiceUrl,
-      endpoints: { s3: cloud.httpEndpoint, cognitoIdentity: cloud.httpEndpoint },
+      endpoints: pageEndpoints,
       caCertificate: undefined,
     });
     return {
@@ -101,6 +113,25 @@ export async function startMainJob(options: MainJobOptions = {}): Promise<Runnin
   }
 }
 
+/**
+ * What the token service signs CDN links and cookies with locally: the local CDN's address, the
+ * stand-in key pair's private key and public key id, the bucket and the access rules. On AWS the
+ * same come from its environment (the private key through Secrets Manager).
+ */
+function deliverySettings(cloud: RunningLocalCloud): TokenServiceServerOptions['delivery'] {
+  const key = cloud.deployment.cdnSigningKey;
+  if (!cloud.cdnUrl || !key) return undefined;
+  const maxLinkSeconds = Number(cloud.deployment.tokenServiceEnvironment.TOKEN_SERVICE_LINK_MAX_SECONDS);
+  return {
+    cdnUrl: cloud.cdnUrl,
+    keyPairId: key.keyPairId,
+    privateKeyPem: key.privateKeyPem,
+    bucket: cloud.outputs.bucket,
+    accessRules: cloud.outputs.locations,
+    ...(Number.isInteger(maxLinkSeconds) && maxLinkSeconds > 0 ? { maxLinkSeconds } : {}),
+  };
+}
+
 /** Secrets of local mode, kept in a user-only file so CLI sessions survive a restart. */
 async function localSecrets(stateDirectory: string): Promise<{ developmentSessionSecret: string; adminSecret: string }> {
   const path = join(stateDirectory, 'local-secrets.json');
@@ -117,6 +148,7 @@ const GUESTS_VARIABLE = 'SCOPED_STORAGE_GUESTS';
 const ENVIRONMENT_VARIABLES = [
   ['PAGE_PORT', 'port of the web page (default 5173; 0 picks a free one)'],
   ['LOCAL_CLOUD_PORT', 'port of the local cloud, HTTPS and plain HTTP (default 0: a free one)'],
+  ['LOCAL_CDN_PORT', 'port of the local CDN (CloudFront stand-in), HTTPS and plain HTTP (default 0: a free one)'],
   ['SCOPED_STORAGE_STATE_DIR', 'state directory: outputs, certificates, data, secrets (default .local; one process at a time)'],
   ['LOCAL_CLOUD_CREDENTIALS_LIFETIME', 'seconds the credentials from GetCredentialsForIdentity live (default 3600)'],
   ['LOCAL_CLOUD_CLIENT_IDLE_TIMEOUT', 'seconds a request body may stay silent before 400 RequestTimeout (default 20)'],
@@ -165,6 +197,7 @@ async function runMainJob(environment: NodeJS.ProcessEnv): Promise<void> {
     .opts<{ allowedHost?: string[]; guests: boolean }>();
   const pagePort = portVariable(environment, 'PAGE_PORT', 5173);
   const cloudPort = portVariable(environment, 'LOCAL_CLOUD_PORT', 0);
+  const cdnPort = portVariable(environment, 'LOCAL_CDN_PORT', 0);
   const stateDirectory = environment.SCOPED_STORAGE_STATE_DIR ?? '.local';
   await lockStateDirectory(stateDirectory, { howToChooseAnother: 'set SCOPED_STORAGE_STATE_DIR to use another one' });
   let job: RunningMainJob;
@@ -175,6 +208,7 @@ async function runMainJob(environment: NodeJS.ProcessEnv): Promise<void> {
       stack: { allowGuests: guestsSetting(environment, flags.guests) },
       cloud: {
         port: cloudPort,
+        cdnPort,
         stateDirectory,
         ...(environment.LOCAL_CLOUD_CLIENT_IDLE_TIMEOUT ? { clientIdleTimeoutSeconds: positiveSeconds(environment, 'LOCAL_CLOUD_CLIENT_IDLE_TIMEOUT') } : {}),
         ...(environment.LOCAL_CLOUD_CREDENTIALS_LIFETIME ? { credentialsLifetimeSeconds: Number(environment.LOCAL_CLOUD_CREDENTIALS_LIFETIME) } : {}),
@@ -182,7 +216,7 @@ async function runMainJob(environment: NodeJS.ProcessEnv): Promise<void> {
     });
   } catch (error) {
     if (!(error instanceof PortInUseError)) throw error;
-    const [variable, example] = error.server === 'the web page' ? ['PAGE_PORT', pagePort + 1] : ['LOCAL_CLOUD_PORT', 0];
+    const [variable, example] = error.server === 'the web page' ? ['PAGE_PORT', pagePort + 1] : error.server === 'the local CDN' ? ['LOCAL_CDN_PORT', 0] : ['LOCAL_CLOUD_PORT', 0];
     throw new StartUpError(`${error.message} Stop it, or choose another port: ${variable}=${example} npm start`);
   }
   process.stdout.write(
@@ -194,6 +228,7 @@ async function runMainJob(environment: NodeJS.ProcessEnv): Promise<void> {
       `  Token service:  ${job.tokenService.url}`,
       `  Local cloud:    ${job.cloud.httpsEndpoint} (HTTPS for SDKs; CA ${job.cloud.caCertificatePath})`,
       `                  ${job.cloud.httpEndpoint} (plain HTTP for the browser)`,
+      ...(job.cloud.cdnUrl ? [`  CDN:            ${job.cloud.cdnUrl} (CloudFront stand-in: signed links and cookies, public/ unsigned)`] : []),
       `  Outputs file:   ${job.cloud.outputsPath}`,
       `  State:          ${resolve(stateDirectory)} (held by this process)`,
       `  Locations:      ${job.cloud.outputs.locations.map((location) => `${location.name} (${location.prefix})`).join(', ')}`,

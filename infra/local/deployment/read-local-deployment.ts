@@ -22,6 +22,8 @@ export interface LocalDeployment {
   roleIds: Map<string, string>;
   /** The token service function's role, when the stack has one. */
   tokenServiceRole: TemplateRole | undefined;
+  /** The token service function's environment as deployed (empty without one), e.g. `TOKEN_SERVICE_LINK_MAX_SECONDS`. */
+  tokenServiceEnvironment: Record<string, string>;
   /** The stack outputs that resolve locally (the token service URL does not: API Gateway is not emulated). */
   outputs: Record<string, string>;
   /** The CloudFront distribution, when the stack delivers through one. */
@@ -72,6 +74,7 @@ export async function readLocalDeployment(
   const buckets: LocalDeployment['buckets'] = [];
   const identityPools: IdentityPool[] = [];
   let tokenServiceRole: TemplateRole | undefined;
+  let tokenServiceEnvironment: Record<string, string> = {};
   for (const [logicalId, resource] of Object.entries(template.Resources)) {
     const properties = resource.Properties ?? {};
     if (resource.Type === 'AWS::S3::Bucket') {
@@ -89,7 +92,10 @@ export async function readLocalDeployment(
       });
     } else if (resource.Type === 'AWS::Lambda::Function') {
       const variables = resolved<{ Variables?: Record<string, string> } | undefined>(logicalId, properties.Environment)?.Variables ?? {};
-      if (variables.TOKEN_SERVICE_IDENTITY_POOL_ID !== undefined) tokenServiceRole = policies.rolesByArn.get(resolved<string>(logicalId, properties.Role));
+      if (variables.TOKEN_SERVICE_IDENTITY_POOL_ID !== undefined) {
+        tokenServiceRole = policies.rolesByArn.get(resolved<string>(logicalId, properties.Role));
+        tokenServiceEnvironment = variables;
+      }
     }
   }
 
@@ -110,7 +116,7 @@ export async function readLocalDeployment(
       [...physicalIds.entries()].find(([logicalId, resource]) => template.Resources[logicalId]?.Type === 'AWS::S3::Bucket' && (resource.attributes.RegionalDomainName === domainName || resource.attributes.DomainName === domainName))?.[1].ref,
   });
   const cdnSigningKey = distribution && signingKey(template.Resources, keyPairs, resolved, (logicalId) => physicalIds.get(logicalId)!.ref);
-  return { stackName, accountId: options.accountId, region: options.region, buckets, identityPools, policies, roleIds, tokenServiceRole, outputs, distribution, cdnSigningKey };
+  return { stackName, accountId: options.accountId, region: options.region, buckets, identityPools, policies, roleIds, tokenServiceRole, tokenServiceEnvironment, outputs, distribution, cdnSigningKey };
 }
 
 /**
