@@ -1,9 +1,10 @@
-import { createHash, createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, createHmac, createSign, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateMultipartUploadCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { getSignedUrl as getSignedCdnUrl } from '@aws-sdk/cloudfront-signer';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ScopedStorageClient } from '../../app/library/index.ts';
@@ -746,6 +747,142 @@ describe('fuzz: malformed requests against every server', () => {
     }
   });
 
+  /** The CDN still refuses unsigned private reads and serves a signed one. */
+  const expectCdnServing = async (after: string) => {
+    const cdnUrl = job.cloud.cdnUrl!;
+    const path = `/${alicePrefix.split('/').map(encodeSegment).join('/')}existing.txt`;
+    const unsigned = await fetch(`${cdnUrl}${path}`);
+    expect(`${unsigned.status} ${/<Code>(\w+)</.exec(await unsigned.text())?.[1]}`, `CDN unsigned after ${after}`).toBe('403 MissingKey');
+    const signed = await fetch(signCdnUrl(`${cdnUrl}${path}`));
+    expect(signed.status, `CDN signed after ${after}`).toBe(200);
+    expect(await signed.text()).toBe('an object that exists');
+  };
+
+  const signCdnUrl = (url: string, options: { expiresInSeconds?: number; ipAddress?: string } = {}) => {
+    const key = job.cloud.deployment.cdnSigningKey!;
+    return getSignedCdnUrl({
+      url,
+      keyPairId: key.keyPairId,
+      privateKey: key.privateKeyPem,
+      dateLessThan: new Date(Date.now() + (options.expiresInSeconds ?? 600) * 1000).toISOString(),
+      ...(options.ipAddress ? { ipAddress: options.ipAddress } : {}),
+      algorithm: 'SHA256',
+    } as Parameters<typeof getSignedCdnUrl>[0]);
+  };
+
+  it('CDN: hostile paths, signatures, policies, cookies, ranges, conditions, methods and bodies: no 5xx, still serving', { timeout: 90_000 }, async () => {
+    const cdnUrl = job.cloud.cdnUrl!;
+    const cdnHost = new URL(cdnUrl).host;
+    const privatePath = `/${alicePrefix.split('/').map(encodeSegment).join('/')}existing.txt`;
+    const key = job.cloud.deployment.cdnSigningKey!;
+    const cloudFrontBase64 = (text: string | Buffer) => Buffer.from(text).toString('base64').replaceAll('+', '-').replaceAll('=', '_').replaceAll('/', '~');
+    /** A policy that is validly signed but hostile in itself: CloudFront-shaped or not. */
+    const hostilePolicy = (random: SeededRandom): string => {
+      const expiry = Math.floor(Date.now() / 1000) + 600;
+      return random.pick([
+        JSON.stringify({ Statement: [{ Resource: `${cdnUrl}/${'*a'.repeat(2000)}`, Condition: { DateLessThan: { 'AWS:EpochTime': expiry } } }] }),
+        JSON.stringify({ Statement: [{ Resource: '*', Condition: { DateLessThan: { 'AWS:EpochTime': 1e308 } } }] }),
+        JSON.stringify({ Statement: [{ Resource: '*', Condition: { DateLessThan: { 'AWS:EpochTime': expiry }, IpAddress: { 'AWS:SourceIp': random.pick(['::/0', '0.0.0.0/0', '1.2.3.4/99', 'x', '', '::ffff:127.0.0.1/128']) } } }] }),
+        JSON.stringify({ Statement: [{ Resource: '*', Condition: { DateLessThan: { 'AWS:EpochTime': expiry }, DateGreaterThan: { 'AWS:EpochTime': -1 } } }] }),
+        JSON.stringify({ Statement: { Resource: '*' } }),
+        JSON.stringify({ __proto__: { polluted: true }, Statement: [{ Resource: '*', Condition: { DateLessThan: { 'AWS:EpochTime': expiry } } }] }),
+        `${'['.repeat(5000)}${']'.repeat(5000)}`,
+        hostileJson(random, () => ({ Statement: [{ Resource: '*', Condition: { DateLessThan: { 'AWS:EpochTime': expiry } } }] })),
+      ]);
+    };
+    const signPolicy = (policy: string) => {
+      const signer = createSign('RSA-SHA256');
+      signer.update(policy);
+      return cloudFrontBase64(signer.sign(key.privateKeyPem));
+    };
+    const hostilePath = (random: SeededRandom) =>
+      random.pick([
+        privatePath,
+        `/public/${random.text(random.int(30)).split('/').map(encodeSegment).join('/')}`,
+        `/${random.text(random.int(60)).split('/').map(encodeSegment).join('/')}`,
+        `/${'a/'.repeat(random.int(3000))}`,
+        '/%zz/%',
+        '/public/%00',
+        '/public/..%2F..%2Fusers',
+        '//public//x',
+        '*',
+        'http://evil.example/public/x',
+        `/${'x'.repeat(random.pick([1024, 8000, 20_000]))}`,
+      ]);
+    const signingQuery = (random: SeededRandom): string => {
+      const valid = new URL(signCdnUrl(`${cdnUrl}${privatePath}`, random.chance(0.3) ? { ipAddress: '127.0.0.1/32' } : {})).search.slice(1);
+      switch (random.int(8)) {
+        case 0:
+          return valid;
+        case 1: {
+          const policy = hostilePolicy(random);
+          return `Policy=${cloudFrontBase64(policy)}&Signature=${signPolicy(policy)}&Key-Pair-Id=${key.keyPairId}&Hash-Algorithm=SHA256`;
+        }
+        case 2:
+          return valid.replace(/Signature=[^&]*/, `Signature=${random.pick(['', '%', cloudFrontBase64(random.bytes(random.int(600))), 'A'.repeat(10_000), encodeSegment(random.text(30))])}`);
+        case 3:
+          return `${valid}&${random.pick(['Key-Pair-Id', 'Signature', 'Policy', 'Expires', 'Hash-Algorithm'])}=${encodeSegment(random.text(random.int(40)))}`;
+        case 4:
+          return valid.replace(/(Expires|Policy)=[^&]*/, (_match, name: string) => `${name}=${random.pick(['-1', '1e99', '99999999999999999999', '0x10', '', encodeSegment(random.text(20)), cloudFrontBase64(random.bytes(2000))])}`);
+        case 5:
+          return valid.replace(/Key-Pair-Id=[^&]*/, `Key-Pair-Id=${random.pick(['', 'K', '__proto__', 'constructor', 'x'.repeat(5000), encodeSegment(random.text(20))])}`);
+        case 6:
+          return valid.replace(/Hash-Algorithm=[^&]*/, `Hash-Algorithm=${random.pick(['MD5', 'sha256', 'SHA512', '', 'SHA1'])}`);
+        default:
+          return `response-content-disposition=${encodeSegment(random.text(random.int(60)))}&${valid}`;
+      }
+    };
+    const report = await fuzz('cdn', job.cloud.cdnPort!, async (random) => {
+      const family = random.int(8);
+      if (family === 0) {
+        const bytes = random.chance(0.5) ? random.bytes(random.int(400)) : Buffer.from(`GET ${hostilePath(random)} HTTP/1.1\r\nHost: ${cdnHost}\r\n${random.text(random.int(50))}\r\n\r\n`, 'latin1');
+        return { label: `raw ${bytes.toString('latin1').slice(0, 80)}`, category: 'raw bytes', rawBytes: bytes };
+      }
+      const headers: Record<string, string> = { host: random.chance(0.05) ? random.pick(['evil.example', '', 'localhost:1:2', '[::1]']) : cdnHost };
+      let path = hostilePath(random);
+      let method = random.chance(0.8) ? random.pick(['GET', 'HEAD']) : random.pick(METHODS);
+      let body: Buffer | undefined;
+      let category = 'paths';
+      if (family === 1) {
+        category = 'signed query';
+        path = `${random.chance(0.8) ? privatePath : hostilePath(random)}?${signingQuery(random)}`;
+      } else if (family === 2) {
+        category = 'cookies';
+        const policy = random.chance(0.5) ? JSON.stringify({ Statement: [{ Resource: `${cdnUrl}/*`, Condition: { DateLessThan: { 'AWS:EpochTime': Math.floor(Date.now() / 1000) + 600 } } }] }) : hostilePolicy(random);
+        const cookies = [`CloudFront-Policy=${cloudFrontBase64(policy)}`, `CloudFront-Signature=${random.chance(0.5) ? signPolicy(policy) : cloudFrontBase64(random.bytes(256))}`, `CloudFront-Key-Pair-Id=${random.chance(0.8) ? key.keyPairId : random.text(10)}`, 'CloudFront-Hash-Algorithm=SHA256'];
+        if (random.chance(0.3)) cookies.push(`${random.text(5)}=${random.text(random.int(20))}`, 'CloudFront-Key-Pair-Id=KDUPLICATE');
+        headers.cookie = random.chance(0.1) ? `a=${'b'.repeat(15_000)}` : cookies.sort(() => random.next() - 0.5).join(random.pick(['; ', ';', ' ; ', ';;']));
+        path = privatePath;
+      } else if (family === 3) {
+        category = 'ranges and conditions';
+        path = random.chance(0.5) ? privatePath + `?${new URL(signCdnUrl(`${cdnUrl}${privatePath}`)).search.slice(1)}` : hostilePath(random);
+        headers.range = random.pick(['bytes=0-0', 'bytes=-0', 'bytes=99999999999999999999-', 'bytes=5-2', 'bytes=0-1,3-4', 'items=0-1', 'bytes=', `bytes=${random.text(10)}`, 'bytes=-999999999999']);
+        if (random.chance(0.5)) headers['if-none-match'] = random.pick(['*', '"x"', 'W/"x"', ',,,', random.text(random.int(40))]);
+        if (random.chance(0.5)) headers['if-modified-since'] = random.pick(['Thu, 01 Jan 1970 00:00:00 GMT', 'Sat, 01 Jan 2200 00:00:00 GMT', 'not a date', '-1', '99999999999999']);
+      } else if (family === 4) {
+        category = 'bodies and methods';
+        method = random.pick(METHODS);
+        body = random.bytes(random.pick([0, 10, 70_000]));
+        if (random.chance(0.3)) headers['transfer-encoding'] = 'chunked';
+      } else if (family === 5) {
+        category = 'preflights';
+        method = 'OPTIONS';
+        headers.origin = random.pick(['http://localhost:5173', 'http://evil.example', '', 'null', random.text(20)]);
+        if (random.chance(0.8)) headers['access-control-request-method'] = random.pick(['GET', 'PUT', 'BREW', '']);
+        if (random.chance(0.5)) headers['access-control-request-headers'] = random.text(random.int(50));
+      } else if (family === 6) {
+        category = 'huge query';
+        path = `${privatePath}?${'Key-Pair-Id=K&'.repeat(random.int(3000))}Policy=${'A'.repeat(random.int(20_000))}`;
+      }
+      return { label: `${method} ${path.slice(0, 200)} ${JSON.stringify(headers).slice(0, 200)}`, category, request: { url: cdnUrl, method, path, headers, ...(body ? { body } : {}) } };
+    });
+    expect(report.serverErrors.slice(0, 5)).toEqual([]);
+    expect(report.sent).toBeGreaterThan(100);
+    await expectCdnServing('the CDN fuzz');
+    await expectCloudHealthy();
+    expect(internalErrors.splice(0).slice(0, 5)).toEqual([]);
+  });
+
   it('framing lies against every server: lying lengths, deep nesting, stalled bodies; each family answered, every server still answers after it', { timeout: 120_000 }, async () => {
     const region = job.cloud.outputs.region;
     const tokenService = new URL(job.tokenService.url);
@@ -770,6 +907,8 @@ describe('fuzz: malformed requests against every server', () => {
       'token-service': { port: Number(tokenService.port), host: tokenService.host, head: (length: number) => `POST /v1/dev/session HTTP/1.1\r\nHost: ${tokenService.host}\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n` },
       'token-service lookup': { port: Number(tokenService.port), host: tokenService.host, head: (length: number) => lookupHead(length) },
       page: { port: Number(page.port), host: page.host, head: (length: number) => `POST / HTTP/1.1\r\nHost: ${page.host}\r\nContent-Length: ${length}\r\n\r\n` },
+      // The CDN takes no bodies: a GET carrying one is answered without reading it.
+      cdn: { port: job.cloud.cdnPort!, host: `localhost:${job.cloud.cdnPort!}`, head: (length: number) => `GET /${prefix}existing.txt HTTP/1.1\r\nHost: localhost:${job.cloud.cdnPort!}\r\nContent-Length: ${length}\r\n\r\n` },
     };
     const everyServerAnswers = async (family: string) => {
       await expectCloudHealthy();
@@ -784,6 +923,7 @@ describe('fuzz: malformed requests against every server', () => {
       expect((await fetch(`${job.page.url}/`)).status, `page after ${family}`).toBe(200);
       const cognito = await fetch(`http://127.0.0.1:${job.cloud.port}/`, { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSCognitoIdentityService.DescribeIdentity' }, body: '{}' });
       expect(cognito.status, `Cognito after ${family}`).toBe(400);
+      await expectCdnServing(family);
     };
     const tally = (outcomes: Array<number | string>) => {
       const counts = new Map<number | string, number>();
