@@ -13,6 +13,7 @@ export const BENCHMARKS: BenchmarkModule[] = [
   { title: 'policy evaluation', load: async () => (await import('./policy-evaluation.bench.ts')).runPolicyEvaluationBenchmark },
   { title: 'token service', load: async () => (await import('./token-service.bench.ts')).runTokenServiceBenchmark },
   { title: 'storage', load: async () => (await import('./storage.bench.ts')).runStorageBenchmark },
+  { title: 'cdn', load: async () => (await import('./cdn.bench.ts')).runCdnBenchmark },
   { title: 'client bundle size', load: async () => (await import('./client-bundle-size.bench.ts')).runClientBundleSizeBenchmark },
 ];
 
