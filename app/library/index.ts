@@ -24,6 +24,7 @@ export type {
   IdentityCredentialsSnapshot,
 } from './scoped-storage-client.ts';
 export type { UploadTask, UploadTaskState, UploadTaskProgress, UploadTaskResult } from './upload-task.ts';
+export type { UploadLink, UploadLinkOptions } from './upload-links.ts';
 export type { DownloadProgress } from './download-progress.ts';
 export { StorageError, type StorageErrorCode } from './storage-errors.ts';
 export { parseStorageOutputs, type StorageOutputs } from './storage-outputs.ts';

@@ -14,6 +14,7 @@ import { contentDisposition, fileNameOf } from './content-disposition.ts';
 import { countDownloadedBytes, type DownloadProgress } from './download-progress.ts';
 import { IdentityCredentialsProvider, type IdentityCredentialsSnapshot, type SignInResult } from './identity-credentials.ts';
 import { deferUploadTask } from './deferred-upload-task.ts';
+import { sendEncryptionHeader } from './encryption-header.ts';
 import { decodeListingToken, encodeListingToken, NOT_A_LISTING_TOKEN } from './listing-token.ts';
 import { requirePermission } from './location-permissions.ts';
 import { toLocationKey, toLocationListingPrefix, toRelativeKey } from './object-keys.ts';
@@ -24,6 +25,7 @@ import { StorageError, toStorageError } from './storage-errors.ts';
 import type { LocationReference, StorageLocation } from './storage-location.ts';
 import { publishedRulesOf, type StorageOutputs } from './storage-outputs.ts';
 import { lookupIdentity, requestIdentityToken, type SessionTokenSource } from './token-service-client.ts';
+import { checkUploadLinkOptions, freshUploadKey, signUploadLink, type UploadLink, type UploadLinkOptions } from './upload-links.ts';
 import { startUploadTask, type UploadTask, type UploadTaskProgress } from './upload-task.ts';
 import { blobSource, bytesSource, isRandomAccessSource, type RandomAccessSource } from './upload-source.ts';
 
@@ -271,6 +273,7 @@ export class ScopedStorageClient {
       credentials: this.credentials.provide,
       requestHandler: options.requestHandler,
     });
+    if (outputs.encryptionHeaderRequired) sendEncryptionHeader(this.s3);
   }
 
   // --- Identity -------------------------------------------------------------------------------
@@ -500,6 +503,22 @@ export class ScopedStorageClient {
     });
     const url = await getSignedUrl(this.s3, command, { expiresIn });
     return { url, expiresAt: new Date(Date.now() + expiresIn * 1000), cappedByCredentials: expiresIn < requested };
+  }
+
+  /**
+   * A link that lets someone without an account or SDK upload one file into `folder` (relative to
+   * the location, `''` for its top) under a fresh key, signed with the caller's own credentials:
+   * it can live no longer than they do (the result says when it expires). Refused before signing
+   * (`InvalidLocation`) where the caller may not write. A PUT link is single use (a second upload
+   * gets 412); a POST link is single key (a second POST before expiry replaces the first file).
+   */
+  async createUploadLink(location: LocationReference | undefined, folder: string, options: UploadLinkOptions): Promise<UploadLink> {
+    const checked = checkUploadLinkOptions(options);
+    if (typeof folder !== 'string') throw new StorageError('InvalidArgument', `folder must be a path relative to the location ('' for its top), got ${String(folder)}.`);
+    const key = freshUploadKey(folder, checked.contentType);
+    const { fullKey } = await this.target(location, key, 'write');
+    const credentials = await this.credentials.get();
+    return signUploadLink({ s3: this.s3, bucket: this.bucket, fullKey, key, options: checked, credentialsExpireAt: credentials.expiration });
   }
 
   /** Deletes one or many objects; reports per key what could not be deleted. */

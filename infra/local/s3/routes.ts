@@ -102,7 +102,14 @@ export async function createS3RequestHandler(options: S3HandlerOptions): Promise
     const requestContext = buildRequestContext(verified, transportFacts(request, options.isSecureTransport(request)), now, options.region);
     const isAllowed = async (action: string, resource: string, extra: RequestContext = {}): Promise<boolean> =>
       (await options.authorize({ caller: verified.caller, action, resource, context: { ...requestContext, ...extra } })).allowed;
-    for (const permission of permissionsFor(operation, s3Request)) {
+    const uploadEncryption = (uploadId: string): string | undefined => {
+      try {
+        return bucket.upload(uploadId, 'key' in operation ? operation.key : '').upload.attributes.encryption.algorithm;
+      } catch {
+        return undefined;
+      }
+    };
+    for (const permission of permissionsFor(operation, s3Request, uploadEncryption)) {
       if (!(await isAllowed(permission.action, permission.resource, permission.context))) throw new AccessDenied();
     }
     const payload = new PayloadOwner(request, verified, bodyIdleTimeoutMs);

@@ -21,14 +21,22 @@ export function objectArn(bucket: string, key: string): string {
  * The IAM actions an operation needs, on which resources, following S3's documented mapping
  * (e.g. HeadObject is s3:GetObject, UploadPart is s3:PutObject, copies also need s3:GetObject on
  * the source). DeleteObjects needs none up front: each key is checked on its own.
+ * `uploadEncryption` tells the encryption a multipart upload was created with: S3 judges an
+ * upload's encryption on the request that names it (CreateMultipartUpload), so its parts and its
+ * completion carry it as `s3:x-amz-server-side-encryption` (a bucket policy requiring the header
+ * then admits them).
  */
-export function permissionsFor(operation: S3Operation, request: S3Request): RequiredPermission[] {
+export function permissionsFor(operation: S3Operation, request: S3Request, uploadEncryption: (uploadId: string) => string | undefined = () => undefined): RequiredPermission[] {
   const onBucket = (action: string, context: RequestContext = {}): RequiredPermission[] => [{ action, resource: bucketArn(operation.bucket), context }];
   const onObject = (action: string, context: RequestContext = {}): RequiredPermission => ({
     action,
     resource: objectArn(operation.bucket, 'key' in operation ? operation.key : ''),
     context,
   });
+  const encryptionOf = (uploadId: string): RequestContext => {
+    const algorithm = uploadEncryption(uploadId);
+    return algorithm === undefined ? {} : { 's3:x-amz-server-side-encryption': algorithm };
+  };
   switch (operation.name) {
     case 'ListObjects':
     case 'ListObjectsV2':
@@ -49,14 +57,19 @@ export function permissionsFor(operation: S3Operation, request: S3Request): Requ
     case 'PutObject':
     case 'PostObject':
     case 'CreateMultipartUpload':
-    case 'CompleteMultipartUpload':
       return [onObject('s3:PutObject', writeContext(request))];
+    case 'CompleteMultipartUpload':
+      return [onObject('s3:PutObject', { ...writeContext(request), ...encryptionOf(operation.uploadId) })];
     case 'UploadPart':
-      return [onObject('s3:PutObject')];
+      return [onObject('s3:PutObject', encryptionOf(operation.uploadId))];
     case 'CopyObject':
     case 'UploadPartCopy':
       return [
-        onObject('s3:PutObject', { ...writeContext(request), ...headerContext(request, ['x-amz-copy-source', 'x-amz-metadata-directive']) }),
+        onObject('s3:PutObject', {
+          ...writeContext(request),
+          ...headerContext(request, ['x-amz-copy-source', 'x-amz-metadata-directive']),
+          ...(operation.name === 'UploadPartCopy' && encryptionOf(operation.uploadId)),
+        }),
         { action: 's3:GetObject', resource: objectArn(operation.source.bucket, operation.source.key), context: {} },
       ];
     case 'AbortMultipartUpload':
