@@ -34,6 +34,8 @@ export { resolveLocations } from './resolve-locations.ts';
 export { isIdentityId } from './object-keys.ts';
 export { permissionsAt } from './location-permissions.ts';
 export { contentDisposition } from './content-disposition.ts';
+export { cdnObjectUrl } from './cdn-address.ts';
+export type { CdnLink, CdnLinkOptions, CdnCookies, CdnCookieSet } from './cdn-links.ts';
 export { planPartSize, S3_PART_LIMITS, type PartLimits } from './part-size-plan.ts';
 export { MemoryResumeStore, LocalStorageResumeStore, type ResumeStore, type ResumeRecord } from './resume-store.ts';
 export { bytesSource, blobSource, type RandomAccessSource } from './upload-source.ts';

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { contentDisposition, fileNameOf } from './content-disposition.ts';
+import { deliveryNotConfigured, publicCdnUrl, requestCdnCookies, requestCdnLink, type CdnCookies, type CdnLink, type CdnLinkContext, type CdnLinkOptions } from './cdn-links.ts';
 import { countDownloadedBytes, type DownloadProgress } from './download-progress.ts';
 import { IdentityCredentialsProvider, type IdentityCredentialsSnapshot, type SignInResult } from './identity-credentials.ts';
 import { deferUploadTask } from './deferred-upload-task.ts';
@@ -503,6 +504,37 @@ export class ScopedStorageClient {
     });
     const url = await getSignedUrl(this.s3, command, { expiresIn });
     return { url, expiresAt: new Date(Date.now() + expiresIn * 1000), cappedByCredentials: expiresIn < requested };
+  }
+
+  // --- CDN delivery (docs/delivery.md) ----------------------------------------------------------
+
+  /**
+   * A CDN link to a file, signed by the token service (up to 7 days, cached by the CDN): for links
+   * handed out for days and popular files. `LinkDenied` when your credentials could not read it,
+   * `DeliveryNotConfigured` without a CDN. `share` signs a shorter S3 link without the token service.
+   */
+  async cdnLink(location: LocationReference | undefined, key: string, options: CdnLinkOptions = {}): Promise<CdnLink> {
+    if (this.options.outputs.cdnUrl === undefined) throw deliveryNotConfigured();
+    const resolved = await this.location(location);
+    toLocationKey(resolved, key);
+    return requestCdnLink(this.cdnLinkContext(), resolved, key, options);
+  }
+
+  /** Signed CDN cookies for every location you may read, for pages showing many files (one request instead of one signature per file). */
+  async cdnCookies(options: { expiresInSeconds?: number } = {}): Promise<CdnCookies> {
+    return requestCdnCookies(this.cdnLinkContext(), options);
+  }
+
+  /** The unsigned CDN address of a file in a public location (guests may read it); `InvalidLocation` for any other location. */
+  async publicUrl(location: LocationReference | undefined, key: string): Promise<string> {
+    const { cdnUrl } = this.options.outputs;
+    if (cdnUrl === undefined) throw deliveryNotConfigured();
+    const resolved = await this.location(location);
+    return publicCdnUrl(cdnUrl, publishedRulesOf(this.options.outputs), resolved, toLocationKey(resolved, key));
+  }
+
+  private cdnLinkContext(): CdnLinkContext {
+    return { tokenServiceUrl: this.options.outputs.tokenServiceUrl, cdnUrl: this.options.outputs.cdnUrl, getSessionToken: this.getSessionToken, fetch: this.fetchImplementation };
   }
 
   /**

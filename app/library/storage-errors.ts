@@ -14,6 +14,10 @@ export type StorageErrorCode =
   | 'InvalidArgument'
   | 'SignInRequired'
   | 'RateLimited'
+  /** The deployment has no CDN (no `cdnUrl` in its outputs, or the token service has delivery off). */
+  | 'DeliveryNotConfigured'
+  /** The token service refused a CDN link or cookies: the caller's own credentials could not read it. */
+  | 'LinkDenied'
   | 'ServiceError';
 
 /** A failure of a storage operation; `cause` holds the underlying SDK or fetch error. */

@@ -23,6 +23,10 @@ export interface StorageOutputs {
   locations?: PublishedAccessRule[];
   /** Whether the identity pool admits guests (clients without a session). @default false */
   guestsAllowed?: boolean;
+  /** The CDN's address (`https://<distribution domain>`), present only when the deployment has delivery on (docs/delivery.md). */
+  cdnUrl?: string;
+  /** Whether the bucket refuses uploads without `x-amz-server-side-encryption`, so the library sends it. @default false */
+  encryptionHeaderRequired?: boolean;
 }
 
 /** What a deployment from before named locations allowed: the own folder only. */
@@ -77,8 +81,15 @@ export function parseStorageOutputs(value: unknown, source = 'outputs', stackNam
       : {}),
     ...(typeof candidate.caCertificate === 'string' ? { caCertificate: candidate.caCertificate } : {}),
     locations: candidate.locations === undefined ? legacyRules() : parseLocations(candidate.locations, source),
-    guestsAllowed: parseGuestsAllowed(candidate.guestsAllowed, source),
+    guestsAllowed: parseBoolean(candidate.guestsAllowed, source, 'guestsAllowed'),
+    ...(candidate.cdnUrl === undefined ? {} : { cdnUrl: parseCdnUrl(candidate.cdnUrl, source) }),
+    encryptionHeaderRequired: parseBoolean(candidate.encryptionHeaderRequired, source, 'encryptionHeaderRequired'),
   };
+}
+
+function parseCdnUrl(value: unknown, source: string): string {
+  if (typeof value !== 'string' || !URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) throw invalid(source, `has "cdnUrl" ${JSON.stringify(value)}; expected the CDN's https:// address`);
+  return value.replace(/\/+$/, '');
 }
 
 /** `locations` is JSON text in CloudFormation outputs (strings only) and an array in the local file. */
@@ -123,12 +134,12 @@ function parseGrants(value: unknown, source: string, label: string): PublishedAc
   return grants;
 }
 
-/** `"true"`/`"false"` in the stack's outputs, a boolean in the local file; absent in older stacks (no guests). */
-function parseGuestsAllowed(value: unknown, source: string): boolean {
+/** `"true"`/`"false"` in the stack's outputs, a boolean in the local file; absent in older stacks (false: no guests, no encryption header). */
+function parseBoolean(value: unknown, source: string, name: string): boolean {
   if (value === undefined) return false;
   if (value === true || value === 'true') return true;
   if (value === false || value === 'false') return false;
-  throw invalid(source, `has "guestsAllowed" ${JSON.stringify(value)}; expected true or false`);
+  throw invalid(source, `has "${name}" ${JSON.stringify(value)}; expected true or false`);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,4 +1,4 @@
-import { StorageError } from './storage-errors.ts';
+import { StorageError, type StorageErrorCode } from './storage-errors.ts';
 
 /** What the token service hands out: a Cognito OpenID token for the caller's identity. */
 export interface IdentityToken {
@@ -82,13 +82,21 @@ export async function lookupIdentity(tokenServiceUrl: string, getSessionToken: S
   return { userId: typeof body.userId === 'string' ? body.userId : userId, identityId: body.identityId };
 }
 
-async function postToTokenService(
+/** The token service's error codes that have a {@link StorageErrorCode} of their own. */
+const TOKEN_SERVICE_CODES: Partial<Record<string, StorageErrorCode>> = {
+  delivery_not_configured: 'DeliveryNotConfigured',
+  link_denied: 'LinkDenied',
+};
+
+/** A signed-in POST to the token service; its refusals as {@link StorageError}s. `credentials: 'include'` keeps the cookies a browser is sent. */
+export async function postToTokenService(
   tokenServiceUrl: string,
   path: string,
   getSessionToken: SessionTokenSource,
   fetchImplementation: typeof fetch,
   requestBody: object,
   notFound?: string,
+  credentials?: RequestCredentials,
 ): Promise<unknown> {
   const sessionToken = await getSessionToken();
   if (!sessionToken) throw new StorageError('SignInRequired', 'Not signed in: no app session token to ask the token service with.');
@@ -98,6 +106,7 @@ async function postToTokenService(
       method: 'POST',
       headers: { authorization: `Bearer ${sessionToken}`, 'content-type': 'application/json' },
       body: JSON.stringify(requestBody),
+      ...(credentials === undefined ? {} : { credentials }),
     });
   } catch (error) {
     throw new StorageError('Network', `Could not reach the token service at ${tokenServiceUrl}.`, { cause: error });
@@ -106,7 +115,8 @@ async function postToTokenService(
   if (!response.ok) {
     const message = body?.error?.message ?? `HTTP ${response.status}`;
     const code =
-      response.status === 401
+      TOKEN_SERVICE_CODES[body?.error?.code ?? ''] ??
+      (response.status === 401
         ? 'SignInRequired'
         : response.status === 429
           ? 'RateLimited'
@@ -116,7 +126,7 @@ async function postToTokenService(
               ? 'NotFound'
               : response.status === 409
                 ? 'Conflict'
-                : 'ServiceError';
+                : 'ServiceError');
     const retryAfter = Number(response.headers.get('retry-after'));
     throw new StorageError(code, code === 'NotFound' ? `Not found: ${notFound}.` : `The token service refused: ${message}`, {
       status: response.status,
