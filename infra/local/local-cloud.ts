@@ -161,6 +161,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     developerProviderName: pool.developerProviderName,
     ...(options.tokenServiceUrl ? { tokenServiceUrl: options.tokenServiceUrl } : {}),
     ...locationOutputs(deployment.outputs),
+    ...(deployment.outputs.encryptionHeaderRequired === undefined ? {} : { encryptionHeaderRequired: deployment.outputs.encryptionHeaderRequired === 'true' }),
     ...(cdnUrl ? { cdnUrl } : {}),
     endpoints: { cognitoIdentity: httpsEndpoint, s3: httpsEndpoint, ...(cdnUrl ? { cdn: cdnUrl } : {}) },
     caCertificate: certificate.caCertificatePath,

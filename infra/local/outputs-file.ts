@@ -13,6 +13,8 @@ export interface LocalOutputs {
   locations: PublishedLocation[];
   /** Whether the identity pool hands out guest identities (the stack's `guestsAllowed` output, parsed). */
   guestsAllowed: boolean;
+  /** Whether uploads must send `x-amz-server-side-encryption` (the stack's `encryptionHeaderRequired` output, parsed), when the stack says. */
+  encryptionHeaderRequired?: boolean;
   /** Base URL of the local CDN (the stack's `cdnUrl` output), when the stack has a distribution: `<cdnUrl>/<key>`. */
   cdnUrl?: string;
   /** `cdn`: the same as `cdnUrl`. */

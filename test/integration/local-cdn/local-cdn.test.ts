@@ -32,8 +32,9 @@ describe('the outputs and the key pair', () => {
   it('the outputs file names the CDN as cdnUrl and endpoints.cdn, and never carries the private key', async () => {
     const { cloud } = fixture.composed;
     const text = await readFile(cloud.outputsPath, 'utf8');
-    const outputs = JSON.parse(text) as { cdnUrl: string; endpoints: { cdn: string } };
+    const outputs = JSON.parse(text) as { cdnUrl: string; endpoints: { cdn: string }; encryptionHeaderRequired: boolean };
     expect(outputs.cdnUrl).toBe(fixture.cdnUrl);
+    expect(outputs.encryptionHeaderRequired).toBe(false);
     expect(outputs.endpoints.cdn).toBe(fixture.cdnUrl);
     expect(fixture.cdnUrl).toMatch(/^http:\/\/localhost:\d+$/);
     expect(text).not.toContain('PRIVATE KEY');
