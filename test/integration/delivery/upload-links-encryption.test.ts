@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
@@ -31,12 +31,9 @@ beforeAll(async () => {
   stateDirectory = await mkdtemp(join(tmpdir(), 'upload-links-encryption-'));
   job = await startMainJob({ pagePort: 0, cloud: { stateDirectory }, stack: { requireEncryptionHeader: true }, tokenServiceLog: false });
   bucket = job.cloud.outputs.bucket;
-  // The client learns the requirement from the outputs; older local outputs files may not carry it yet.
-  const outputs = JSON.parse(await readFile(job.cloud.outputsPath, 'utf8')) as Record<string, unknown>;
-  const outputsPath = join(stateDirectory, 'outputs-with-encryption.json');
-  await writeFile(outputsPath, JSON.stringify({ ...outputs, encryptionHeaderRequired: outputs.encryptionHeaderRequired ?? true }));
   const session = await developmentSessionToken(job.tokenService.url, 'alice', 'acme');
-  alice = await createNodeStorageClient(outputsPath, { getSessionToken: () => session, partSize: 5 * 1024 * 1024, multipartThreshold: 5 * 1024 * 1024 });
+  // The client learns the requirement from the outputs file, as an app would.
+  alice = await createNodeStorageClient(job.cloud.outputsPath, { getSessionToken: () => session, partSize: 5 * 1024 * 1024, multipartThreshold: 5 * 1024 * 1024 });
   aliceId = (await alice.whoami()).identityId;
   plainS3 = new S3Client({ region: job.cloud.outputs.region, endpoint: viaLoopbackHttp(job.cloud.outputs.endpoints.s3), forcePathStyle: true, credentials: alice.credentials.provide, maxAttempts: 1 });
 }, 120_000);
@@ -46,6 +43,10 @@ afterAll(async () => {
 });
 
 describe('a bucket policy requiring x-amz-server-side-encryption (requireEncryptionHeader)', () => {
+  test('the deployment says so in its outputs file', async () => {
+    expect(JSON.parse(await readFile(job.cloud.outputsPath, 'utf8'))).toMatchObject({ encryptionHeaderRequired: true });
+  });
+
   test('an upload without the header is denied; with it, allowed', async () => {
     const refused = await plainS3.send(new PutObjectCommand({ Bucket: bucket, Key: `users/${aliceId}/plain.txt`, Body: 'x' })).then(
       () => 'stored',
