@@ -156,6 +156,13 @@ describe('upload links cannot reach what the caller may not write', () => {
     expect((await alice.createUploadLink('protected', `${aliceId}/inbox/`, { maxBytes: 10 })).key).toMatch(new RegExp(`^${aliceId}/inbox/`));
   });
 
+  test('hostile folders are refused before signing (InvalidKey): climbing out, absolute, control characters, too long', async () => {
+    for (const folder of ['../', `../../users/${bobId}/`, 'a/../../', '/etc/', 'a\u0000b/', 'a\nb/', `${'x'.repeat(1100)}/`]) {
+      expect((await failureOf(() => alice.createUploadLink('private', folder, { maxBytes: 10 }))).code).toBe('InvalidKey');
+    }
+    expect((await failureOf(() => alice.createUploadLink('private', 42 as never, { maxBytes: 10 }))).code).toBe('InvalidArgument');
+  });
+
   test('options are checked before signing', async () => {
     for (const options of [{ maxBytes: 0 }, { maxBytes: -1 }, { maxBytes: 1.5 }, { maxBytes: 6 * 1024 ** 3 }, { maxBytes: 10, contentType: 'not a type' }, { maxBytes: 10, contentType: 'text/plain\r\nx: y' }, { maxBytes: 10, expiresInSeconds: 0 }, { maxBytes: 10, method: 'GET' }]) {
       expect((await failureOf(() => alice.createUploadLink('private', '', options as never))).code).toBe('InvalidArgument');
