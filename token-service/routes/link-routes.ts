@@ -23,7 +23,8 @@ export interface ConfiguredDelivery {
   cdnUrl: string;
   signer: CdnSigner;
   locations: DeliveryLocations;
-  readAccess: ReadAccessPolicy;
+  /** The access rules compiled for the authenticated role, built once on first use. */
+  readAccess: () => Promise<ReadAccessPolicy>;
   maxLinkSeconds: number;
   cookieDomain: string | undefined;
 }
@@ -47,7 +48,7 @@ export function mountLinkRoutes(app: Hono<TokenServiceEnv>, dependencies: LinkRo
     const caller = await callerOf(c, dependencies);
     const request = linkRequestOf(await readJsonBody(c.req.raw), delivery.maxLinkSeconds);
     const fullKey = delivery.locations.fullKey(request.location, request.key, caller);
-    const decision = delivery.readAccess.decide(caller, fullKey);
+    const decision = (await delivery.readAccess()).decide(caller, fullKey);
     if (!decision.allowed) throw new LinkDeniedError(`Your credentials may not read this key: ${decision.explanation}`);
     const expiresAtSeconds = Math.floor(clock() / 1000) + request.expiresInSeconds;
     const disposition = request.disposition === undefined ? '' : `?response-content-disposition=${encodeURIComponent(contentDisposition(request.disposition, request.fileName))}`;
@@ -62,8 +63,9 @@ export function mountLinkRoutes(app: Hono<TokenServiceEnv>, dependencies: LinkRo
     const expiresAtSeconds = Math.floor(clock() / 1000) + expiresInSeconds;
     const granted = new Set<string>();
     const cookieSets: Array<{ location: string; path: string; resource: string; cookies: CdnCookies }> = [];
+    const readAccess = await delivery.readAccess();
     for (const scope of delivery.locations.cookieScopes(caller)) {
-      if (granted.has(scope.location) || !delivery.readAccess.decide(caller, scope.probeKey).allowed) continue;
+      if (granted.has(scope.location) || !readAccess.decide(caller, scope.probeKey).allowed) continue;
       granted.add(scope.location);
       const resource = `${delivery.cdnUrl}/${scope.keyPatternPieces.map(cdnObjectPath).join('*')}*`;
       const cookies = await signing(() => delivery.signer.signCookies(resource, expiresAtSeconds));
