@@ -444,6 +444,6 @@ describe('cdk synth/deploy context', () => {
   it('a misspelt switch is a warning naming the closest one, not silence', () => {
     const { stack } = buildStack({ app: new App({ context: { ...NO_BUNDLING, monitorng: 'true' } }), nagChecks: false, allowedOrigins: ALLOWED_ORIGINS });
     const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('Unknown context'));
-    expect(warnings.map((warning) => String(warning.entry.data))).toEqual([expect.stringContaining('"-c monitorng": this stack reads allowedOrigins, allowGuests, auditTrail, monitoring, alarmEmails, accessDeniedThreshold (did you mean monitoring?)')]);
+    expect(warnings.map((warning) => String(warning.entry.data))).toEqual([expect.stringContaining('"-c monitorng": this stack reads allowedOrigins, allowGuests, auditTrail, monitoring, alarmEmails, accessDeniedThreshold, delivery, deliveryKeySlots, deliveryActiveKey, requireEncryptionHeader (did you mean monitoring?)')]);
   });
 });
