@@ -9,7 +9,8 @@ export type CliUsageErrorCode =
   | 'FileExpected'
   | 'NoRemoteSide'
   | 'ConfirmationRequired'
-  | 'ConflictingOptions';
+  | 'ConflictingOptions'
+  | 'RefusedRequest';
 
 /** A mistake in what the user typed, found before any request is sent. */
 export class CliUsageError extends Error {

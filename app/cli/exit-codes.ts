@@ -21,6 +21,7 @@ export function exitCodeFor(code: StorageErrorCode): number {
     // InvalidLocation: the library refused an operation the location does not allow, before S3 would.
     case 'AccessDenied':
     case 'InvalidLocation':
+    case 'LinkDenied':
       return EXIT_CODES.accessDenied;
     case 'NotFound':
       return EXIT_CODES.notFound;
@@ -35,6 +36,7 @@ export function exitCodeFor(code: StorageErrorCode): number {
       return EXIT_CODES.aborted;
     case 'InvalidKey':
     case 'InvalidConfiguration':
+    case 'DeliveryNotConfigured':
     case 'InvalidArgument':
       return EXIT_CODES.usage;
     default:

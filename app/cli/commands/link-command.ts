@@ -38,7 +38,11 @@ async function cdnLink(client: ScopedStorageClient, path: ResolvedPath, options:
     return { url: publicUrl, expiresAt: undefined };
   }
   const fileName = path.key.split('/').pop();
-  const link = await client.cdnLink(path.location, path.key, { expiresInSeconds: options.expiresInSeconds, ...(options.disposition ? { disposition: options.disposition, fileName } : {}) });
+  const link = await client.cdnLink(path.location, path.key, { expiresInSeconds: options.expiresInSeconds, ...(options.disposition ? { disposition: options.disposition, fileName } : {}) }).catch((error: unknown) => {
+    // The token service checks what was typed (a lifetime past the deployment's maximum): a usage error, exit 2.
+    if (error instanceof StorageError && error.status === 400) throw new CliUsageError('RefusedRequest', error.message);
+    throw error;
+  });
   return { url: link.url, expiresAt: link.expiresAt };
 }
 

@@ -6,6 +6,8 @@ describe('exit codes scripts branch on', () => {
     expect(exitCodeFor('SignInRequired')).toBe(3);
     expect(exitCodeFor('AccessDenied')).toBe(4);
     expect(exitCodeFor('InvalidLocation')).toBe(4);
+    expect(exitCodeFor('LinkDenied')).toBe(4);
+    expect(exitCodeFor('DeliveryNotConfigured')).toBe(EXIT_CODES.usage);
     expect(exitCodeFor('NotFound')).toBe(5);
     expect(exitCodeFor('AlreadyExists')).toBe(6);
     expect(exitCodeFor('Conflict')).toBe(6);
