@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -135,6 +136,29 @@ describe('client.cdnCookies', () => {
     const bobCookies = await bob.cdnCookies();
     const bobTeam = Object.entries(bobCookies.cookieSets.find((set) => set.location === 'team')!.cookies).map(([name, value]) => `${name}=${value}`).join('; ');
     expect((await get('/tenants/acme/plan.txt', bobTeam)).status).toBe(403);
+  });
+
+  it("never opens another identity's file with crafted paths under the own folder's cookies", async () => {
+    const { cookieSets } = await alice.cdnCookies();
+    const cookie = Object.entries(cookieSets.find((set) => set.location === 'private')!.cookies).map(([name, value]) => `${name}=${value}`).join('; ');
+    const own = `/users/${encodeURIComponent(aliceId)}`;
+    const bobFolder = encodeURIComponent(bobId);
+    const crafted = [`${own}/../${bobFolder}/b.txt`, `${own}/..%2F${bobFolder}/b.txt`, `${own}/%2E%2E/${bobFolder}/b.txt`, `${own}%2F..%2F${bobFolder}/b.txt`, `${own}/./../${bobFolder}/b.txt`, `${own}//../${bobFolder}/b.txt`, `${own}/%252E%252E/${bobFolder}/b.txt`];
+    const cdn = new URL(outputs.cdnUrl!);
+    for (const path of crafted) {
+      // Sent as written: fetch() would resolve the dot segments before sending.
+      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        httpRequest({ host: cdn.hostname, port: cdn.port, path, headers: { cookie } }, (response) => {
+          let body = '';
+          response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+        })
+          .on('error', reject)
+          .end();
+      });
+      expect(answer.body, path).not.toContain('bob private');
+      expect(answer.status, path).not.toBe(200);
+    }
   });
 
   it('reports the cookies as Set-Cookie headers too, for a browser to keep', async () => {
