@@ -1,13 +1,54 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { crc32, deflateSync } from 'node:zlib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScopedStorageClient } from '../../app/library/index.ts';
 import { uploadAddress, type UploadAddressLink } from '../../app/web/upload-address.ts';
 import { startMainJobFixture, type MainJobFixture } from '../integration/client/main-job-fixture.ts';
-import { launchChromium, recordPageProblems, sidewaysOverflow } from './browser-fixture.ts';
+import { launchChromium, recordPageProblems, sidewaysOverflow, signInOnPage, waitForListing } from './browser-fixture.ts';
 
 const PHONE = { width: 390, height: 844 };
+
+/** A real PNG of one colour, so a decoded image has a natural width. */
+function tinyPng(width: number, height: number, rgb: [number, number, number]): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const typed = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const checksum = Buffer.alloc(4);
+    checksum.writeUInt32BE(crc32(typed));
+    return Buffer.concat([length, typed, checksum]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  const row = Buffer.concat([Buffer.from([0]), Buffer.concat(Array.from({ length: width }, () => Buffer.from(rgb)))]);
+  const pixels = Buffer.concat(Array.from({ length: height }, () => row));
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(pixels)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+/** Whether an image at `url` loads in `page` (with whatever cookies its context holds): its natural width, 0 when refused. */
+async function imageWidth(page: Page, url: string): Promise<number> {
+  return page.evaluate(
+    (source) =>
+      new Promise<number>((resolve) => {
+        const image = new Image();
+        image.onload = () => resolve(image.naturalWidth);
+        image.onerror = () => resolve(0);
+        image.src = source;
+      }),
+    url,
+  );
+}
+
+function entry(page: Page, key: string) {
+  return page.locator(`#entries li[data-key="${key}"]`);
+}
+async function openFolder(page: Page, path: string): Promise<void> {
+  await page.locator(`#entries li[data-folder="${path}"] button[data-action="open"]`).click();
+  await page.waitForSelector(`#breadcrumbs [aria-current="page"]`);
+  await waitForListing(page);
+}
 
 /** Delivery in Chromium on the main job: the one-page uploader, the photo grid through CDN cookies, publishing. */
 describe('delivery in Chromium, on the main job', () => {
@@ -38,16 +79,10 @@ describe('delivery in Chromium, on the main job', () => {
       alice = await browserReachableClient('alice');
     });
 
-    /** A single-use PUT link as the contract describes it, signed with alice's own credentials. */
-    async function putLink(key: string, options: { maxBytes: number; contentType?: string }): Promise<UploadAddressLink> {
-      const location = await alice.location('private');
-      const headers: Record<string, string> = { 'If-None-Match': '*', 'x-amz-server-side-encryption': 'AES256', ...(options.contentType ? { 'Content-Type': options.contentType } : {}) };
-      const url = await getSignedUrl(
-        alice.s3,
-        new PutObjectCommand({ Bucket: fixture.job.cloud.outputs.bucket, Key: `${location.prefix}${key}`, IfNoneMatch: '*', ServerSideEncryption: 'AES256', ContentType: options.contentType }),
-        { expiresIn: 600, signableHeaders: new Set(['if-none-match', 'x-amz-server-side-encryption', ...(options.contentType ? ['content-type'] : [])]) },
-      );
-      return { url, method: 'PUT', headers, key, expiresAt: new Date(Date.now() + 600_000).toISOString(), maxBytes: options.maxBytes, ...(options.contentType ? { contentType: options.contentType } : {}) };
+    /** What "Request files" hands out: a single-use PUT link from the library, with what the uploader is told. */
+    async function putLink(folder: string, options: { maxBytes: number; contentType?: string }): Promise<UploadAddressLink> {
+      const link = await alice.createUploadLink('private', folder, { ...options, method: 'PUT' });
+      return { url: link.url, method: 'PUT', headers: link.headers!, key: link.key, expiresAt: link.expiresAt.toISOString(), maxBytes: options.maxBytes, ...(options.contentType ? { contentType: options.contentType } : {}) };
     }
 
     async function openUploader(link: UploadAddressLink): Promise<Page> {
@@ -65,7 +100,7 @@ describe('delivery in Chromium, on the main job', () => {
     }
 
     it('uploads once with no sign-in and no SDK; the second use of the same address is refused in words', async () => {
-      const link = await putLink('inbox/from-a-stranger.txt', { maxBytes: 1024, contentType: 'text/plain' });
+      const link = await putLink('inbox/', { maxBytes: 1024, contentType: 'text/plain' });
       const first = await openUploader(link);
       const problems = recordPageProblems(first);
       expect(await first.textContent('#upload-terms')).toContain('at most 1.0 KiB, of type text/plain');
@@ -74,19 +109,19 @@ describe('delivery in Chromium, on the main job', () => {
       expect(await first.getAttribute('body', 'data-state')).toBe('done');
       expect(await first.isDisabled('#upload-button')).toBe(true);
       expect(problems.failedResponses).toEqual([]);
-      const stored = await alice.download('private', 'inbox/from-a-stranger.txt');
+      const stored = await alice.download('private', link.key);
       expect(Buffer.from(await new Response(stored.body).arrayBuffer()).toString()).toBe('hello from a stranger\n');
 
       const second = await openUploader(link);
       const secondStatus = await chooseAndUpload(second, { name: 'other.txt', mimeType: 'text/plain', buffer: Buffer.from('replacing it\n') });
       expect(secondStatus).toMatch(/^This link has already been used\./);
       expect(await second.getAttribute('body', 'data-state')).toBe('used');
-      const still = await alice.download('private', 'inbox/from-a-stranger.txt');
+      const still = await alice.download('private', link.key);
       expect(Buffer.from(await new Response(still.body).arrayBuffer()).toString()).toBe('hello from a stranger\n');
     });
 
     it('refuses before sending a file larger than the link allows or of another type, and lets the person choose again', async () => {
-      const link = await putLink('inbox/checked.txt', { maxBytes: 10, contentType: 'text/plain' });
+      const link = await putLink('inbox/', { maxBytes: 10, contentType: 'text/plain' });
       const page = await openUploader(link);
       const requests: string[] = [];
       page.on('request', (request) => {
@@ -107,14 +142,14 @@ describe('delivery in Chromium, on the main job', () => {
       expect(await damaged.textContent('#upload-status')).toBe('The upload address is damaged: no upload URL. Copy the whole address you were sent, or ask for a new one.');
       expect(await damaged.isDisabled('#upload-button')).toBe(true);
 
-      const link = await putLink('inbox/late.txt', { maxBytes: 10 });
+      const link = await putLink('inbox/', { maxBytes: 10 });
       const expired = await openUploader({ ...link, expiresAt: new Date(Date.now() - 1000).toISOString() });
       expect(await expired.getAttribute('body', 'data-state')).toBe('expired');
       expect(await expired.textContent('#upload-status')).toBe('This link has expired. Ask the person who sent it for a new one.');
     });
 
     it('is usable at 390 px with a labelled file input, and the page server never sees the link', async () => {
-      const link = await putLink('inbox/phone.txt', { maxBytes: 10 });
+      const link = await putLink('inbox/', { maxBytes: 10 });
       const page = await freshPage({ phone: true });
       const pageRequests: string[] = [];
       page.on('request', (request) => {
@@ -128,6 +163,186 @@ describe('delivery in Chromium, on the main job', () => {
       expect(pageRequests.length).toBeGreaterThan(0);
       for (const url of pageRequests) expect(url).not.toContain('#');
       expect(pageRequests.some((url) => url.includes('X-Amz-Signature'))).toBe(false);
+    });
+  });
+
+  describe('the storage page with a CDN', () => {
+    let alice: Page;
+    let aliceClient: ScopedStorageClient;
+    let aliceIdentity: string;
+    let cdnUrl: string;
+    const cdnRequests: Array<{ method: string; url: string }> = [];
+    const cookieRequests: string[] = [];
+    let problems: ReturnType<typeof recordPageProblems>;
+
+    beforeAll(async () => {
+      aliceClient = await fixture.clientFor('ada');
+      const red = tinyPng(3, 2, [200, 30, 30]);
+      await aliceClient.upload('private', 'photos/red.png', red, { contentType: 'image/png' });
+      await aliceClient.upload('private', 'photos/blue one.png', tinyPng(4, 4, [30, 30, 200]), { contentType: 'image/png' });
+      await aliceClient.upload('private', 'photos/evil\u202Egnp.png', tinyPng(2, 2, [30, 200, 30]), { contentType: 'image/png' });
+      await aliceClient.upload('private', 'photos/notes.txt', Buffer.from('not a photo'), { contentType: 'text/plain' });
+      await aliceClient.upload('private', 'docs/notice.txt', Buffer.from('published notice'), { contentType: 'text/plain' });
+      await aliceClient.upload('private', 'docs/linked.txt', Buffer.from('linked through the CDN'), { contentType: 'text/plain' });
+      alice = await freshPage({ phone: true });
+      problems = recordPageProblems(alice);
+      alice.on('request', (request) => {
+        if (request.url().endsWith('/v1/links/cookies')) cookieRequests.push(request.method());
+        if (cdnUrl && request.url().startsWith(cdnUrl)) cdnRequests.push({ method: request.method(), url: request.url() });
+      });
+      aliceIdentity = await signInOnPage(alice, fixture.job.page.url, 'ada');
+      cdnUrl = await alice.evaluate(async () => ((await (await fetch('/config.json')).json()) as { outputs: { cdnUrl: string } }).outputs.cdnUrl);
+      expect(new URL(cdnUrl).hostname, 'the page, the token service and the CDN share the host name the cookies are for').toBe('localhost');
+    });
+
+    it('shows the folder\'s images in a photo grid through the signed cookies: no signature in any image address, each image decoded', async () => {
+      await openFolder(alice, 'photos/');
+      await alice.click('#photo-grid-button');
+      expect(await alice.getAttribute('#photo-grid-button', 'aria-pressed')).toBe('true');
+      await alice.waitForSelector('#photo-grid[aria-busy="false"]', { state: 'attached' });
+      expect(await alice.textContent('#photo-grid-status')).toBe('3 photos.');
+      await expect
+        .poll(() => alice.$$eval('#photo-grid img', (images) => images.map((image) => (image as HTMLImageElement).complete && (image as HTMLImageElement).naturalWidth > 0)))
+        .toEqual([true, true, true]);
+      const widths = await alice.$$eval('#photo-grid img', (images) => Object.fromEntries(images.map((image) => [image.closest('li')!.dataset.key, (image as HTMLImageElement).naturalWidth])));
+      expect(widths).toEqual({ 'photos/blue one.png': 4, 'photos/evil\u202Egnp.png': 2, 'photos/red.png': 3 });
+      expect(cookieRequests).toEqual(['POST']);
+      const imageRequests = cdnRequests.filter((request) => request.url.includes('/photos/'));
+      expect(imageRequests.length).toBeGreaterThanOrEqual(3);
+      for (const request of imageRequests) {
+        expect(request.url.startsWith(`${cdnUrl}/users/${encodeURIComponent(aliceIdentity)}/photos/`)).toBe(true);
+        expect(new URL(request.url).search, request.url).toBe('');
+      }
+      // Names are escaped as in the list: the direction control shows, it does not reorder the name.
+      expect(await alice.locator('#photo-grid button.photo-name').allTextContents()).toEqual(['blue one.png', 'evil⟨U+202E⟩gnp.png', 'red.png']);
+      expect(await alice.getAttribute('#photo-grid img >> nth=1', 'alt')).toBe('evil⟨U+202E⟩gnp.png');
+      const { scrollWidth, clientWidth } = await sidewaysOverflow(alice);
+      expect(scrollWidth, 'the photo grid scrolls sideways at 390 px').toBeLessThanOrEqual(clientWidth);
+    });
+
+    it('the grid\'s image addresses open nothing without the cookies, and another user\'s cookies do not open them', async () => {
+      const imageUrl = (await alice.getAttribute('#photo-grid li[data-key="photos/red.png"] img', 'src'))!;
+      expect(await imageWidth(alice, imageUrl)).toBe(3);
+      const stranger = await freshPage();
+      await stranger.goto(`${fixture.job.page.url}/`);
+      expect(await imageWidth(stranger, imageUrl)).toBe(0);
+      const direct = await stranger.request.get(imageUrl);
+      expect(direct.status()).toBe(403);
+
+      const bob = await freshPage();
+      await signInOnPage(bob, fixture.job.page.url, 'bo');
+      await bob.click('#photo-grid-button');
+      await bob.waitForSelector('#photo-grid[aria-busy="false"]', { state: 'attached' });
+      expect(await bob.textContent('#photo-grid-status')).toBe('No photos in this folder.');
+      expect(await imageWidth(bob, imageUrl)).toBe(0);
+    });
+
+    it('gets a CDN link in the details panel, which a browser without cookies opens until it expires', async () => {
+      await alice.click('#photo-grid-button');
+      expect(await alice.getAttribute('#photo-grid-button', 'aria-pressed')).toBe('false');
+      await alice.locator('#breadcrumbs button', { hasText: 'My files' }).click();
+      await waitForListing(alice);
+      await openFolder(alice, 'docs/');
+      await entry(alice, 'docs/linked.txt').locator('button[data-action="details"]').click();
+      await alice.waitForSelector('#details:not([hidden])');
+      await alice.selectOption('#cdn-link-lifetime', '3600');
+      await alice.click('#cdn-link-button');
+      await alice.waitForSelector('#cdn-link-result:not([hidden])');
+      const link = await alice.inputValue('#cdn-link');
+      expect(link.startsWith(`${cdnUrl}/users/${encodeURIComponent(aliceIdentity)}/docs/linked.txt?`)).toBe(true);
+      expect(new URL(link).searchParams.get('Signature')).toBeTruthy();
+      expect(await alice.textContent('#cdn-link-status')).toMatch(/^Anyone with this link can open the file through the CDN until /);
+      const fresh = await freshPage();
+      const opened = await fresh.request.get(link);
+      expect(opened.status()).toBe(200);
+      expect(await opened.text()).toBe('linked through the CDN');
+      await alice.click('#details-close');
+    });
+
+    it('publishes a file: it moves to Public, and its CDN address opens in a fresh browser without cookies; publishing the same name again is refused', async () => {
+      await entry(alice, 'docs/notice.txt').locator('button[data-action="publish"]').click();
+      await alice.waitForSelector('#confirm-dialog[open]');
+      expect(await alice.textContent('#confirm-text')).toBe('Publish docs/notice.txt? It moves to Public, where anyone with its address can open it without signing in.');
+      await alice.click('#confirm-dialog button[data-choice="publish"]');
+      await alice.waitForSelector('#address-dialog[open], #message:not([hidden])');
+      expect(await alice.isVisible('#message') ? await alice.textContent('#message') : '').toBe('');
+      const address = await alice.inputValue('#address-field');
+      expect(address).toBe(`${cdnUrl}/public/${encodeURIComponent(aliceIdentity)}/docs/notice.txt`);
+      expect(await alice.evaluate(() => document.activeElement?.id)).toBe('address-copy');
+      await alice.click('#address-dialog button[value="close"]');
+      await expect.poll(() => entry(alice, 'docs/notice.txt').count()).toBe(0);
+
+      const guestBrowser = await browser.newContext();
+      contexts.push(guestBrowser);
+      expect(await guestBrowser.cookies()).toEqual([]);
+      const reader = await guestBrowser.newPage();
+      const response = await reader.goto(address);
+      expect(response?.status()).toBe(200);
+      expect(await reader.textContent('body')).toBe('published notice');
+      expect(await aliceClient.properties('public', `${aliceIdentity}/docs/notice.txt`)).toMatchObject({ size: 16 });
+
+      await aliceClient.upload('private', 'docs/notice.txt', Buffer.from('a second notice'), { contentType: 'text/plain' });
+      await alice.locator('#breadcrumbs button', { hasText: 'My files' }).click();
+      await waitForListing(alice);
+      await openFolder(alice, 'docs/');
+      await entry(alice, 'docs/notice.txt').locator('button[data-action="publish"]').click();
+      await alice.click('#confirm-dialog button[data-choice="publish"]');
+      await expect.poll(() => alice.textContent('#message')).toBe('A file with that name already exists.');
+      expect(await entry(alice, 'docs/notice.txt').count()).toBe(1);
+      expect(await (await reader.request.get(address)).text()).toBe('published notice');
+    });
+
+    it('requests files with the keyboard: the uploader address works once from a browser that never signed in', async () => {
+      await alice.focus('#request-files-button');
+      await alice.keyboard.press('Enter');
+      await alice.waitForSelector('#request-dialog[open]');
+      expect(await alice.evaluate(() => document.activeElement?.id)).toBe('request-max-size');
+      expect(await alice.textContent('#request-folder')).toBe('private:docs/');
+      await alice.selectOption('#request-max-size', '1048576');
+      await alice.selectOption('#request-type', 'text/plain');
+      await alice.focus('#request-create');
+      await alice.keyboard.press('Enter');
+      await alice.waitForSelector('#request-result:not([hidden])');
+      expect(await alice.evaluate(() => document.activeElement?.id)).toBe('request-copy');
+      const address = await alice.inputValue('#request-address');
+      expect(address.startsWith(`${fixture.job.page.url}/upload.html#`)).toBe(true);
+      expect(await alice.textContent('#request-expiry')).toMatch(/^Anyone with this address can upload one file of at most 1\.0 MiB into this folder, once, until /);
+      const { scrollWidth, clientWidth } = await sidewaysOverflow(alice);
+      expect(scrollWidth).toBeLessThanOrEqual(clientWidth);
+      await alice.keyboard.press('Escape');
+
+      const stranger = await freshPage({ phone: true });
+      await stranger.goto(address);
+      await stranger.waitForSelector('body[data-ready="true"]');
+      await stranger.setInputFiles('#upload-file', { name: 'reply.txt', mimeType: 'text/plain', buffer: Buffer.from('my reply') });
+      await stranger.click('#upload-button');
+      await stranger.waitForSelector('body[data-state="done"]');
+      const again = await freshPage();
+      await again.goto(address);
+      await again.waitForSelector('body[data-ready="true"]');
+      await again.setInputFiles('#upload-file', { name: 'again.txt', mimeType: 'text/plain', buffer: Buffer.from('again') });
+      await again.click('#upload-button');
+      await again.waitForSelector('body[data-state="used"]');
+      expect(await again.textContent('#upload-status')).toBe('This link has already been used. Ask the person who sent it for a new one.');
+
+      const listing = await aliceClient.listFolder({ location: 'private', prefix: 'docs/' });
+      const uploaded = listing.files.filter((file) => /^docs\/[0-9a-f]{16}-upload/.test(file.key));
+      expect(uploaded).toHaveLength(1);
+      const stored = await aliceClient.download('private', uploaded[0]!.key);
+      expect(Buffer.from(await new Response(stored.body).arrayBuffer()).toString()).toBe('my reply');
+    });
+
+    it('names every new input for screen readers, and logged no console error and no failed answer but the refused second publication', async () => {
+      const unnamed = await alice.evaluate(() =>
+        [...document.querySelectorAll('input, select')]
+          .filter((input) => (input as HTMLInputElement).labels?.length === 0 && !input.getAttribute('aria-label') && !input.getAttribute('aria-labelledby'))
+          .map((input) => input.id),
+      );
+      expect(unnamed).toEqual([]);
+      // The second "Publish" of docs/notice.txt was S3's 412 to the copy's If-None-Match: *; nothing else failed.
+      expect(problems.failedResponses.filter((line) => !line.startsWith('412 '))).toEqual([]);
+      expect(problems.failedResponses.filter((line) => line.startsWith('412 '))).toHaveLength(1);
+      expect(problems.console.filter((line) => !line.includes('status of 412'))).toEqual([]);
     });
   });
 });
