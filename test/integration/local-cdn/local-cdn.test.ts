@@ -182,6 +182,32 @@ describe('HTTP semantics', () => {
     expect(errorCode(outside.body)).toBe('InvalidRange');
   });
 
+  it('an object above the cache\'s 1 MiB limit streams from the origin every time, whole or by range', async () => {
+    const big = Buffer.alloc(2 * 1024 * 1024 + 3);
+    for (let index = 0; index < big.length; index += 1) big[index] = index % 251;
+    const key = `${fixture.alice.prefix}big.bin`;
+    await fixture.put(fixture.alice, key, big, 'application/octet-stream');
+    for (const attempt of [1, 2]) {
+      const response = await fetch(fixture.signUrl(key));
+      expect(response.status, `attempt ${attempt}`).toBe(200);
+      expect(response.headers.get('x-cache')).toBe('Miss from cloudfront');
+      expect(Buffer.from(await response.arrayBuffer()).equals(big)).toBe(true);
+    }
+    const tail = await fetch(fixture.signUrl(key), { headers: { range: `bytes=${big.length - 5}-` } });
+    expect(tail.status).toBe(206);
+    expect(Buffer.from(await tail.arrayBuffer()).equals(big.subarray(big.length - 5))).toBe(true);
+  });
+
+  it('an empty object is 200 with no body, and any range of it 416', async () => {
+    const key = `${fixture.alice.prefix}empty.txt`;
+    await fixture.put(fixture.alice, key, '');
+    const empty = await get(fixture.signUrl(key));
+    expect(empty.status).toBe(200);
+    expect(empty.headers.get('content-length')).toBe('0');
+    expect(empty.body).toBe('');
+    expect((await get(fixture.signUrl(key), { headers: { range: 'bytes=0-' } })).status).toBe(416);
+  });
+
   it('HEAD answers the headers without a body', async () => {
     const response = await fetch(`${fixture.cdnUrl}/${publicKey}`, { method: 'HEAD' });
     expect(response.status).toBe(200);
