@@ -8,6 +8,8 @@ import {
   KeyGroup,
   PublicKey,
   ResponseHeadersPolicy,
+  S3OriginAccessControl,
+  Signing,
   ViewerProtocolPolicy,
   type BehaviorOptions,
   type IKeyGroup,
@@ -64,6 +66,8 @@ export class StorageDelivery extends Construct {
     this.cookieDomain = props.cookieDomain;
 
     const secretNamePrefix = `${stack.stackName}/cdn-key`;
+    // CloudFront names are global to the account: the region keeps the same stack in two regions apart.
+    const globalName = (suffix: string, maxLength: number): string => `${stack.stackName.slice(0, maxLength - 32)}-${stack.region}-${suffix}`;
     const keyPairFunction = new CdnKeyPairFunction(this, 'KeyPairFunction', { secretNamePrefix });
     const publicKeys = slots.map((slot) => {
       const slotName = slot.toUpperCase();
@@ -73,6 +77,7 @@ export class StorageDelivery extends Construct {
         properties: { SecretNamePrefix: `${secretNamePrefix}-${slot}`, Description: `Private key of the CDN key pair slot ${slot} of ${stack.stackName}; read by its token service.` },
       });
       const publicKey = new PublicKey(this, `PublicKey${slotName}`, {
+        publicKeyName: globalName(`cdn-key-${slot}`, 128),
         comment: `Key pair slot ${slot}: its private key is in Secrets Manager.`,
         encodedKey: keyPair.getAttString('PublicKeyPem'),
       });
@@ -82,6 +87,7 @@ export class StorageDelivery extends Construct {
     this.activeKeyPairId = active.publicKey.publicKeyId;
     this.activePrivateKeySecretArn = active.keyPair.getAttString('SecretArn');
     this.keyGroup = new KeyGroup(this, 'KeyGroup', {
+      keyGroupName: globalName('cdn-keys', 128),
       comment: 'Keys the token service signs CDN links and cookies with.',
       items: publicKeys.map(({ publicKey }) => publicKey),
     });
@@ -94,7 +100,12 @@ export class StorageDelivery extends Construct {
       bucketRegionalDomainName: props.bucket.bucketRegionalDomainName,
       encryptionKey: props.encryptionKey,
     });
-    const origin = S3BucketOrigin.withOriginAccessControl(originBucket);
+    const originAccessControl = new S3OriginAccessControl(this, 'OriginAccessControl', {
+      originAccessControlName: globalName('storage', 64),
+      description: 'CloudFront signs its requests to the storage bucket (SigV4); the bucket policy admits this distribution only.',
+      signing: Signing.SIGV4_ALWAYS,
+    });
+    const origin = S3BucketOrigin.withOriginAccessControl(originBucket, { originAccessControl });
     Annotations.of(this).acknowledgeWarning('@aws-cdk/aws-cloudfront-origins:updateImportedBucketPolicyOac', 'The bucket policy statement for the distribution is added by StorageDelivery, limited to the locations.');
 
     const signedCachePolicy = new CachePolicy(this, 'SignedCachePolicy', {
