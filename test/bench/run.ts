@@ -14,6 +14,7 @@ export const BENCHMARKS: BenchmarkModule[] = [
   { title: 'token service', load: async () => (await import('./token-service.bench.ts')).runTokenServiceBenchmark },
   { title: 'storage', load: async () => (await import('./storage.bench.ts')).runStorageBenchmark },
   { title: 'cdn', load: async () => (await import('./cdn.bench.ts')).runCdnBenchmark },
+  { title: 'links', load: async () => (await import('./links.bench.ts')).runLinksBenchmark },
   { title: 'client bundle size', load: async () => (await import('./client-bundle-size.bench.ts')).runClientBundleSizeBenchmark },
 ];
 
