@@ -207,9 +207,15 @@ function contentDispositionOverride(rawQuery: string): string | undefined {
   return undefined;
 }
 
-/** A GET or HEAD carrying a body is answered without it: what was sent is dropped, a lot of it closes the connection. */
+/**
+ * A GET or HEAD carrying a body is answered without it: the connection closes after the answer,
+ * and what was sent meanwhile is dropped (a lot of it ends the connection at once). Requests
+ * without a body keep their connection alive.
+ */
 function discardRequestBody(request: IncomingMessage, response: ServerResponse): void {
-  if (request.complete) return;
+  const length = request.headers['content-length'];
+  const hasBody = request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+  if (!hasBody || request.complete) return;
   response.setHeader('connection', 'close');
   let discarded = 0;
   request.on('data', (chunk: Buffer) => {

@@ -254,3 +254,28 @@ describe('HTTP semantics', () => {
     expect(answer.body.length).toBe(4096);
   });
 });
+
+describe('connections', () => {
+  it('a GET without a body keeps its connection alive; a GET carrying a body is answered and the connection closed', async () => {
+    const { request, Agent } = await import('node:http');
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const port = new URL(fixture.cdnUrl).port;
+    const send = (body?: string) =>
+      new Promise<{ status: number; connection: string | undefined; socket: unknown }>((resolve, reject) => {
+        const outgoing = request({ host: '127.0.0.1', port, path: `/${publicKey}`, agent, headers: { host: `localhost:${port}`, ...(body === undefined ? {} : { 'content-length': String(body.length) }) } }, (response) => {
+          response.resume();
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, connection: response.headers.connection, socket: outgoing.socket }));
+        });
+        outgoing.on('error', reject);
+        outgoing.end(body);
+      });
+    const first = await send();
+    const second = await send();
+    expect(first.connection).toBe('keep-alive');
+    expect(second.socket).toBe(first.socket);
+    const withBody = await send('a body on a GET');
+    expect(withBody.status).toBe(200);
+    expect(withBody.connection).toBe('close');
+    agent.destroy();
+  });
+});
