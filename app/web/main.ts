@@ -31,7 +31,9 @@ function report(error: unknown): void {
 }
 
 const cdnUrl = (): string | undefined => config?.outputs.cdnUrl;
-const details = new DetailsPanel(currentClient, () => cdnUrl() !== undefined);
+/** CDN links and cookies are signed for a signed-in session only; guests get neither. */
+const signedInWithCdn = (): boolean => cdnUrl() !== undefined && readSavedSession()?.kind === 'user';
+const details = new DetailsPanel(currentClient, signedInWithCdn);
 const share = new ShareDialog(currentClient);
 const requestFiles = new RequestFilesDialog(currentClient);
 const publisher = new Publisher(currentClient);
@@ -79,6 +81,7 @@ async function showIdentity(): Promise<void> {
   expiry.textContent = identity.credentialsExpireAt.toLocaleTimeString();
   expiry.dateTime = identity.credentialsExpireAt.toISOString();
   element('guest-sign-in-form').hidden = !identity.isGuest;
+  element('view-tools').hidden = !signedInWithCdn();
   element('sign-out-button').textContent = identity.isGuest ? 'Leave' : 'Sign out';
   if (identity.isGuest) saveGuestIdentityId(identity.identityId);
 }
@@ -204,7 +207,6 @@ async function start(): Promise<void> {
   config = await loadPageConfig();
   element('guest-entry').hidden = config.outputs.guestsAllowed !== true;
   const cdn = cdnUrl();
-  element('view-tools').hidden = cdn === undefined;
   if (cdn !== undefined) photoGrid = new PhotoGrid({ client: currentClient, cdnUrl: cdn, cookies: cdnCookies, details: (location, key, opener) => details.show(location, key, opener), report });
   wireForms();
   await openStorage();

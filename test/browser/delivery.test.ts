@@ -332,6 +332,21 @@ describe('delivery in Chromium, on the main job', () => {
       expect(Buffer.from(await new Response(stored.body).arrayBuffer()).toString()).toBe('my reply');
     });
 
+    it('offers a guest no photo grid and no CDN link (the token service signs for signed-in sessions only)', async () => {
+      const guest = await freshPage();
+      await guest.goto(`${fixture.job.page.url}/`);
+      await guest.waitForSelector('body[data-ready="true"]');
+      await guest.click('#guest-button');
+      await guest.waitForSelector('#storage:not([hidden])');
+      await waitForListing(guest);
+      expect(await guest.isHidden('#view-tools')).toBe(true);
+      await guest.setInputFiles('#file-input', { name: 'guest.txt', mimeType: 'text/plain', buffer: Buffer.from('guest file') });
+      await guest.waitForSelector('#uploads li[data-file="guest.txt"][data-state="succeeded"]');
+      await entry(guest, 'guest.txt').locator('button[data-action="details"]').click();
+      await guest.waitForSelector('#details:not([hidden])');
+      expect(await guest.isHidden('#cdn-link-tools')).toBe(true);
+    });
+
     it('names every new input for screen readers, and logged no console error and no failed answer but the refused second publication', async () => {
       const unnamed = await alice.evaluate(() =>
         [...document.querySelectorAll('input, select')]
