@@ -20,7 +20,7 @@ await rm(dist, { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-p', `${root}tsconfig.build.json`], { stdio: 'inherit' });
 
-// known-actions.ts reads these next to itself.
+// known-actions.ts imports these next to itself (tsc may not copy JSON it only sees as imports).
 await cp(`${root}infra/policy-engine/known-actions/`, `${dist}infra/policy-engine/known-actions/`, { recursive: true });
 
 // Same options as the construct's bundling from source (NodejsFunction), so both deploy the same code.

@@ -1,6 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { closestName } from './closest-name.ts';
 import { globHasWildcards, matchGlob, parseGlob } from './wildcard-pattern.ts';
+// Imported rather than read from disk so bundles (the token service's Lambda) carry them.
+import cognitoIdentityActions from './known-actions/cognito-identity.json' with { type: 'json' };
+import s3Actions from './known-actions/s3.json' with { type: 'json' };
+import stsActions from './known-actions/sts.json' with { type: 'json' };
 
 /** One file of `known-actions/`: the actions AWS's Service Authorization Reference lists for a service. */
 interface KnownActionsFile {
@@ -11,14 +14,11 @@ interface KnownActionsFile {
 }
 
 /** The services whose action names are checked; an action of any other service is accepted unchecked. */
-const SERVICE_FILES = ['s3', 'cognito-identity', 'sts'] as const;
+const SERVICE_FILES: readonly KnownActionsFile[] = [s3Actions, cognitoIdentityActions, stsActions];
 
 /** Lower-case service prefix -> lower-case action name -> the action as AWS spells it. */
 const KNOWN_ACTIONS: ReadonlyMap<string, ReadonlyMap<string, string>> = new Map(
-  SERVICE_FILES.map((file) => {
-    const data = JSON.parse(readFileSync(new URL(`./known-actions/${file}.json`, import.meta.url), 'utf8')) as KnownActionsFile;
-    return [data.service.toLowerCase(), new Map(data.actions.map((action) => [action.toLowerCase(), action]))];
-  }),
+  SERVICE_FILES.map((data) => [data.service.toLowerCase(), new Map(data.actions.map((action) => [action.toLowerCase(), action]))]),
 );
 
 /** A typo gets a suggestion when it is at most this many edits away (GetObjct -> GetObject is 1). */
