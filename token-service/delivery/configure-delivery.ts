@@ -1,11 +1,10 @@
-import { validateAccessRules } from '../../infra/access-rules/validate-access-rules.ts';
 import type { ConfiguredDelivery } from '../routes/link-routes.ts';
 import { CdnSigner } from './cdn-signer.ts';
 import { DeliveryLocations } from './delivery-locations.ts';
 import { DEFAULT_MAX_LINK_SECONDS, type DeliveryOptions } from './delivery-options.ts';
-import type { ReadAccessPolicy } from './read-access-policy.ts';
+import { ReadAccessPolicy } from './read-access-policy.ts';
 
-/** Checks the delivery options once at start (a bad key, URL or rule fails the app, not a request) and builds what the routes use. */
+/** Checks the delivery options once at start (a bad key, URL or rule fails the app, not a request), compiles the rules and builds what the routes use. */
 export function configureDelivery(options: DeliveryOptions, deployment: { identityPoolId: string; developerProviderName: string }): ConfiguredDelivery {
   const problems: string[] = [];
   if (!URL.canParse(options.cdnUrl) || !/^https?:$/.test(new URL(options.cdnUrl).protocol)) problems.push(`cdnUrl must be an http(s) URL (got ${JSON.stringify(options.cdnUrl)})`);
@@ -17,16 +16,11 @@ export function configureDelivery(options: DeliveryOptions, deployment: { identi
   if (!Number.isInteger(maxLinkSeconds) || maxLinkSeconds < 1 || maxLinkSeconds > DEFAULT_MAX_LINK_SECONDS) problems.push(`maxLinkSeconds must be a whole number from 1 to ${DEFAULT_MAX_LINK_SECONDS} (got ${maxLinkSeconds})`);
   if (options.cookieDomain !== undefined && !/^[a-z0-9.-]{1,253}$/i.test(options.cookieDomain)) problems.push(`cookieDomain must be a domain name (got ${JSON.stringify(options.cookieDomain)})`);
   if (problems.length > 0) throw new Error(`The delivery options are not usable: ${problems.join('; ')}.`);
-  validateAccessRules(options.accessRules);
-  let readAccess: Promise<ReadAccessPolicy> | undefined;
   return {
     cdnUrl: options.cdnUrl.replace(/\/+$/, ''),
     signer: new CdnSigner(options.keyPairId, options.privateKeyPem !== undefined ? { pem: options.privateKeyPem } : { load: options.loadPrivateKey! }),
     locations: new DeliveryLocations(options.accessRules),
-    // Compiled on the first link request, and the policy engine imported only then: it reads its
-    // action lists from files beside it as it loads, which the Lambda bundle does not carry yet, so a
-    // static import would stop a token service without delivery from starting at all.
-    readAccess: () => (readAccess ??= import('./read-access-policy.ts').then(({ ReadAccessPolicy }) => new ReadAccessPolicy({ bucket: options.bucket, accessRules: options.accessRules, ...deployment }))),
+    readAccess: new ReadAccessPolicy({ bucket: options.bucket, accessRules: options.accessRules, ...deployment }),
     maxLinkSeconds,
     cookieDomain: options.cookieDomain,
   };

@@ -24,7 +24,7 @@ export interface ConfiguredDelivery {
   signer: CdnSigner;
   locations: DeliveryLocations;
   /** The access rules compiled for the authenticated role, built once on first use. */
-  readAccess: () => Promise<ReadAccessPolicy>;
+  readAccess: ReadAccessPolicy;
   maxLinkSeconds: number;
   cookieDomain: string | undefined;
 }
@@ -48,7 +48,7 @@ export function mountLinkRoutes(app: Hono<TokenServiceEnv>, dependencies: LinkRo
     const caller = await callerOf(c, dependencies);
     const request = linkRequestOf(await readJsonBody(c.req.raw), delivery.maxLinkSeconds);
     const fullKey = delivery.locations.fullKey(request.location, request.key, caller);
-    const decision = (await delivery.readAccess()).decide(caller, fullKey);
+    const decision = delivery.readAccess.decide(caller, fullKey);
     if (!decision.allowed) throw new LinkDeniedError(`Your credentials may not read this key: ${decision.explanation}`);
     const expiresAtSeconds = Math.floor(clock() / 1000) + request.expiresInSeconds;
     const disposition = request.disposition === undefined ? '' : `?response-content-disposition=${encodeURIComponent(contentDisposition(request.disposition, request.fileName))}`;
@@ -63,7 +63,7 @@ export function mountLinkRoutes(app: Hono<TokenServiceEnv>, dependencies: LinkRo
     const expiresAtSeconds = Math.floor(clock() / 1000) + expiresInSeconds;
     const granted = new Set<string>();
     const cookieSets: Array<{ location: string; path: string; resource: string; cookies: CdnCookies }> = [];
-    const readAccess = await delivery.readAccess();
+    const readAccess = delivery.readAccess;
     for (const scope of delivery.locations.cookieScopes(caller)) {
       if (granted.has(scope.location) || !readAccess.decide(caller, scope.probeKey).allowed) continue;
       granted.add(scope.location);
