@@ -20,7 +20,7 @@ interface Run {
 
 /** What `npm start` / `npm run local` run (`tsx <entry>`), as a child process of its own. */
 function launch(entry: string, args: string[], environment: Record<string, string>, timeoutMs = 50_000) {
-  const { PAGE_PORT: _page, LOCAL_CLOUD_PORT: _cloud, SCOPED_STORAGE_STATE_DIR: _state, LOCAL_ALLOWED_HOSTS: _hosts, ...inherited } = process.env;
+  const { PAGE_PORT: _page, LOCAL_CLOUD_PORT: _cloud, LOCAL_CDN_PORT: _cdn, SCOPED_STORAGE_STATE_DIR: _state, LOCAL_ALLOWED_HOSTS: _hosts, ...inherited } = process.env;
   const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: REPOSITORY, env: { ...inherited, ...environment }, stdio: ['ignore', 'pipe', 'pipe'] });
   const output = { stdout: '', stderr: '' };
   child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString('utf8')));
@@ -126,7 +126,7 @@ describe('npm start: a second start, a taken port, --help', () => {
   it('npm start -- --help prints the options and the variables and exits 0', async () => {
     const help = await launch(MAIN_JOB, ['--help'], {}).exited;
     expect(help.code, help.stderr).toBe(0);
-    for (const name of ['--allowed-host', 'PAGE_PORT', 'LOCAL_CLOUD_PORT', 'SCOPED_STORAGE_STATE_DIR', 'LOCAL_ALLOWED_HOSTS', 'LOCAL_CLOUD_CREDENTIALS_LIFETIME', 'LOCAL_CLOUD_CLIENT_IDLE_TIMEOUT']) expect(help.stdout).toContain(name);
+    for (const name of ['--allowed-host', 'PAGE_PORT', 'LOCAL_CLOUD_PORT', 'LOCAL_CDN_PORT', 'SCOPED_STORAGE_STATE_DIR', 'LOCAL_ALLOWED_HOSTS', 'LOCAL_CLOUD_CREDENTIALS_LIFETIME', 'LOCAL_CLOUD_CLIENT_IDLE_TIMEOUT']) expect(help.stdout).toContain(name);
   });
 
   it('a client idle timeout that is not a positive number of seconds exits 1 saying so', async () => {
