@@ -20,7 +20,7 @@ export interface PhotoGridContext {
 }
 
 /**
- * The folder's images straight from the CDN: every `<img>` is the object's plain CDN address and
+ * The folder's images straight from the CDN, above its list (which keeps the folders to open): every `<img>` is the object's plain CDN address and
  * the browser sends the signed cookies with it, so no image is signed on its own. The page, the
  * token service that sets the cookies and the CDN must share a host name for that (`localhost`
  * locally, a parent domain on AWS).
@@ -60,7 +60,6 @@ export class PhotoGrid {
     const button = element('photo-grid-button');
     button.setAttribute('aria-pressed', String(showing));
     element('photo-grid-view').hidden = !showing;
-    element('list-view').hidden = showing;
   }
 
   private async render(): Promise<void> {
@@ -75,7 +74,7 @@ export class PhotoGrid {
     try {
       const [covered, images] = await Promise.all([this.context.cookies.locations(), this.images(folder.location, folder.path)]);
       if (generation !== this.generation) return;
-      if (!covered.has(folder.location.name)) {
+      if (images.length > 0 && !covered.has(folder.location.name) && !(await this.isPublic(folder.location, images[0]!))) {
         status.textContent = 'Photos in this location cannot be shown through the CDN.';
         return;
       }
@@ -86,6 +85,17 @@ export class PhotoGrid {
     } finally {
       if (generation === this.generation) grid.setAttribute('aria-busy', 'false');
     }
+  }
+
+  /** A public location's files need no cookies: the CDN serves them unsigned. */
+  private async isPublic(location: StorageLocation, image: StoredObject): Promise<boolean> {
+    return this.context
+      .client()
+      .publicUrl(location, image.key)
+      .then(
+        () => true,
+        () => false,
+      );
   }
 
   private async images(location: StorageLocation, path: string): Promise<StoredObject[]> {

@@ -237,6 +237,21 @@ describe('delivery in Chromium, on the main job', () => {
       expect(await imageWidth(bob, imageUrl)).toBe(0);
     });
 
+    it('shows the photos of the own public folder in the grid too (served unsigned)', async () => {
+      await aliceClient.upload('public', `${aliceIdentity}/pics/green.png`, tinyPng(5, 5, [30, 200, 30]), { contentType: 'image/png' });
+      await alice.locator('#locations button', { hasText: 'Public' }).click();
+      await waitForListing(alice);
+      await openFolder(alice, `${aliceIdentity}/pics/`);
+      await alice.waitForSelector('#photo-grid li img', { state: 'attached' });
+      await alice.waitForSelector('#photo-grid[aria-busy="false"]', { state: 'attached' });
+      expect(await alice.textContent('#photo-grid-status')).toBe('1 photo.');
+      await expect.poll(() => alice.$eval('#photo-grid img', (image) => (image as HTMLImageElement).naturalWidth)).toBe(5);
+      expect(await alice.getAttribute('#photo-grid img', 'src')).toBe(`${cdnUrl}/public/${encodeURIComponent(aliceIdentity)}/pics/green.png`);
+      await alice.locator('#locations button', { hasText: 'My files' }).click();
+      await waitForListing(alice);
+      await openFolder(alice, 'photos/');
+    });
+
     it('gets a CDN link in the details panel, which a browser without cookies opens until it expires', async () => {
       await alice.click('#photo-grid-button');
       expect(await alice.getAttribute('#photo-grid-button', 'aria-pressed')).toBe('false');
