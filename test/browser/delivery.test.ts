@@ -163,6 +163,10 @@ describe('delivery in Chromium, on the main job', () => {
       expect(pageRequests.length).toBeGreaterThan(0);
       for (const url of pageRequests) expect(url).not.toContain('#');
       expect(pageRequests.some((url) => url.includes('X-Amz-Signature'))).toBe(false);
+      // No SDK and no library in the uploader: a few kilobytes of its own script.
+      const script = await page.evaluate(async () => (await fetch('/upload.js')).text());
+      expect(script).not.toMatch(/S3Client|SignatureV4|CognitoIdentity|["'`]node:/);
+      expect(script.length).toBeLessThan(20_000);
     });
   });
 
