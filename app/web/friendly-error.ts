@@ -5,7 +5,10 @@ export function friendlyError(error: unknown): string {
   if (!(error instanceof StorageError)) return `Something went wrong: ${(error as Error)?.message ?? String(error)}`;
   switch (error.code) {
     case 'AccessDenied':
+    case 'LinkDenied':
       return 'You are not allowed to do that here.';
+    case 'DeliveryNotConfigured':
+      return 'This deployment has no CDN, so there are no CDN links or photo grid.';
     case 'NotFound':
       return 'That file or folder does not exist (any more). The list has been refreshed.';
     case 'Expired':
