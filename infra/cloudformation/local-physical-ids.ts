@@ -111,12 +111,25 @@ export function assignLocalPhysicalIds(
         assigned.set(logicalId, { ref: id, attributes: { Id: id } });
         break;
       }
+      case 'Custom::CloudFrontKeyPair': {
+        // The key pair custom resource's attributes. The local cloud replaces both with its own key
+        // pair (read-local-deployment.ts); the admin tools only need them to resolve references.
+        const prefix = givenName('SecretNamePrefix') ?? logicalId;
+        assigned.set(logicalId, {
+          ref: generatedName(stackName, logicalId, 128),
+          attributes: { SecretArn: `arn:aws:secretsmanager:${region}:${accountId}:secret:${prefix}-${stableSuffix(`${stackName}/${logicalId}`, 6)}`, PublicKeyPem: STAND_IN_PUBLIC_KEY_PEM },
+        });
+        break;
+      }
       default:
         assigned.set(logicalId, { ref: givenName('PolicyName') ?? generatedName(stackName, logicalId, 128), attributes: {} });
     }
   }
   return assigned;
 }
+
+/** Stands for a key pair's public key where no real key exists (the admin tools never verify with it). */
+const STAND_IN_PUBLIC_KEY_PEM = '-----BEGIN PUBLIC KEY-----\nstand-in: the key pair custom resource creates the real key on deployment\n-----END PUBLIC KEY-----\n';
 
 const CLOUDFRONT_ID_CHARACTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 

@@ -44,11 +44,14 @@ export function decideForPersona(stack: StackPolicies, persona: Persona, operati
   const role = persona.kind === 'guest' ? stack.guestRole : stack.authenticatedRole;
   const objectArn = (objectKey: string) => `arn:aws:s3:::${stack.bucket}/${objectKey}`;
   const listPrefix = key;
+  // The client library names the encryption on every upload when the stack requires it (its
+  // requireEncryptionHeader deny refuses a put without); a raw s3:PutObject stays a bare request.
+  const encryptionHeader: Record<string, string> = stack.uploadEncryption ? { 's3:x-amz-server-side-encryption': stack.uploadEncryption } : {};
   const actions: Array<{ action: string; resource: string; extra?: Record<string, string> }> =
     operation === 'get'
       ? [{ action: 's3:GetObject', resource: objectArn(key) }]
       : operation === 'put'
-        ? [{ action: 's3:PutObject', resource: objectArn(key) }]
+        ? [{ action: 's3:PutObject', resource: objectArn(key), extra: encryptionHeader }]
         : operation === 'delete'
           ? [{ action: 's3:DeleteObject', resource: objectArn(key) }]
           : operation === 'list'
@@ -56,7 +59,7 @@ export function decideForPersona(stack: StackPolicies, persona: Persona, operati
             : operation === 'copy-from'
               ? [
                   { action: 's3:GetObject', resource: objectArn(key) },
-                  { action: 's3:PutObject', resource: objectArn(`users/${persona.identityId}/copy`), extra: { 's3:x-amz-copy-source': `${stack.bucket}/${key}` } },
+                  { action: 's3:PutObject', resource: objectArn(`users/${persona.identityId}/copy`), extra: { 's3:x-amz-copy-source': `${stack.bucket}/${key}`, ...encryptionHeader } },
                 ]
               : operation === 'abort-upload'
                 ? [{ action: 's3:AbortMultipartUpload', resource: objectArn(key) }]

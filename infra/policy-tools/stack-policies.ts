@@ -23,7 +23,14 @@ export interface StackPolicies {
   /** The stack's `locations` output, parsed: the access rules by name, in rule order. */
   locations: PublishedLocation[];
   guestsAllowed: boolean;
+  /**
+   * The `x-amz-server-side-encryption` the client library names on uploads: `AES256`, or `aws:kms`
+   * for a KMS bucket, when the stack's `encryptionHeaderRequired` output is "true"; else none.
+   */
+  uploadEncryption: UploadEncryption | undefined;
 }
+
+export type UploadEncryption = 'AES256' | 'aws:kms';
 
 export interface LoadStackPoliciesOptions {
   /** Synthesize with guests allowed (as `npm start` runs); ignored with a template file. @default false */
@@ -74,7 +81,15 @@ function compileStackPolicies(synthesized: SynthesizedTemplate, label: string): 
     roleIds: new Map(policies.roles.map((role) => [role.arn, physicalIds.get(role.logicalId)!.attributes.RoleId!])),
     locations,
     guestsAllowed: outputs.guestsAllowed?.Value === 'true',
+    uploadEncryption: outputs.encryptionHeaderRequired?.Value === 'true' ? bucketEncryption(bucketEntry[1].Properties) : undefined,
   };
+}
+
+/** The algorithm of the bucket's default encryption, as the header names it. */
+function bucketEncryption(bucketProperties: Record<string, unknown> | undefined): UploadEncryption {
+  const encryption = bucketProperties?.BucketEncryption as { ServerSideEncryptionConfiguration?: Array<{ ServerSideEncryptionByDefault?: { SSEAlgorithm?: unknown } }> } | undefined;
+  const algorithms = (encryption?.ServerSideEncryptionConfiguration ?? []).map((rule) => rule.ServerSideEncryptionByDefault?.SSEAlgorithm);
+  return algorithms.includes('aws:kms') ? 'aws:kms' : 'AES256';
 }
 
 /** The `locations` output; checked, since a hand-edited template could hold anything there. */
