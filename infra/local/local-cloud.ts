@@ -13,13 +13,13 @@ import type { LocalCloudOptions } from './local-cloud-options.ts';
 import { locationOutputs, writeOutputsFile, type LocalOutputs } from './outputs-file.ts';
 import { writeFileAtomic } from './persistence/atomic-file.ts';
 import { asPortInUse } from './port-in-use-error.ts';
+import { ObjectStore } from './s3/model/object-store.ts';
 import { createS3RequestHandler } from './s3/routes.ts';
 import { startDualProtocolServer } from './server/dual-protocol-server.ts';
 import { loadOrCreateLocalCertificate } from './server/local-certificate.ts';
 import { routeLocalRequest } from './server/route-local-request.ts';
 import { startLocalCdnServer, type RunningLocalCdn } from './cdn/local-cdn-server.ts';
 import { createOriginAuthorizer } from './cdn/model/origin-access.ts';
-import { StoredBucketReader } from './cdn/model/origin-objects.ts';
 
 export interface RunningLocalCloud {
   /** `https://127.0.0.1:<port>`: for SDKs and tools (trust `caCertificatePath`). */
@@ -78,8 +78,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     ...(options.credentialsLifetimeSeconds === undefined ? {} : { credentialsLifetimeSeconds: options.credentialsLifetimeSeconds }),
   });
   const clientIdleTimeoutMs = (options.clientIdleTimeoutSeconds ?? 20) * 1000;
+  // One model of the buckets, shared by the S3 server and the CDN's origin reads, so the CDN sees what S3 holds without reading S3's files itself.
+  const store = await ObjectStore.open({ dataDirectory, bucketNames: deployment.buckets.map((candidate) => candidate.name), clock: () => new Date() });
   const s3 = await createS3RequestHandler({
     dataDirectory,
+    store,
     region,
     accountId,
     buckets: deployment.buckets,
@@ -128,7 +131,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       allowedHosts: options.allowedHosts,
       logRequests: options.logRequests,
       distribution,
-      origin: StoredBucketReader.forDataDirectory(dataDirectory, distribution.originBucket),
+      origin: store.bucket(distribution.originBucket),
       authorizeOrigin: createOriginAuthorizer({ bucketPolicy: deployment.policies.bucketPolicies.get(distribution.originBucket), distributionArn: distribution.arn, accountId }),
       corsRules: deployment.buckets.find((candidate) => candidate.name === distribution.originBucket)?.corsRules ?? [],
       isSecureTransport: (request) => (request.socket as TLSSocket).encrypted === true || (loopbackHttpIsSecure && LOOPBACK_ADDRESSES.has(request.socket.remoteAddress ?? '')),

@@ -27,6 +27,8 @@ interface S3BucketOptions {
 export interface S3HandlerOptions {
   /** Objects and uploads live under `<dataDirectory>/s3/<bucket>/`. */
   dataDirectory: string;
+  /** The buckets' state, when the caller opened it to share it (the local CDN reads the same models); else opened here from `dataDirectory`. */
+  store?: ObjectStore;
   region: string;
   /** @default '000000000000' */
   accountId?: string;
@@ -67,7 +69,7 @@ export async function createS3RequestHandler(options: S3HandlerOptions): Promise
   const bodyIdleTimeoutMs = options.bodyIdleTimeoutMs ?? DEFAULT_BODY_IDLE_TIMEOUT_MS;
   const owner = { ID: createHash('sha256').update(accountId).digest('hex'), DisplayName: accountId };
   const onInternalError = options.onInternalError ?? ((error: unknown) => console.error('s3: internal error', error));
-  const store = await ObjectStore.open({ dataDirectory: options.dataDirectory, bucketNames: options.buckets.map((bucket) => bucket.name), clock });
+  const store = options.store ?? (await ObjectStore.open({ dataDirectory: options.dataDirectory, bucketNames: options.buckets.map((bucket) => bucket.name), clock }));
   const corsRules = new Map(options.buckets.map((bucket) => [bucket.name, bucket.corsRules ?? []]));
 
   async function serve(request: IncomingMessage, response: ServerResponse, method: string, target: ReturnType<typeof splitRequestTarget>): Promise<void> {
