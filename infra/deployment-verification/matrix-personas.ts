@@ -23,5 +23,5 @@ export async function signInPersona(outputs: StorageOutputs, requestHandler: Nod
   const client = new ScopedStorageClient({ outputs, requestHandler, ...(sessionToken === undefined ? {} : { getSessionToken: () => sessionToken }) });
   const { identityId, prefix, principalTags } = await client.whoami();
   const tenant = principalTags.tenant;
-  return newPersona({ name, ...(tenant ? { tenant } : {}), identityId, prefix, s3: matrixS3Client(outputs, requestHandler, client.credentials.provide), credentials: client.credentials.provide });
+  return newPersona({ name, ...(tenant ? { tenant } : {}), identityId, prefix, s3: matrixS3Client(outputs, requestHandler, client.credentials.provide), credentials: client.credentials.provide, client });
 }

@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { AwsCredentialIdentity } from '@smithy/types';
+import type { ScopedStorageClient } from '../../app/library/index.ts';
 
 /** The test identities of the matrix: alice and bob in two tenants, carol in none, and a guest. */
 export type PersonaName = 'alice' | 'bob' | 'carol' | 'guest';
@@ -27,6 +28,8 @@ export interface Persona {
   prefix: string;
   s3: S3Client;
   credentials: () => Promise<AwsCredentialIdentity>;
+  /** The client library signed in as this persona: upload links, CDN links and cookies go through it as an app's would. */
+  client: ScopedStorageClient;
   /** A secret object at `<prefix>secret-<run>.txt` nobody else may read; set when the sentinels are planted. */
   secret: string;
   /** An upload in progress at `<prefix>pending-<run>.bin` with one part. */
@@ -43,6 +46,8 @@ export interface MatrixWorld {
   s3Endpoint: string;
   /** The CA of a local cloud's HTTPS certificate, for raw and pre-signed requests. */
   ca?: Buffer;
+  /** The deployment's CDN (`cdnUrl` output), when it delivers through one: the matrix then asks for CDN links and cookies too. */
+  cdnUrl?: string;
   /** `protected`, and `public` when the deployment admits guests. */
   readableFolders: readonly ReadableFolder[];
   personas: Map<PersonaName, Persona>;
@@ -57,16 +62,17 @@ export interface MatrixWorld {
 }
 
 /** A persona before its sentinels are planted. */
-export function newPersona(identity: { name: PersonaName; tenant?: string; identityId: string; prefix: string; s3: S3Client; credentials: () => Promise<AwsCredentialIdentity> }): Persona {
+export function newPersona(identity: { name: PersonaName; tenant?: string; identityId: string; prefix: string; s3: S3Client; credentials: () => Promise<AwsCredentialIdentity>; client: ScopedStorageClient }): Persona {
   return { ...identity, secret: '', pending: { key: '', uploadId: '', partEtag: '' }, folders: {} };
 }
 
-export function newMatrixWorld(options: { bucket: string; region: string; s3Endpoint: string; ca?: Buffer; guestsAllowed: boolean; runTag: string }): MatrixWorld {
+export function newMatrixWorld(options: { bucket: string; region: string; s3Endpoint: string; ca?: Buffer; cdnUrl?: string; guestsAllowed: boolean; runTag: string }): MatrixWorld {
   return {
     bucket: options.bucket,
     region: options.region,
     s3Endpoint: options.s3Endpoint,
     ...(options.ca ? { ca: options.ca } : {}),
+    ...(options.cdnUrl ? { cdnUrl: options.cdnUrl } : {}),
     readableFolders: options.guestsAllowed ? ['protected', 'public'] : ['protected'],
     personas: new Map(),
     tenantSecrets: new Map(),

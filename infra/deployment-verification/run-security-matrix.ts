@@ -16,15 +16,20 @@ import {
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { AttemptRecorder, type AnswerCheck, type Attempt } from './matrix-attempts.ts';
-import { keyClassesFor, listPrefixesFor, type Expectation } from './matrix-key-classes.ts';
+import { AttemptRecorder, type Attempt } from './matrix-attempts.ts';
+import { cdnAttempts, type ReadClass } from './matrix-cdn-attempts.ts';
+import { keyClassesFor, listPrefixesFor } from './matrix-key-classes.ts';
+import type { PersonaAttempt, PersonaRun } from './matrix-persona-run.ts';
+import { fetchPresigned } from './matrix-raw-answers.ts';
+import { forgedFormAttempts, uploadAttempts } from './matrix-upload-attempts.ts';
 import { leaksSecret } from './matrix-sentinels.ts';
 import { readersOf, secretKey, type MatrixWorld, type Persona } from './matrix-world.ts';
 import { sendRaw, signRequest } from './raw-request.ts';
 
 /**
  * Every S3 operation x key class x persona, through the SDK (and raw requests for path tricks the
- * SDK never sends), against the world's deployment. The sentinels must be planted first. Returns
+ * SDK never sends), POST Object forms (real and forged), the library's upload links and, with a
+ * CDN, its links, cookies and unsigned reads, against the world's deployment. The sentinels must be planted first. Returns
  * every attempt with its expectation and outcome. Once `signal` aborts, no further attempt starts
  * (the abort reason is thrown), so the caller can clean up.
  */
@@ -34,14 +39,6 @@ export async function runSecurityMatrix(world: MatrixWorld, signal?: AbortSignal
   const sent = (text: string) => `matrix write ${text}`;
   const wrote = (persona: Persona, key: string) => world.writtenKeys.set(key, persona.name);
 
-  /** Fetches a pre-signed URL exactly as signed (no URL normalization of `..`). */
-  const fetchPresigned = async (url: string, method: 'GET' | 'PUT', body?: string) => {
-    const origin = new URL(url).origin;
-    const answer = await sendRaw({ url: origin, method, path: url.slice(origin.length), headers: body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }, ...(body === undefined ? {} : { body }), ...(world.ca ? { ca: world.ca } : {}) });
-    if (answer === 'cut' || answer === 'no-answer') throw Object.assign(new Error('no answer'), { name: 'NoAnswer' });
-    if (answer.status >= 300) throw Object.assign(new Error(answer.body.slice(0, 200)), { name: /<Code>([^<]+)<\/Code>/.exec(answer.body)?.[1] ?? String(answer.status), $metadata: { httpStatusCode: answer.status } });
-    return answer;
-  };
   const bodyCheck = (persona: Persona) => async (response: { Body?: { transformToString(): Promise<string> } }) => {
     const text = (await response.Body?.transformToString()) ?? '';
     return leaksSecret(world, persona, text) ? `LEAK: answered another identity's secret` : 'allowed';
@@ -49,15 +46,18 @@ export async function runSecurityMatrix(world: MatrixWorld, signal?: AbortSignal
 
   for (const persona of world.personas.values()) {
     const s3 = persona.s3;
-    const attempt = <T>(operation: string, keyClass: { name: string; expectation: Expectation }, call: () => Promise<T>, check?: AnswerCheck<T>) => {
+    const attempt: PersonaAttempt = (operation, keyClass, call, check) => {
       signal?.throwIfAborted();
       return recorder.attempt(persona.name, operation, keyClass, call, check);
     };
+    const run: PersonaRun = { world, persona, attempt, wrote: (key) => wrote(persona, key), sent: sent(persona.name) };
+    const readClasses: ReadClass[] = [];
     for (const keyClass of keyClassesFor(world, persona)) {
       const isShared = keyClass.name.startsWith('shared/');
       // Reads (shared/ is readable by signed-in identities, but holds no object: reads are left out there).
       if (!isShared && !keyClass.readsNothing) {
         const readClass = { name: keyClass.name, expectation: keyClass.readExpectation ?? keyClass.expectation };
+        readClasses.push({ ...readClass, readKey: keyClass.readKey });
         await attempt('GetObject', readClass, () => s3.send(new GetObjectCommand({ Bucket: bucket, Key: keyClass.readKey })), bodyCheck(persona));
         await attempt('HeadObject', readClass, () => s3.send(new HeadObjectCommand({ Bucket: bucket, Key: keyClass.readKey })));
         const copyKey = `${persona.prefix}copies/from-${world.runTag}-${recorder.attempts.length}`;
@@ -69,7 +69,7 @@ export async function runSecurityMatrix(world: MatrixWorld, signal?: AbortSignal
         await attempt('UploadPartCopy (as source)', readClass, () =>
           s3.send(new UploadPartCopyCommand({ Bucket: bucket, Key: persona.pending.key, UploadId: persona.pending.uploadId, PartNumber: 3, CopySource: `${bucket}/${encodeURIComponent(keyClass.readKey)}` })),
         );
-        await attempt('presigned GET', readClass, async () => fetchPresigned(await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: keyClass.readKey }), { expiresIn: 300 }), 'GET'), (answer) =>
+        await attempt('presigned GET', readClass, async () => fetchPresigned(world, await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: keyClass.readKey }), { expiresIn: 300 }), 'GET'), (answer) =>
           leaksSecret(world, persona, answer.body) ? "LEAK: a presigned GET answered another identity's secret" : 'allowed',
         );
       }
@@ -80,10 +80,12 @@ export async function runSecurityMatrix(world: MatrixWorld, signal?: AbortSignal
         return put;
       });
       await attempt('presigned PUT', keyClass, async () => {
-        const answer = await fetchPresigned(await getSignedUrl(s3, new PutObjectCommand({ Bucket: bucket, Key: keyClass.writeKey }), { expiresIn: 300 }), 'PUT', sent(persona.name));
+        const answer = await fetchPresigned(world, await getSignedUrl(s3, new PutObjectCommand({ Bucket: bucket, Key: keyClass.writeKey }), { expiresIn: 300 }), 'PUT', sent(persona.name));
         wrote(persona, keyClass.writeKey);
         return answer;
       });
+      // POST Object forms, single-use PUTs and the library's upload links: allowed exactly where PutObject is.
+      await uploadAttempts(run, keyClass);
       await attempt('CopyObject (as destination)', keyClass, async () => {
         const copied = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: keyClass.writeKey, CopySource: `${bucket}/${encodeURIComponent(secretKey(world, persona.prefix))}` }));
         wrote(persona, keyClass.writeKey);
@@ -131,6 +133,10 @@ export async function runSecurityMatrix(world: MatrixWorld, signal?: AbortSignal
         await attempt('AbortMultipartUpload', keyClass, () => s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: keyClass.pendingKey, UploadId: keyClass.uploadId })));
       }
     }
+
+    await forgedFormAttempts(run);
+    // CDN links, cookies and unsigned reads, when the deployment delivers through a CDN.
+    await cdnAttempts(run, readClasses);
 
     // Raw requests whose path decodes to `..` segments: the key stays literal inside the own prefix.
     const credentials = await persona.credentials();

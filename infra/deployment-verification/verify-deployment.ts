@@ -129,7 +129,7 @@ export async function verifyDeployment(options: VerifyDeploymentOptions): Promis
   const { signIn, sessions } = await sessionsFor(outputs, users, options, publishedSecretArn);
   const requestHandler: NodeHttpHandler = await createNodeRequestHandler(outputs, 8);
   const ca = outputs.caCertificate ? await readFile(outputs.caCertificate) : undefined;
-  const world: MatrixWorld = newMatrixWorld({ bucket: outputs.bucket, region: outputs.region, s3Endpoint: s3EndpointOf(outputs), ...(ca ? { ca } : {}), guestsAllowed: outputs.guestsAllowed === true, runTag });
+  const world: MatrixWorld = newMatrixWorld({ bucket: outputs.bucket, region: outputs.region, s3Endpoint: s3EndpointOf(outputs), ...(ca ? { ca } : {}), ...(outputs.cdnUrl ? { cdnUrl: outputs.cdnUrl } : {}), guestsAllowed: outputs.guestsAllowed === true, runTag });
   /** Unlinks the run's own users that signed in (given sessions are the caller's, and kept); returns those it could not unlink. */
   const unlinkSignedIn = async (unlinked: string[] = []): Promise<string[]> => {
     const kept: string[] = [];

@@ -8,7 +8,7 @@ import { defaultAccessRules } from '../../infra/access-rules/index.ts';
 import { cleanUpMatrix } from '../../infra/deployment-verification/matrix-cleanup.ts';
 import { s3EndpointOf, signInPersona } from '../../infra/deployment-verification/matrix-personas.ts';
 import { damagedSentinels, plantSentinels } from '../../infra/deployment-verification/matrix-sentinels.ts';
-import { describeAttempt, matrixFigures, summarizeMatrix } from '../../infra/deployment-verification/matrix-summary.ts';
+import { describeAttempt, matrixFigures, matrixTable, summarizeMatrix } from '../../infra/deployment-verification/matrix-summary.ts';
 import { newMatrixWorld, type MatrixWorld, type PersonaName } from '../../infra/deployment-verification/matrix-world.ts';
 import { runSecurityMatrix } from '../../infra/deployment-verification/run-security-matrix.ts';
 import { startMainJob, type RunningMainJob } from '../../infra/local/main-job.ts';
@@ -32,7 +32,9 @@ describe('security matrix: every S3 operation x key class x persona, with valid 
     job = await startMainJob({ pagePort: 0, cloud: { stateDirectory }, stack: { allowGuests: true, accessRules: RULES }, tokenServiceLog: false });
     const outputs = await readStorageOutputsFile(job.cloud.outputsPath);
     requestHandler = await createNodeRequestHandler(outputs);
-    world = newMatrixWorld({ bucket: outputs.bucket, region: outputs.region, s3Endpoint: s3EndpointOf(outputs), ca: await readFile(job.cloud.caCertificatePath), guestsAllowed: true, runTag: 'matrix' });
+    world = newMatrixWorld({ bucket: outputs.bucket, region: outputs.region, s3Endpoint: s3EndpointOf(outputs), ca: await readFile(job.cloud.caCertificatePath), ...(outputs.cdnUrl ? { cdnUrl: outputs.cdnUrl } : {}), guestsAllowed: true, runTag: 'matrix' });
+    // npm start delivers through the local CDN, so the matrix asks for CDN links and cookies too.
+    expect(world.cdnUrl).toMatch(/^https?:\/\/localhost:\d+$/);
     for (const [name, tenant] of [
       ['alice', 'acme'],
       ['bob', 'globex'],
@@ -53,7 +55,7 @@ describe('security matrix: every S3 operation x key class x persona, with valid 
     expect([...world.personas.values()].map((persona) => persona.tenant)).toEqual(['acme', 'globex', undefined, undefined]);
     const attempts = await runSecurityMatrix(world);
     const summary = summarizeMatrix(attempts, await damagedSentinels(world));
-    console.log(`[security matrix] ${matrixFigures(summary)}`);
+    console.log(`[security matrix] ${matrixFigures(summary)}\n${matrixTable(attempts)}`);
     const show = (entries: typeof attempts) => entries.slice(0, 40).map(describeAttempt);
     expect(show(summary.forbiddenAllowed)).toEqual([]);
     expect(show(summary.leaks)).toEqual([]);
@@ -66,6 +68,16 @@ describe('security matrix: every S3 operation x key class x persona, with valid 
     expect([passed('bob', 'GetObject', "alice's protected folder"), passed('guest', 'GetObject', "alice's public folder"), passed('carol', 'ListObjectsV2', "alice's protected folder")]).toEqual([true, true, true]);
     expect(summary.forbidden.some((entry) => entry.persona === 'guest' && entry.operation === 'GetObject' && entry.keyClass === "alice's protected folder" && entry.outcome === 'denied')).toBe(true);
     expect(new Set(attempts.map((entry) => entry.persona)).size).toBe(4);
+    // The upload and delivery paths ran for every persona, on both sides of the rules.
+    const operations = ['POST Object', 'presigned PUT (If-None-Match)', 'upload link PUT (library)', 'upload link POST (library)', 'CDN link (library)', 'CDN cookies (library)', 'CDN unsigned GET'];
+    for (const operation of operations) {
+      expect([operation, summary.controlsPassed.some((entry) => entry.operation === operation)]).toEqual([operation, true]);
+      expect([operation, summary.forbidden.some((entry) => entry.operation === operation && entry.outcome === 'denied')]).toEqual([operation, true]);
+    }
+    expect(summary.forbidden.filter((entry) => entry.operation.startsWith('forged POST form') && entry.outcome === 'denied').length).toBe(4 * 3 + 4);
+    expect([passed('guest', 'CDN unsigned GET', "alice's public folder"), passed('bob', 'CDN link (library)', "alice's protected folder"), passed('carol', 'CDN cookies (library)', 'own prefix')]).toEqual([true, true, true]);
+    // Where the library refuses to sign an upload link (another identity's folder, a read-only location), the refusal is the denial.
+    expect(summary.forbidden.some((entry) => entry.persona === 'bob' && entry.operation === 'upload link PUT (library)' && entry.keyClass === "alice's protected folder" && entry.outcome === 'denied')).toBe(true);
     // What `npm run verify` relies on after a run: every object and upload of the run removed.
     expect(world.writtenKeys.size).toBeGreaterThan(20);
     expect(await cleanUpMatrix(world)).toEqual([]);
