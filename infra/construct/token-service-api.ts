@@ -15,6 +15,7 @@ import {
   TOKEN_SERVICE_LAMBDA_ENTRY,
   TOKEN_SERVICE_LAMBDA_HANDLER,
   TOKEN_SERVICE_LAMBDA_TARGET,
+  TOKEN_SERVICE_MAIN_FIELDS,
 } from './token-service-lambda-bundle.ts';
 import { assertEnvironmentFits } from './token-service-environment-size.ts';
 import { ScopedStoragePropsError } from './validate-scoped-storage-props.ts';
@@ -232,7 +233,7 @@ export class TokenServiceApi extends Construct {
           ...functionOptions,
           entry: TOKEN_SERVICE_LAMBDA_ENTRY,
           handler: 'handler',
-          bundling: { format: OutputFormat.ESM, minify: true, sourceMap: true, target: TOKEN_SERVICE_LAMBDA_TARGET, externalModules: [...TOKEN_SERVICE_EXTERNAL_MODULES] },
+          bundling: { format: OutputFormat.ESM, minify: true, sourceMap: true, target: TOKEN_SERVICE_LAMBDA_TARGET, externalModules: [...TOKEN_SERVICE_EXTERNAL_MODULES], mainFields: [...TOKEN_SERVICE_MAIN_FIELDS] },
         });
 
     this.api = new HttpApi(this, 'Api', {

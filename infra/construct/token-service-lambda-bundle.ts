@@ -4,8 +4,17 @@ import { fileURLToPath } from 'node:url';
 
 /** The token service's Lambda entry in the source tree, bundled with esbuild at synth time there. */
 export const TOKEN_SERVICE_LAMBDA_ENTRY = fileURLToPath(new URL('../../token-service/adapters/lambda-handler.ts', import.meta.url));
-/** The Node.js 24 Lambda runtime provides the AWS SDK v3, so the bundle leaves it out. */
-export const TOKEN_SERVICE_EXTERNAL_MODULES: readonly string[] = ['@aws-sdk/*', '@smithy/*'];
+/**
+ * The Node.js 24 Lambda runtime provides the AWS SDK v3 clients, so the bundle leaves them out.
+ * Only the clients: the runtime's SDK need not carry other packages such as
+ * `@aws-sdk/cloudfront-signer`, so those are bundled.
+ */
+export const TOKEN_SERVICE_EXTERNAL_MODULES: readonly string[] = ['@aws-sdk/client-*', '@smithy/*'];
+/**
+ * Packages' ESM builds first: a bundled CommonJS build (such as `@aws-sdk/cloudfront-signer`'s)
+ * would `require()` the external `@smithy/*` modules, which an ESM bundle cannot do.
+ */
+export const TOKEN_SERVICE_MAIN_FIELDS: readonly string[] = ['module', 'main'];
 /** esbuild's target for the bundle: the function's runtime. */
 export const TOKEN_SERVICE_LAMBDA_TARGET = 'node24';
 /** File name of the prebuilt bundle, and the Lambda handler naming its `handler` export. */

@@ -158,6 +158,27 @@ describe('the installed package', () => {
     expect(assetFiles.sort()).toEqual(['index.mjs', 'index.mjs.map']);
   });
 
+  it('a CDK app synthesizes ScopedStorage with delivery offline, with the prebuilt key pair and token service bundles', async () => {
+    const outdir = join(project, 'cdk.out.delivery');
+    const result = JSON.parse(await runInProject(project, process.execPath, ['cdk-app-delivery.mjs', outdir])) as {
+      resourceTypes: string[];
+      functions: Array<{ handler: string; runtime: string; code: { S3Key: string }; description?: string }>;
+    };
+    expect(result.resourceTypes).toEqual(expect.arrayContaining(['AWS::CloudFront::Distribution', 'AWS::CloudFront::KeyGroup', 'AWS::CloudFront::PublicKey', 'Custom::CloudFrontKeyPair']));
+    const keyPair = result.functions.filter((fn) => fn.description?.startsWith('Creates the CloudFront key pairs'));
+    expect(keyPair).toHaveLength(1);
+    expect(keyPair[0]!.handler).toBe('index.handler');
+    expect(await readdir(join(outdir, `asset.${keyPair[0]!.code.S3Key.replace(/\.zip$/, '')}`))).toEqual(['index.mjs']);
+    const bundled = await readFile(join(installed, 'dist/cdn-key-pair-lambda/index.mjs'), 'utf8');
+    expect(bundled).toMatch(/["']@aws-sdk\/client-secrets-manager["']/);
+    const tokenService = result.functions.filter((fn) => fn.handler === 'index.handler' && fn !== keyPair[0] && fn.runtime === 'nodejs24.x');
+    expect(tokenService).toHaveLength(1);
+    const tokenServiceFiles = await readdir(join(outdir, `asset.${tokenService[0]!.code.S3Key.replace(/\.zip$/, '')}`));
+    expect(tokenServiceFiles.sort()).toEqual(['index.mjs', 'index.mjs.map']);
+    // The signer is in the token service's bundle: the Lambda runtime's SDK may not carry it.
+    expect(await readFile(join(installed, 'dist/token-service-lambda/index.mjs'), 'utf8')).not.toMatch(/["']@aws-sdk\/cloudfront-signer["']/);
+  });
+
   it('the declarations type-check a TypeScript consumer of every entry point', async () => {
     await writeFile(
       join(project, 'tsconfig.json'),

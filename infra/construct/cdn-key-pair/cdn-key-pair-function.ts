@@ -4,7 +4,7 @@ import { Architecture, Code, Function as LambdaFunction, Runtime, type FunctionO
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { TOKEN_SERVICE_EXTERNAL_MODULES, TOKEN_SERVICE_LAMBDA_TARGET } from '../token-service-lambda-bundle.ts';
+import { TOKEN_SERVICE_EXTERNAL_MODULES, TOKEN_SERVICE_MAIN_FIELDS, TOKEN_SERVICE_LAMBDA_TARGET } from '../token-service-lambda-bundle.ts';
 import { CDN_KEY_PAIR_LAMBDA_ENTRY, CDN_KEY_PAIR_LAMBDA_HANDLER, prebuiltCdnKeyPairLambdaDirectory } from './cdn-key-pair-lambda-bundle.ts';
 
 export interface CdnKeyPairFunctionProps {
@@ -51,7 +51,7 @@ export class CdnKeyPairFunction extends Construct {
           ...options,
           entry: CDN_KEY_PAIR_LAMBDA_ENTRY,
           handler: 'handler',
-          bundling: { format: OutputFormat.ESM, minify: true, sourceMap: false, target: TOKEN_SERVICE_LAMBDA_TARGET, externalModules: [...TOKEN_SERVICE_EXTERNAL_MODULES] },
+          bundling: { format: OutputFormat.ESM, minify: true, sourceMap: false, target: TOKEN_SERVICE_LAMBDA_TARGET, externalModules: [...TOKEN_SERVICE_EXTERNAL_MODULES], mainFields: [...TOKEN_SERVICE_MAIN_FIELDS] },
         });
   }
 }

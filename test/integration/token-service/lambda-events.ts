@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { TOKEN_SERVICE_EXTERNAL_MODULES, TOKEN_SERVICE_MAIN_FIELDS, TOKEN_SERVICE_LAMBDA_TARGET } from '../../../infra/construct/token-service-lambda-bundle.ts';
 import type { ApiGatewayV2Event } from '../../../token-service/adapters/lambda-handler.ts';
 
 const REPOSITORY_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -48,8 +49,8 @@ export function apiGatewayEvent(method: string, path: string, options: { headers
 }
 
 /**
- * Bundles the Lambda entry point as the stack does (ESM, minified, the AWS SDK left to the
- * runtime) into a folder below node_modules, so the SDK imports resolve when it is loaded.
+ * Bundles the Lambda entry point as the stack does (ESM, minified, the AWS SDK's clients left to
+ * the runtime) into a folder below node_modules, so the SDK imports resolve when it is loaded.
  */
 export async function bundleLambdaHandler(): Promise<{ path: string; code: string }> {
   const cache = join(REPOSITORY_ROOT, 'node_modules', '.cache');
@@ -60,9 +61,10 @@ export async function bundleLambdaHandler(): Promise<{ path: string; code: strin
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: 'node24',
+    target: TOKEN_SERVICE_LAMBDA_TARGET,
     minify: true,
-    external: ['@aws-sdk/*', '@smithy/*'],
+    external: [...TOKEN_SERVICE_EXTERNAL_MODULES],
+    mainFields: [...TOKEN_SERVICE_MAIN_FIELDS],
     write: false,
     logLevel: 'silent',
   });

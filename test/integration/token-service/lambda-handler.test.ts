@@ -1,7 +1,11 @@
+import { createVerify, generateKeyPairSync } from 'node:crypto';
 import { rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultAccessRules } from '../../../infra/access-rules/default-access-rules.ts';
 import { createLambdaHandler, type LambdaHandler } from '../../../token-service/adapters/lambda-handler.ts';
 import { startTokenServiceServer, tokenServiceServerOptionsFromEnvironment, type RunningTokenService } from '../../../token-service/adapters/node-server.ts';
 import { apiGatewayEvent, bundleLambdaHandler } from './lambda-events.ts';
@@ -148,5 +152,87 @@ describe('the development sign-in in the Lambda build', () => {
       process.env = saved;
     }
     expect(() => createLambdaHandler({ ...environment, TOKEN_SERVICE_AUTHENTICATOR: 'development' })).toThrow(/not part of the Lambda build/);
+  });
+});
+
+describe('links from the Lambda build', () => {
+  const secretArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ScopedStorage/cdn-key-a-0f1e2d3c-AbCdEf';
+  const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const privateKeyPem = keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const secretReads: unknown[] = [];
+  let secretsManager: Server;
+  let bundle: { path: string; code: string };
+
+  beforeAll(async () => {
+    // A loopback stand-in of Secrets Manager's GetSecretValue, reached through the SDK client the bundle imports from the runtime.
+    secretsManager = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { SecretId?: unknown };
+        secretReads.push(body.SecretId);
+        const known = request.headers['x-amz-target'] === 'secretsmanager.GetSecretValue' && body.SecretId === secretArn;
+        response
+          .writeHead(known ? 200 : 400, { 'content-type': 'application/x-amz-json-1.1' })
+          .end(JSON.stringify(known ? { ARN: secretArn, Name: 'ScopedStorage/cdn-key-a-0f1e2d3c', SecretString: privateKeyPem } : { __type: 'ResourceNotFoundException', message: 'not found' }));
+      });
+    });
+    await new Promise<void>((resolve) => secretsManager.listen(0, '127.0.0.1', resolve));
+    bundle = await bundleLambdaHandler();
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => secretsManager.close(resolve));
+    await rm(dirname(bundle.path), { recursive: true, force: true });
+  });
+
+  it('carries the CloudFront signer and the action lists, leaving only the SDK clients to the runtime', () => {
+    expect(bundle.code).not.toMatch(/["']@aws-sdk\/cloudfront-signer["']/);
+    expect(bundle.code).toMatch(/["']@aws-sdk\/client-secrets-manager["']/);
+    expect(bundle.code).toContain('s3:GetObject');
+  });
+
+  it('signs a link with the key read from its secret, for another identity\'s protected file too, and refuses a key climbing out of its location', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, environment, {
+      TOKEN_SERVICE_COGNITO_ENDPOINT: cognito.endpoint,
+      TOKEN_SERVICE_CDN_URL: 'https://d111111abcdef8.cloudfront.net',
+      TOKEN_SERVICE_CDN_KEY_PAIR_ID: 'K2JCJMDEHXQW5F',
+      TOKEN_SERVICE_CDN_PRIVATE_KEY_SECRET_ARN: secretArn,
+      TOKEN_SERVICE_BUCKET: 'scopedstorage-bucket-1',
+      TOKEN_SERVICE_LOCATIONS: JSON.stringify(defaultAccessRules({ allowGuests: true })),
+      TOKEN_SERVICE_LINK_MAX_SECONDS: '86400',
+      AWS_LAMBDA_FUNCTION_NAME: 'token-service',
+      AWS_REGION: 'us-east-1',
+      // The function role's credentials, as the local Cognito of token-service-fixture.ts accepts them.
+      AWS_ACCESS_KEY_ID: 'AKIDTOKENSERVICETEST',
+      AWS_SECRET_ACCESS_KEY: 'token-service-test-secret',
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${(secretsManager.address() as AddressInfo).port}`,
+    });
+    try {
+      const { handler } = (await import(pathToFileURL(bundle.path).href)) as { handler: LambdaHandler };
+      const session = await issuer.sessionToken('bundled-links-user', { tenant: 'acme' });
+      const request = (body: unknown) => handler(apiGatewayEvent('POST', '/v1/links', { headers: { authorization: `Bearer ${session}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }));
+
+      const answer = await request({ location: 'team', key: 'plan.pdf', expiresInSeconds: 600 });
+      expect(answer.statusCode, answer.body).toBe(200);
+      const url = new URL((JSON.parse(answer.body) as { url: string }).url);
+      expect(`${url.origin}${url.pathname}`).toBe('https://d111111abcdef8.cloudfront.net/tenants/acme/plan.pdf');
+      expect(url.searchParams.get('Key-Pair-Id')).toBe('K2JCJMDEHXQW5F');
+      expect(url.searchParams.get('Hash-Algorithm')).toBe('SHA256');
+      // The canned policy CloudFront rebuilds from the URL, verified with the public half of the key in the secret.
+      const expires = Number(url.searchParams.get('Expires'));
+      const policy = JSON.stringify({ Statement: [{ Resource: `${url.origin}${url.pathname}`, Condition: { DateLessThan: { 'AWS:EpochTime': expires } } }] });
+      const signature = Buffer.from(url.searchParams.get('Signature')!.replace(/-/g, '+').replace(/_/g, '=').replace(/~/g, '/'), 'base64');
+      expect(createVerify('RSA-SHA256').update(policy).verify(keys.publicKey, signature)).toBe(true);
+      expect(secretReads).toEqual([secretArn]);
+
+      const otherIdentity = await request({ location: 'protected', key: 'us-east-1:00000000-0000-0000-0000-000000000000/photo.jpg' });
+      expect(otherIdentity.statusCode).toBe(200);
+      const climbing = await request({ location: 'private', key: '../someone-else/a.txt' });
+      expect(climbing.statusCode).toBe(400);
+      expect(secretReads).toEqual([secretArn]);
+    } finally {
+      process.env = saved;
+    }
   });
 });
