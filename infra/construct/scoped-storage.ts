@@ -91,6 +91,7 @@ export class ScopedStorage extends Construct {
         bucket,
         encryptionKey: props.encryptionKey,
         locations: this.locations,
+        allowedOrigins: props.allowedOrigins,
       });
     }
     if (props.auditTrail) {

@@ -6,6 +6,8 @@ import {
   CacheQueryStringBehavior,
   Distribution,
   KeyGroup,
+  HeadersFrameOption,
+  HeadersReferrerPolicy,
   PublicKey,
   ResponseHeadersPolicy,
   S3OriginAccessControl,
@@ -29,6 +31,8 @@ export interface StorageDeliveryProps extends DeliveryOptions {
   readonly encryptionKey?: IKey;
   /** The access rules as published: every location is readable through the CDN, the public ones unsigned. */
   readonly locations: readonly PublishedLocation[];
+  /** The app's origins (the construct's `allowedOrigins`): the CDN answers their CORS requests, with credentials. */
+  readonly allowedOrigins: readonly string[];
 }
 
 /** Resource type of the key pair custom resource (attributes `PublicKeyPem`, `SecretArn`). */
@@ -37,6 +41,10 @@ export const CDN_KEY_PAIR_RESOURCE_TYPE = 'Custom::CloudFrontKeyPair';
 export const CDN_READ_STATEMENT_SID = 'CloudFrontReadsLocations';
 /** The one query parameter signed links may add, forwarded to S3 and part of the cache key. */
 export const FORWARDED_QUERY_PARAMETERS = ['response-content-disposition'];
+/** Response headers a page's script may read from a CDN answer. */
+export const CDN_EXPOSED_HEADERS = ['ETag', 'Content-Length', 'Content-Type', 'Last-Modified', 'Accept-Ranges'];
+/** Request headers a page may send to the CDN beyond the CORS-safelisted ones: ranges and revalidation. */
+export const CDN_REQUEST_HEADERS = ['Range', 'If-None-Match', 'If-Modified-Since'];
 
 /**
  * A CloudFront distribution in front of the bucket (origin access control, HTTPS only, GET and
@@ -117,12 +125,35 @@ export class StorageDelivery extends Construct {
       enableAcceptEncodingBrotli: true,
       queryStringBehavior: CacheQueryStringBehavior.allowList(...FORWARDED_QUERY_PARAMETERS),
     });
+    // The managed SECURITY_HEADERS policy's headers, plus CORS for the app's origins: the page reads
+    // files with fetch and cookies (signed cookies), so credentials are allowed, for those origins only.
+    const responseHeadersPolicy = new ResponseHeadersPolicy(this, 'ResponseHeadersPolicy', {
+      responseHeadersPolicyName: globalName('cdn-headers', 128),
+      comment: 'Security headers as the managed SecurityHeadersPolicy, and CORS with credentials for the app origins.',
+      securityHeadersBehavior: {
+        strictTransportSecurity: { accessControlMaxAge: Duration.days(365), includeSubdomains: false, override: false },
+        contentTypeOptions: { override: false },
+        frameOptions: { frameOption: HeadersFrameOption.SAMEORIGIN, override: false },
+        xssProtection: { protection: true, modeBlock: true, override: false },
+        referrerPolicy: { referrerPolicy: HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override: false },
+      },
+      corsBehavior: {
+        accessControlAllowOrigins: [...props.allowedOrigins],
+        accessControlAllowMethods: ['GET', 'HEAD'],
+        accessControlAllowHeaders: CDN_REQUEST_HEADERS,
+        accessControlAllowCredentials: true,
+        accessControlExposeHeaders: CDN_EXPOSED_HEADERS,
+        accessControlMaxAge: Duration.minutes(10),
+        originOverride: true,
+      },
+    });
     const common: Omit<BehaviorOptions, 'cachePolicy'> = {
       origin,
       viewerProtocolPolicy: ViewerProtocolPolicy.HTTPS_ONLY,
-      allowedMethods: AllowedMethods.ALLOW_GET_HEAD,
+      // OPTIONS reaches the distribution so its response headers policy answers preflights; nothing but GET and HEAD reads or is cached.
+      allowedMethods: AllowedMethods.ALLOW_GET_HEAD_OPTIONS,
       cachedMethods: CachedMethods.CACHE_GET_HEAD,
-      responseHeadersPolicy: ResponseHeadersPolicy.SECURITY_HEADERS,
+      responseHeadersPolicy,
       compress: true,
     };
     this.distribution = new Distribution(this, 'Distribution', {

@@ -2,8 +2,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { buffer } from 'node:stream/consumers';
 import type { TLSSocket } from 'node:tls';
-import { answerPreflight, applyCorsHeaders, type CorsRule } from '../s3/protocol/s3-cors.ts';
-import { CorsForbidden, CorsPreflightIncomplete } from '../s3/s3-errors.ts';
 import { AccessDenied, CdnError, InvalidUri, MethodNotAllowed, NoSuchKey } from './cdn-errors.ts';
 import { behaviourFor, trustedKeys, type LocalDistribution } from './model/distribution.ts';
 import type { AuthorizeOriginRequest } from './model/origin-access.ts';
@@ -12,6 +10,7 @@ import { ResponseCache } from './model/response-cache.ts';
 import { writeEdgeHeaders } from './protocol/edge-headers.ts';
 import { isNotModified, requestedRange, writeObjectHeaders } from './protocol/object-response.ts';
 import { renderCdnError } from './protocol/render-cdn-error.ts';
+import { answerResponseHeadersPreflight, applyResponseHeadersCors } from './protocol/response-headers-cors.ts';
 import { readSignedRequestParameters } from './protocol/signed-request-parameters.ts';
 import { verifySignedRequest } from './protocol/verify-signed-request.ts';
 
@@ -20,8 +19,6 @@ export interface CdnHandlerOptions {
   origin: OriginBucket;
   /** The bucket policy's decision for the distribution's origin requests. */
   authorizeOrigin: AuthorizeOriginRequest;
-  /** The bucket's CORS rules, answered on OPTIONS and added to GET/HEAD for allowed origins. */
-  corsRules: readonly CorsRule[];
   cache?: ResponseCache;
   /** @default () => new Date() */
   clock?: () => Date;
@@ -94,7 +91,8 @@ export function createCdnRequestHandler(options: CdnHandlerOptions): CdnRequestH
         trustedKeys: trustedKeys(options.distribution, behaviour),
       });
     }
-    applyCorsHeaders(options.corsRules, request.headers, viewer.method, response);
+    // CORS comes from the behaviour's response headers policy, which overrides the origin's (the bucket's rules).
+    applyResponseHeadersCors(behaviour.cors, request.headers, response);
     const dispositionOverride = contentDispositionOverride(viewer.rawQuery);
 
     const cached = cache.get(viewer.key);
@@ -116,7 +114,9 @@ export function createCdnRequestHandler(options: CdnHandlerOptions): CdnRequestH
     try {
       discardRequestBody(request, response);
       if (method === 'OPTIONS') {
-        answerPreflight(options.corsRules, request.headers, response, 'OBJECT');
+        const { rawPath } = viewerRequest('GET', request.url ?? '/');
+        writeEdgeHeaders(response, 'Miss');
+        answerResponseHeadersPreflight(behaviourFor(options.distribution, rawPath).cors, request.headers, response);
         return;
       }
       if (method !== 'GET' && method !== 'HEAD') throw new MethodNotAllowed();
@@ -126,7 +126,7 @@ export function createCdnRequestHandler(options: CdnHandlerOptions): CdnRequestH
         response.destroy();
         return;
       }
-      const known = error instanceof CdnError ? error : method === 'OPTIONS' && isS3CorsRefusal(error) ? new AccessDenied() : undefined;
+      const known = error instanceof CdnError ? error : undefined;
       if (known === undefined) {
         onInternalError(error);
         response.statusCode = 500;
@@ -228,9 +228,4 @@ function discardRequestBody(request: IncomingMessage, response: ServerResponse):
 
 function isTls(request: IncomingMessage): boolean {
   return (request.socket as TLSSocket).encrypted === true;
-}
-
-/** S3's CORS answers refuse a preflight; CloudFront relays the refusal as a 403. */
-function isS3CorsRefusal(error: unknown): boolean {
-  return error instanceof CorsForbidden || error instanceof CorsPreflightIncomplete;
 }

@@ -75,12 +75,46 @@ describe('delivery: true with guests (the public location)', () => {
     expect(origin).toMatchObject({ DomainName: { 'Fn::GetAtt': [expect.stringMatching(/^StorageBucket/), 'RegionalDomainName'] }, OriginAccessControlId: { 'Fn::GetAtt': [expect.stringMatching(/OriginAccessControl/), 'Id'] }, S3OriginConfig: { OriginAccessIdentity: '' } });
   });
 
-  it('signs the default behaviour with the key group: HTTPS only, GET and HEAD, security headers', () => {
+  it('signs the default behaviour with the key group: HTTPS only, GET and HEAD (OPTIONS for preflights, never cached), the stack\'s response headers policy', () => {
     const { DefaultCacheBehavior: signed } = distributionConfig(template);
     expect(signed.TrustedKeyGroups).toEqual([{ Ref: expect.stringMatching(/^StorageDeliveryKeyGroup/) }]);
     expect(signed.ViewerProtocolPolicy).toBe('https-only');
-    expect(signed.AllowedMethods).toEqual(['GET', 'HEAD']);
-    expect(signed.ResponseHeadersPolicyId).toBe('67f7725c-6f97-4210-82d7-5512b31e9d03');
+    expect(signed.AllowedMethods).toEqual(['GET', 'HEAD', 'OPTIONS']);
+    expect((signed as { CachedMethods?: string[] }).CachedMethods).toEqual(['GET', 'HEAD']);
+    expect(signed.ResponseHeadersPolicyId).toEqual({ Ref: expect.stringMatching(/^StorageDeliveryResponseHeadersPolicy/) });
+  });
+
+  it('answers CORS for the allowed origins only, with credentials (cookies), GET and HEAD, exposing the object headers; the managed security headers kept', () => {
+    template.resourceCountIs('AWS::CloudFront::ResponseHeadersPolicy', 1);
+    const [policy] = Object.values(template.findResources('AWS::CloudFront::ResponseHeadersPolicy')) as Array<{ Properties: { ResponseHeadersPolicyConfig: { Name: unknown; CorsConfig: Record<string, unknown>; SecurityHeadersConfig: Record<string, unknown> } } }>;
+    const config = policy!.Properties.ResponseHeadersPolicyConfig;
+    expect(config.CorsConfig).toEqual({
+      AccessControlAllowOrigins: { Items: ['https://app.example.com'] },
+      AccessControlAllowMethods: { Items: ['GET', 'HEAD'] },
+      AccessControlAllowHeaders: { Items: ['Range', 'If-None-Match', 'If-Modified-Since'] },
+      AccessControlAllowCredentials: true,
+      AccessControlExposeHeaders: { Items: ['ETag', 'Content-Length', 'Content-Type', 'Last-Modified', 'Accept-Ranges'] },
+      AccessControlMaxAgeSec: 600,
+      OriginOverride: true,
+    });
+    // The headers of the managed SecurityHeadersPolicy (67f7725c-...) it replaces.
+    expect(config.SecurityHeadersConfig).toEqual({
+      ContentTypeOptions: { Override: false },
+      FrameOptions: { FrameOption: 'SAMEORIGIN', Override: false },
+      ReferrerPolicy: { ReferrerPolicy: 'strict-origin-when-cross-origin', Override: false },
+      StrictTransportSecurity: { AccessControlMaxAgeSec: 31_536_000, IncludeSubdomains: false, Override: false },
+      XSSProtection: { Protection: true, ModeBlock: true, Override: false },
+    });
+    // CloudFront names are global to the account: stack and region in the name.
+    expect(JSON.stringify(config.Name)).toContain('cdn-headers');
+    expect(JSON.stringify(config.Name)).toContain('AWS::Region');
+  });
+
+  it('lists every allowed origin of the construct in the CDN\'s CORS, and no other', () => {
+    const several = synthesize({ delivery: true, allowedOrigins: ['https://app.example.com', 'https://admin.example.com'] });
+    several.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
+      ResponseHeadersPolicyConfig: Match.objectLike({ CorsConfig: Match.objectLike({ AccessControlAllowOrigins: { Items: ['https://app.example.com', 'https://admin.example.com'] } }) }),
+    });
   });
 
   it('caches signed files like CachingOptimized, with response-content-disposition in the cache key (so a download link and an inline link are two entries)', () => {
@@ -103,7 +137,7 @@ describe('delivery: true with guests (the public location)', () => {
   it('serves only the public location unsigned: one behaviour public/*, no key group, CachingOptimized', () => {
     const behaviours = distributionConfig(template).CacheBehaviors ?? [];
     expect(behaviours.map((behaviour) => behaviour.PathPattern)).toEqual(['public/*']);
-    expect(behaviours[0]).toMatchObject({ ViewerProtocolPolicy: 'https-only', AllowedMethods: ['GET', 'HEAD'], CachePolicyId: '658327ea-f89d-4fab-a63d-7e88639e58f6', ResponseHeadersPolicyId: '67f7725c-6f97-4210-82d7-5512b31e9d03' });
+    expect(behaviours[0]).toMatchObject({ ViewerProtocolPolicy: 'https-only', AllowedMethods: ['GET', 'HEAD', 'OPTIONS'], CachePolicyId: '658327ea-f89d-4fab-a63d-7e88639e58f6', ResponseHeadersPolicyId: distributionConfig(template).DefaultCacheBehavior.ResponseHeadersPolicyId });
     expect(behaviours[0]!.TrustedKeyGroups).toBeUndefined();
   });
 

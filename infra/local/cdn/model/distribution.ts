@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { resourceMatches } from '../protocol/policy-resource.ts';
+import type { ResponseHeadersCors } from '../protocol/response-headers-cors.ts';
 
 /** One cache behaviour as the local CDN applies it. */
 export interface CacheBehaviour {
@@ -7,6 +8,8 @@ export interface CacheBehaviour {
   pathPattern: string | undefined;
   /** Ids of the public keys in the behaviour's trusted key groups; empty: unsigned requests are served. */
   trustedKeyIds: readonly string[];
+  /** CORS of the behaviour's response headers policy; undefined: the policy sends no CORS headers. */
+  cors: ResponseHeadersCors | undefined;
 }
 
 /** The distribution of the synthesized stack, resolved for the local CDN. */

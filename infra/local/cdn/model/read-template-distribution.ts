@@ -1,4 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import type { ResponseHeadersCors } from '../protocol/response-headers-cors.ts';
 import type { CacheBehaviour, LocalDistribution } from './distribution.ts';
 
 interface TemplateResource {
@@ -28,6 +29,7 @@ interface BehaviourConfig {
   TrustedKeyGroups?: string[];
   TrustedSigners?: string[];
   AllowedMethods?: string[];
+  ResponseHeadersPolicyId?: string;
 }
 
 interface DistributionConfig {
@@ -57,6 +59,7 @@ export function readTemplateDistribution(template: ResolvedTemplate): LocalDistr
 
   const publicKeys = readPublicKeys(template);
   const keyGroups = readKeyGroups(template);
+  const corsPolicies = readResponseHeadersCors(template);
   const behaviour = (config: BehaviourConfig, pathPattern: string | undefined): CacheBehaviour => {
     if (config.TrustedSigners !== undefined && config.TrustedSigners.length > 0) {
       throw new UnsupportedDistributionError(`${logicalId}: TrustedSigners (account key pairs) are not emulated; use TrustedKeyGroups.`);
@@ -66,7 +69,9 @@ export function readTemplateDistribution(template: ResolvedTemplate): LocalDistr
       if (keys === undefined) throw new UnsupportedDistributionError(`${logicalId}: trusted key group ${groupId} is not part of this stack.`);
       return keys;
     });
-    return { pathPattern, trustedKeyIds };
+    // A managed policy (not in the template) is taken to send no CORS headers, as SECURITY_HEADERS does.
+    const cors = config.ResponseHeadersPolicyId === undefined ? undefined : corsPolicies.get(config.ResponseHeadersPolicyId);
+    return { pathPattern, trustedKeyIds, cors };
   };
   const behaviours = [
     ...(config.CacheBehaviors ?? []).map((cacheBehaviour) => behaviour(cacheBehaviour, `/${(cacheBehaviour.PathPattern ?? '').replace(/^\//, '')}`)),
@@ -97,4 +102,37 @@ function readKeyGroups(template: ResolvedTemplate): Map<string, string[]> {
     groups.set(template.physicalId(logicalId), config.Items ?? []);
   }
   return groups;
+}
+
+interface CorsConfig {
+  AccessControlAllowOrigins?: { Items?: string[] };
+  AccessControlAllowMethods?: { Items?: string[] };
+  AccessControlAllowHeaders?: { Items?: string[] };
+  AccessControlExposeHeaders?: { Items?: string[] };
+  AccessControlAllowCredentials?: boolean | string;
+  AccessControlMaxAgeSec?: number | string;
+}
+
+/** The CORS configuration of each response headers policy of the stack, by its id. */
+function readResponseHeadersCors(template: ResolvedTemplate): Map<string, ResponseHeadersCors> {
+  const policies = new Map<string, ResponseHeadersCors>();
+  for (const [logicalId, resource] of Object.entries(template.resources)) {
+    if (resource.Type !== 'AWS::CloudFront::ResponseHeadersPolicy') continue;
+    const config = template.resolved<{ CorsConfig?: CorsConfig }>(logicalId, resource.Properties?.ResponseHeadersPolicyConfig);
+    const cors = config.CorsConfig;
+    if (cors === undefined) continue;
+    const items = (list: { Items?: string[] } | undefined): string[] => (list?.Items ?? []).filter((item): item is string => typeof item === 'string');
+    const credentials = cors.AccessControlAllowCredentials === true || cors.AccessControlAllowCredentials === 'true';
+    const allowOrigins = items(cors.AccessControlAllowOrigins);
+    if (credentials && allowOrigins.includes('*')) throw new UnsupportedDistributionError(`${logicalId}: CloudFront refuses CORS with credentials for every origin ("*").`);
+    policies.set(template.physicalId(logicalId), {
+      allowOrigins,
+      allowMethods: items(cors.AccessControlAllowMethods),
+      allowHeaders: items(cors.AccessControlAllowHeaders),
+      exposeHeaders: items(cors.AccessControlExposeHeaders),
+      allowCredentials: credentials,
+      maxAgeSeconds: cors.AccessControlMaxAgeSec === undefined ? undefined : Number(cors.AccessControlMaxAgeSec),
+    });
+  }
+  return policies;
 }
