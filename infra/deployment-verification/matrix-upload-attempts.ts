@@ -35,18 +35,20 @@ export async function uploadAttempts(run: PersonaRun, keyClass: KeyClass): Promi
   const named = locationKeyOf(await persona.client.locations(), keyClass.writeKey);
   // A folder no location of the persona's reaches: the library cannot be asked to sign there (the raw attempts above cover S3).
   if (!named) return;
+  // The library names the file itself (<16 hex>-upload.txt): a sub-folder carries the run's tag, so the clean-up finds what a wrongly signed link wrote.
+  const folder = `${folderOf(named.key)}matrix-${persona.name}-${world.runTag}-links/`;
   for (const method of ['PUT', 'POST'] as const) {
     await attempt(`upload link ${method} (library)`, keyClass, async () => {
       let link: UploadLink;
       try {
-        link = await persona.client.createUploadLink(named.location, folderOf(named.key), { maxBytes: 1024, method, contentType: 'text/plain' });
+        link = await persona.client.createUploadLink(named.location, folder, { maxBytes: 1024, method, contentType: 'text/plain' });
       } catch (error) {
         if (error instanceof StorageError && REFUSED_BEFORE_SIGNING.has(error.code)) return { refused: error.code };
         throw error;
       }
       const fullKey = `${named.location.prefix}${link.key}`;
       // The fresh key must sit in the folder asked for, and nowhere else.
-      if (!fullKey.startsWith(`${named.location.prefix}${folderOf(named.key)}`) || link.key.slice(folderOf(named.key).length).includes('/')) return { elsewhere: fullKey };
+      if (!fullKey.startsWith(`${named.location.prefix}${folder}`) || link.key.slice(folder.length).includes('/')) return { elsewhere: fullKey };
       if (link.method === 'POST') await postForm(world, link.url, link.fields ?? {}, sent);
       else await fetchPresigned(world, link.url, 'PUT', sent, link.headers);
       wrote(fullKey);

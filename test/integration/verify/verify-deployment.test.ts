@@ -188,7 +188,10 @@ describe('npm run verify against a deliberately weakened deployment (authenticat
     expect(code).toBe(1);
     const section = stdout.slice(stdout.indexOf('FORBIDDEN ATTEMPTS THAT SUCCEEDED'));
     expect(section).toMatch(/^FORBIDDEN ATTEMPTS THAT SUCCEEDED \(\d+\):/);
-    for (const persona of ['alice', 'bob', 'carol']) expect(section).toContain(`${persona} PutObject [shared/ (read-only)] -> allowed`);
+    for (const persona of ['alice', 'bob', 'carol']) {
+      // Every write path names the weakness: the SDK's PutObject, a POST Object form, and the library's upload links (it signs where the published rules say write).
+      for (const operation of ['PutObject', 'POST Object', 'presigned PUT (If-None-Match)', 'upload link PUT (library)', 'upload link POST (library)']) expect(section).toContain(`${persona} ${operation} [shared/ (read-only)] -> allowed`);
+    }
     // A guest is not "authenticated": shared/ stays closed to it.
     expect(section).not.toContain('guest PutObject [shared/');
     expect(stdout).toContain('note: the deployment publishes locations other than the defaults');
