@@ -133,7 +133,6 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       distribution,
       origin: store.bucket(distribution.originBucket),
       authorizeOrigin: createOriginAuthorizer({ bucketPolicy: deployment.policies.bucketPolicies.get(distribution.originBucket), distributionArn: distribution.arn, accountId }),
-      corsRules: deployment.buckets.find((candidate) => candidate.name === distribution.originBucket)?.corsRules ?? [],
       isSecureTransport: (request) => (request.socket as TLSSocket).encrypted === true || (loopbackHttpIsSecure && LOOPBACK_ADDRESSES.has(request.socket.remoteAddress ?? '')),
     });
   }
