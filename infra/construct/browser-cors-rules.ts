@@ -29,6 +29,11 @@ export const BROWSER_REQUEST_HEADERS = [
   'x-amz-server-side-encryption',
   'x-amz-server-side-encryption-aws-kms-key-id',
   'x-amz-meta-*',
+  // What the library's copy and move send (server-side-copy.ts): the page's Publish moves a file.
+  'x-amz-copy-source',
+  'x-amz-copy-source-if-match',
+  'x-amz-copy-source-range',
+  'x-amz-metadata-directive',
 ];
 
 /**
