@@ -45,6 +45,14 @@ export const FORWARDED_QUERY_PARAMETERS = ['response-content-disposition'];
 export const CDN_EXPOSED_HEADERS = ['ETag', 'Content-Length', 'Content-Type', 'Last-Modified', 'Accept-Ranges'];
 /** Request headers a page may send to the CDN beyond the CORS-safelisted ones: ranges and revalidation. */
 export const CDN_REQUEST_HEADERS = ['Range', 'If-None-Match', 'If-Modified-Since'];
+/**
+ * Content-Security-Policy of every CDN answer. Users upload what the CDN serves, and the viewer's
+ * signed cookies are sent to the CDN's origin: a document opened from it (an uploaded HTML or SVG)
+ * must run nothing and reach nothing, or its script would read the viewer's files with those
+ * cookies. `sandbox` gives it an opaque origin without scripts, forms or popups. Images and videos
+ * shown by the app's page (`<img>`, `<video>`) are not documents, so the policy does not touch them.
+ */
+export const CDN_CONTENT_SECURITY_POLICY = "default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'; sandbox";
 
 /**
  * A CloudFront distribution in front of the bucket (origin access control, HTTPS only, GET and
@@ -125,12 +133,14 @@ export class StorageDelivery extends Construct {
       enableAcceptEncodingBrotli: true,
       queryStringBehavior: CacheQueryStringBehavior.allowList(...FORWARDED_QUERY_PARAMETERS),
     });
-    // The managed SECURITY_HEADERS policy's headers, plus CORS for the app's origins: the page reads
-    // files with fetch and cookies (signed cookies), so credentials are allowed, for those origins only.
+    // The managed SECURITY_HEADERS policy's headers and a sandboxing CSP (overriding whatever the
+    // origin says), plus CORS for the app's origins: the page reads files with fetch and cookies
+    // (signed cookies), so credentials are allowed, for those origins only.
     const responseHeadersPolicy = new ResponseHeadersPolicy(this, 'ResponseHeadersPolicy', {
       responseHeadersPolicyName: globalName('cdn-headers', 128),
-      comment: 'Security headers as the managed SecurityHeadersPolicy, and CORS with credentials for the app origins.',
+      comment: 'Security headers as the managed SecurityHeadersPolicy, a CSP sandboxing every served document, and CORS with credentials for the app origins.',
       securityHeadersBehavior: {
+        contentSecurityPolicy: { contentSecurityPolicy: CDN_CONTENT_SECURITY_POLICY, override: true },
         strictTransportSecurity: { accessControlMaxAge: Duration.days(365), includeSubdomains: false, override: false },
         contentTypeOptions: { override: false },
         frameOptions: { frameOption: HeadersFrameOption.SAMEORIGIN, override: false },

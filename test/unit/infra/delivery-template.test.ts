@@ -97,8 +97,9 @@ describe('delivery: true with guests (the public location)', () => {
       AccessControlMaxAgeSec: 600,
       OriginOverride: true,
     });
-    // The headers of the managed SecurityHeadersPolicy (67f7725c-...) it replaces.
+    // The headers of the managed SecurityHeadersPolicy (67f7725c-...) it replaces, and the sandboxing CSP.
     expect(config.SecurityHeadersConfig).toEqual({
+      ContentSecurityPolicy: { ContentSecurityPolicy: "default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'; sandbox", Override: true },
       ContentTypeOptions: { Override: false },
       FrameOptions: { FrameOption: 'SAMEORIGIN', Override: false },
       ReferrerPolicy: { ReferrerPolicy: 'strict-origin-when-cross-origin', Override: false },
@@ -108,6 +109,25 @@ describe('delivery: true with guests (the public location)', () => {
     // CloudFront names are global to the account: stack and region in the name.
     expect(JSON.stringify(config.Name)).toContain('cdn-headers');
     expect(JSON.stringify(config.Name)).toContain('AWS::Region');
+  });
+
+  it('sandboxes every document the CDN serves: no script, no connection, no form, no frame, no plugin, only its own images and media', () => {
+    const [policy] = Object.values(template.findResources('AWS::CloudFront::ResponseHeadersPolicy')) as Array<{ Properties: { ResponseHeadersPolicyConfig: { SecurityHeadersConfig: { ContentSecurityPolicy: { ContentSecurityPolicy: string; Override: boolean } } } } }>;
+    const csp = policy!.Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig.ContentSecurityPolicy;
+    // Override: the policy replaces a CSP from the origin, so no upload can bring its own.
+    expect(csp.Override).toBe(true);
+    const directives = new Map(csp.ContentSecurityPolicy.split(';').map((directive) => { const [name, ...values] = directive.trim().split(/\s+/); return [name!, values]; }));
+    // A bare sandbox: no allow-scripts, allow-same-origin, allow-forms, allow-popups or allow-top-navigation.
+    expect(directives.get('sandbox')).toEqual([]);
+    expect(directives.get('default-src')).toEqual(["'none'"]);
+    for (const fetching of ['script-src', 'connect-src', 'frame-src', 'child-src', 'object-src', 'worker-src', 'font-src', 'manifest-src']) expect(directives.has(fetching), fetching).toBe(false);
+    expect(directives.get('img-src')).toEqual(["'self'", 'data:']);
+    expect(directives.get('media-src')).toEqual(["'self'"]);
+    expect(directives.get('style-src')).toEqual(["'unsafe-inline'"]);
+    // Every behaviour, signed and unsigned, answers with that policy.
+    const { DefaultCacheBehavior, CacheBehaviors = [] } = distributionConfig(template);
+    const [policyId] = Object.keys(template.findResources('AWS::CloudFront::ResponseHeadersPolicy'));
+    for (const behaviour of [DefaultCacheBehavior, ...CacheBehaviors]) expect(behaviour.ResponseHeadersPolicyId).toEqual({ Ref: policyId });
   });
 
   it('lists every allowed origin of the construct in the CDN\'s CORS, and no other', () => {
