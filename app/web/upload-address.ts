@@ -62,3 +62,26 @@ export function readUploadAddress(fragment: string): UploadAddressLink {
   if (contentType !== undefined && typeof contentType !== 'string') throw damaged('its file type is not text');
   return { url, method, headers: headers as Record<string, string>, key, expiresAt, maxBytes, ...(contentType === undefined ? {} : { contentType }) };
 }
+
+/** What the uploader reads from the page's `/config.json`: the deployment it belongs to. */
+export interface UploadDeployment {
+  bucket: string;
+  region: string;
+  /** The local cloud's S3 endpoint; absent on AWS. */
+  s3Endpoint?: string;
+}
+
+/**
+ * Whether a link uploads into this page's own bucket. The page is the app's, so an address
+ * pointing its visitors' files at any other host would be phishing on the app's own origin.
+ */
+export function uploadsIntoDeployment(link: UploadAddressLink, deployment: UploadDeployment): boolean {
+  const url = new URL(link.url);
+  const bucketPath = `/${encodeURIComponent(deployment.bucket)}/`;
+  // The local cloud answers HTTPS and plain HTTP on one port: a link the CLI signed over HTTPS is as much this deployment's.
+  if (deployment.s3Endpoint !== undefined) return /^https?:$/.test(url.protocol) && url.host === new URL(deployment.s3Endpoint).host && url.pathname.startsWith(bucketPath);
+  if (url.protocol !== 'https:') return false;
+  const virtualHosts = [`${deployment.bucket}.s3.${deployment.region}.amazonaws.com`, `${deployment.bucket}.s3.amazonaws.com`];
+  const pathStyleHosts = [`s3.${deployment.region}.amazonaws.com`, 's3.amazonaws.com'];
+  return virtualHosts.includes(url.host) || (pathStyleHosts.includes(url.host) && url.pathname.startsWith(bucketPath));
+}

@@ -1,6 +1,6 @@
 import { formatSize } from './display-format.ts';
 import { element } from './page-elements.ts';
-import { readUploadAddress, type UploadAddressLink } from './upload-address.ts';
+import { readUploadAddress, uploadsIntoDeployment, type UploadAddressLink, type UploadDeployment } from './upload-address.ts';
 
 /**
  * The one-page uploader: everything it needs is the link in its address's fragment. No sign-in,
@@ -59,10 +59,21 @@ async function upload(link: UploadAddressLink, file: File): Promise<void> {
   show(state, state === 'done' ? `Uploaded ${file.name} (${formatSize(file.size)}). Thank you: you can close this page.` : text);
 }
 
-function start(): void {
+/** This page's deployment, from the same `/config.json` the storage browser reads. */
+async function readDeployment(): Promise<UploadDeployment> {
+  const response = await fetch('/config.json');
+  if (!response.ok) throw new Error(`The uploader is not ready (HTTP ${response.status}). Try again in a moment.`);
+  const { outputs } = (await response.json()) as { outputs: { bucket: string; region: string; endpoints?: { s3?: string } } };
+  return { bucket: outputs.bucket, region: outputs.region, ...(outputs.endpoints?.s3 ? { s3Endpoint: outputs.endpoints.s3 } : {}) };
+}
+
+async function start(): Promise<void> {
   let link: UploadAddressLink;
   try {
     link = readUploadAddress(window.location.hash);
+    if (!uploadsIntoDeployment(link, await readDeployment())) {
+      throw new Error(`This address would send your file to ${new URL(link.url).host}, which is not this app's storage.`);
+    }
   } catch (error) {
     element('upload-terms').textContent = '';
     show('damaged', `${(error as Error).message} Copy the whole address you were sent, or ask for a new one.`);
@@ -79,5 +90,6 @@ function start(): void {
   if (Date.now() >= Date.parse(link.expiresAt)) show('expired', EXPIRED);
 }
 
-start();
-document.body.dataset.ready = 'true';
+void start().finally(() => {
+  document.body.dataset.ready = 'true';
+});

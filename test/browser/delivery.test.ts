@@ -134,7 +134,7 @@ describe('delivery in Chromium, on the main job', () => {
       expect(requests).toHaveLength(1);
     });
 
-    it('says so for a damaged address and for an expired link, without sending anything', async () => {
+    it('says so for a damaged address, a link to another host and an expired link, without sending anything', async () => {
       const damaged = await freshPage();
       await damaged.goto(`${fixture.job.page.url}/upload.html#eyJ1cmwiOiJqYXZhc2NyaXB0OmFsZXJ0KDEpIn0`);
       await damaged.waitForSelector('body[data-ready="true"]');
@@ -143,6 +143,11 @@ describe('delivery in Chromium, on the main job', () => {
       expect(await damaged.isDisabled('#upload-button')).toBe(true);
 
       const link = await putLink('inbox/', { maxBytes: 10 });
+      const elsewhere = await openUploader({ ...link, url: link.url.replace(/^http:\/\/[^/]+/, 'http://evil.example') });
+      expect(await elsewhere.getAttribute('body', 'data-state')).toBe('damaged');
+      expect(await elsewhere.textContent('#upload-status')).toBe("This address would send your file to evil.example, which is not this app's storage. Copy the whole address you were sent, or ask for a new one.");
+      expect(await elsewhere.isDisabled('#upload-button')).toBe(true);
+
       const expired = await openUploader({ ...link, expiresAt: new Date(Date.now() - 1000).toISOString() });
       expect(await expired.getAttribute('body', 'data-state')).toBe('expired');
       expect(await expired.textContent('#upload-status')).toBe('This link has expired. Ask the person who sent it for a new one.');

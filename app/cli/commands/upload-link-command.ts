@@ -46,7 +46,9 @@ Examples:
       if (context.json) return context.print('', json);
       const outputs = await readStorageOutputsFile(context.outputsPath());
       const use = link.method === 'PUT' ? 'it works once: a second upload is refused' : 'a second upload before it expires replaces the first';
-      const limits = `one file of at most ${options.maxBytes} bytes${options.type ? `, ${options.type}` : ''}`;
+      const type = options.type ? `, ${options.type}` : '';
+      // S3 cannot bound a pre-signed PUT's size; saying "at most" there would promise what nothing enforces.
+      const limits = link.method === 'POST' ? `one file of at most ${options.maxBytes} bytes${type}` : `one file${type}; S3 does not enforce --max-bytes on a PUT link, use --method post for that`;
       context.print(`# Upload link for ${path.location.name}:${link.key} (${limits}), valid until ${expiresAt}; ${use}.\n${curlCommand(link, { caCertificate: outputs.caCertificate })}`, json);
     });
 }

@@ -164,7 +164,7 @@ describe('CLI: link and upload-link against the main job', () => {
       expect(run.code, run.stderr).toBe(0);
       const [comment, command, ...rest] = run.stdout.trimEnd().split('\n');
       expect(rest).toEqual([]);
-      expect(comment).toMatch(/^# Upload link for private:inbox\/[0-9a-f]{16}-upload\S* \(one file of at most 10000000 bytes\), valid until \S+; it works once: a second upload is refused\.$/);
+      expect(comment).toMatch(/^# Upload link for private:inbox\/[0-9a-f]{16}-upload\S* \(one file; S3 does not enforce --max-bytes on a PUT link, use --method post for that\), valid until \S+; it works once: a second upload is refused\.$/);
       expect(command).toMatch(/^curl --fail-with-body --cacert \S+ -X PUT -H 'If-None-Match: \*' /);
       const file = await localFile('for-curl.txt', 'sent with curl');
       const curl = (line: string) =>

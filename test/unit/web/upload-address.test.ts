@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DamagedUploadAddressError, readUploadAddress, uploadAddress, type UploadAddressLink } from '../../../app/web/upload-address.ts';
+import { DamagedUploadAddressError, readUploadAddress, uploadAddress, uploadsIntoDeployment, type UploadAddressLink } from '../../../app/web/upload-address.ts';
 
 const LINK: UploadAddressLink = {
   url: 'http://localhost:4566/bucket/users/us-east-1:abc/inbox/0123456789abcdef-upload?X-Amz-Signature=00',
@@ -44,5 +44,24 @@ describe('the uploader address', () => {
       fragmentOf({ ...LINK, contentType: 7 }),
     ];
     for (const fragment of damaged) expect(() => readUploadAddress(fragment), fragment).toThrow(DamagedUploadAddressError);
+  });
+
+  it('accepts only links into its own deployment\'s bucket: the local endpoint, or the bucket on S3 (virtual-hosted or path-style over https)', () => {
+    const local = { bucket: 'bucket', region: 'us-east-1', s3Endpoint: 'http://localhost:4566' };
+    const at = (url: string) => ({ ...LINK, url });
+    expect(uploadsIntoDeployment(LINK, local)).toBe(true);
+    expect(uploadsIntoDeployment(at('https://localhost:4566/bucket/a'), local)).toBe(true);
+    expect(uploadsIntoDeployment(at('ftp://localhost:4566/bucket/a'), local)).toBe(false);
+    expect(uploadsIntoDeployment(at('http://localhost:4567/bucket/a'), local)).toBe(false);
+    expect(uploadsIntoDeployment(at('http://evil.example/bucket/a'), local)).toBe(false);
+    expect(uploadsIntoDeployment(at('http://localhost:4566/bucketx/a'), local)).toBe(false);
+    expect(uploadsIntoDeployment(at('http://localhost:4566@evil.example/bucket/a'), local)).toBe(false);
+    const aws = { bucket: 'media-bucket', region: 'eu-west-1' };
+    expect(uploadsIntoDeployment(at('https://media-bucket.s3.eu-west-1.amazonaws.com/users/a'), aws)).toBe(true);
+    expect(uploadsIntoDeployment(at('https://s3.eu-west-1.amazonaws.com/media-bucket/users/a'), aws)).toBe(true);
+    expect(uploadsIntoDeployment(at('http://media-bucket.s3.eu-west-1.amazonaws.com/users/a'), aws)).toBe(false);
+    expect(uploadsIntoDeployment(at('https://other-bucket.s3.eu-west-1.amazonaws.com/users/a'), aws)).toBe(false);
+    expect(uploadsIntoDeployment(at('https://s3.eu-west-1.amazonaws.com/other-bucket/media-bucket/a'), aws)).toBe(false);
+    expect(uploadsIntoDeployment(at('https://media-bucket.s3.eu-west-1.amazonaws.com.evil.example/a'), aws)).toBe(false);
   });
 });
