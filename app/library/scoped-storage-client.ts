@@ -15,7 +15,7 @@ import { deliveryNotConfigured, publicCdnUrl, requestCdnCookies, requestCdnLink,
 import { countDownloadedBytes, type DownloadProgress } from './download-progress.ts';
 import { IdentityCredentialsProvider, type IdentityCredentialsSnapshot, type SignInResult } from './identity-credentials.ts';
 import { deferUploadTask } from './deferred-upload-task.ts';
-import { sendEncryptionHeader } from './encryption-header.ts';
+import { sendEncryptionHeader, UPLOAD_ENCRYPTIONS, type UploadEncryption } from './encryption-header.ts';
 import { decodeListingToken, encodeListingToken, NOT_A_LISTING_TOKEN } from './listing-token.ts';
 import { requirePermission } from './location-permissions.ts';
 import { toLocationKey, toLocationListingPrefix, toRelativeKey } from './object-keys.ts';
@@ -26,7 +26,7 @@ import { StorageError, toStorageError } from './storage-errors.ts';
 import type { LocationReference, StorageLocation } from './storage-location.ts';
 import { publishedRulesOf, type StorageOutputs } from './storage-outputs.ts';
 import { lookupIdentity, requestIdentityToken, type SessionTokenSource } from './token-service-client.ts';
-import { checkUploadLinkOptions, freshUploadKey, signUploadLink, type UploadLink, type UploadLinkOptions } from './upload-links.ts';
+import { checkUploadLinkOptions, freshUploadKey, signUploadLink, UPLOAD_LINK_SIGNING_CONFIG, type UploadLink, type UploadLinkOptions } from './upload-links.ts';
 import { startUploadTask, type UploadTask, type UploadTaskProgress } from './upload-task.ts';
 import { blobSource, bytesSource, isRandomAccessSource, type RandomAccessSource } from './upload-source.ts';
 
@@ -70,6 +70,13 @@ export interface ScopedStorageClientOptions {
   onCredentials?: (snapshot: IdentityCredentialsSnapshot) => void;
   /** Where resumable uploads remember their upload ids. @default none: uploads cannot be resumed after a crash */
   resumeStore?: ResumeStore;
+  /**
+   * The bucket's encryption, as uploads and upload links name it (`x-amz-server-side-encryption`):
+   * `aws:kms` when the deployment encrypts with a KMS key (the stack's `encryptionKey`), whose
+   * bucket policy refuses `AES256`. The outputs do not say which, so a KMS deployment must.
+   * @default 'AES256'
+   */
+  encryption?: UploadEncryption;
 }
 
 export type UploadBody = Uint8Array | Blob | RandomAccessSource | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | string;
@@ -235,6 +242,9 @@ const CHECKSUM_FIELDS = [
 export class ScopedStorageClient {
   readonly credentials: IdentityCredentialsProvider;
   readonly s3: S3Client;
+  /** Signs upload links: the same credentials as `s3`, but no checksum of a body it cannot know. */
+  private readonly uploadLinkSigner: S3Client;
+  private readonly encryption: UploadEncryption;
   private readonly partSize: number;
   private readonly concurrency: number;
   private readonly multipartThreshold: number;
@@ -267,14 +277,18 @@ export class ScopedStorageClient {
       initialCredentials: options.initialCredentials,
       onCredentials: options.onCredentials,
     });
-    this.s3 = new S3Client({
+    this.encryption = options.encryption ?? 'AES256';
+    if (!UPLOAD_ENCRYPTIONS.includes(this.encryption)) throw new StorageError('InvalidConfiguration', `encryption must be "AES256" or "aws:kms", got ${JSON.stringify(this.encryption)}.`);
+    const s3Config: S3ClientConfig = {
       region: outputs.region,
       endpoint: endpoints.s3,
       forcePathStyle: endpoints.s3 !== undefined,
       credentials: this.credentials.provide,
       requestHandler: options.requestHandler,
-    });
-    if (outputs.encryptionHeaderRequired) sendEncryptionHeader(this.s3);
+    };
+    this.s3 = new S3Client(s3Config);
+    this.uploadLinkSigner = new S3Client({ ...s3Config, ...UPLOAD_LINK_SIGNING_CONFIG });
+    if (outputs.encryptionHeaderRequired) sendEncryptionHeader(this.s3, this.encryption);
   }
 
   // --- Identity -------------------------------------------------------------------------------
@@ -550,7 +564,7 @@ export class ScopedStorageClient {
     const key = freshUploadKey(folder, checked.contentType);
     const { fullKey } = await this.target(location, key, 'write');
     const credentials = await this.credentials.get();
-    return signUploadLink({ s3: this.s3, bucket: this.bucket, fullKey, key, options: checked, credentialsExpireAt: credentials.expiration });
+    return signUploadLink({ s3: this.uploadLinkSigner, bucket: this.bucket, fullKey, key, options: checked, credentialsExpireAt: credentials.expiration, encryption: this.encryption });
   }
 
   /** Deletes one or many objects; reports per key what could not be deleted. */

@@ -1,6 +1,7 @@
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { UploadEncryption } from './encryption-header.ts';
 import { StorageError } from './storage-errors.ts';
 
 export interface UploadLinkOptions {
@@ -46,8 +47,16 @@ const MAX_LIFETIME_SECONDS = 7 * 24 * 3600;
 const MAX_SINGLE_UPLOAD_BYTES = 5 * 1024 ** 3;
 /** A link is signed only if the credentials still live this long: a link dead on arrival helps nobody. */
 const CREDENTIALS_MARGIN_SECONDS = 5;
-/** The encryption every upload link names, so a bucket policy that requires the header admits it. */
-const SERVER_SIDE_ENCRYPTION = 'AES256';
+/**
+ * The setting of the S3 client that signs upload links. By default the SDK computes a checksum of
+ * the request body when it signs a PutObject; a pre-signed PUT has no body yet, so the link would
+ * carry the CRC32 of an empty body (`x-amz-checksum-crc32=AAAAAA==`), and S3-compatible stores
+ * that check it (R2, MinIO) refuse every real upload through it. The uploader's body is unknown at
+ * signing time, so the link names no checksum at all; normal uploads keep their checksums.
+ */
+export const UPLOAD_LINK_SIGNING_CONFIG = { requestChecksumCalculation: 'WHEN_REQUIRED' } as const satisfies Partial<S3ClientConfig>;
+/** Query parameters a link must not carry: a checksum fixed before the uploader chose the file. */
+const CHECKSUM_QUERY_PARAMETER = /^x-amz-(checksum-|sdk-checksum-algorithm$)/i;
 const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
 const EXTENSIONS: Record<string, string> = {
   'image/jpeg': '.jpg',
@@ -91,6 +100,7 @@ export function freshUploadKey(folder: string, contentType: string | undefined):
 }
 
 interface SignUploadLinkInput {
+  /** Signs with the caller's credentials; made with {@link UPLOAD_LINK_SIGNING_CONFIG}. */
   s3: S3Client;
   bucket: string;
   fullKey: string;
@@ -99,11 +109,13 @@ interface SignUploadLinkInput {
   options: CheckedUploadLinkOptions;
   /** When the credentials that sign the link expire: the link cannot outlive them. */
   credentialsExpireAt: Date;
+  /** What the link names as `x-amz-server-side-encryption`, so a bucket policy that requires (or pins) the algorithm admits it. */
+  encryption: UploadEncryption;
 }
 
 /** Signs a PUT or POST upload link with the caller's own credentials (the S3 client's). */
 export async function signUploadLink(input: SignUploadLinkInput): Promise<UploadLink> {
-  const { s3, bucket, fullKey, key, options } = input;
+  const { s3, bucket, fullKey, key, options, encryption } = input;
   const remaining = Math.floor((input.credentialsExpireAt.getTime() - Date.now()) / 1000) - CREDENTIALS_MARGIN_SECONDS;
   if (remaining <= 0) throw new StorageError('Expired', 'The credentials expire too soon to sign an upload link; try again.');
   const expiresIn = Math.min(options.expiresInSeconds, remaining);
@@ -113,7 +125,7 @@ export async function signUploadLink(input: SignUploadLinkInput): Promise<Upload
       Bucket: bucket,
       Key: fullKey,
       Conditions: [['content-length-range', 1, options.maxBytes], ...(options.contentType === undefined ? [['starts-with', '$Content-Type', ''] as ['starts-with', string, string]] : [])],
-      Fields: { 'x-amz-server-side-encryption': SERVER_SIDE_ENCRYPTION, success_action_status: '201', ...(options.contentType !== undefined && { 'Content-Type': options.contentType }) },
+      Fields: { 'x-amz-server-side-encryption': encryption, success_action_status: '201', ...(options.contentType !== undefined && { 'Content-Type': options.contentType }) },
       Expires: expiresIn,
     });
     // Without a type in the policy the form may send any; this default keeps a plain form working.
@@ -122,15 +134,19 @@ export async function signUploadLink(input: SignUploadLinkInput): Promise<Upload
   }
   const headers: Record<string, string> = {
     'If-None-Match': '*',
-    'x-amz-server-side-encryption': SERVER_SIDE_ENCRYPTION,
+    'x-amz-server-side-encryption': encryption,
     ...(options.contentType !== undefined && { 'Content-Type': options.contentType }),
   };
-  const command = new PutObjectCommand({ Bucket: bucket, Key: fullKey, IfNoneMatch: '*', ServerSideEncryption: SERVER_SIDE_ENCRYPTION, ContentType: options.contentType });
+  const command = new PutObjectCommand({ Bucket: bucket, Key: fullKey, IfNoneMatch: '*', ServerSideEncryption: encryption, ContentType: options.contentType });
   const url = await getSignedUrl(s3, command, {
     expiresIn,
     signableHeaders: new Set(['if-none-match', 'x-amz-server-side-encryption', ...(options.contentType === undefined ? [] : ['content-type'])]),
     // Kept as headers the uploader must send, not query parameters anyone could drop.
     unhoistableHeaders: new Set(['x-amz-server-side-encryption']),
   });
+  if ([...new URL(url).searchParams.keys()].some((name) => CHECKSUM_QUERY_PARAMETER.test(name))) {
+    // A checksum signed now describes an empty body: every real upload through the link would fail.
+    throw new StorageError('InvalidConfiguration', 'The upload link would carry a checksum of an empty body; sign links with a client made with UPLOAD_LINK_SIGNING_CONFIG.');
+  }
   return { url, method: 'PUT', headers, key, expiresAt };
 }

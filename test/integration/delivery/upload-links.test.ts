@@ -1,9 +1,9 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { StorageError, type ScopedStorageClient, type UploadLink } from '../../../app/library/index.ts';
-import { signUploadLink } from '../../../app/library/upload-links.ts';
+import { signUploadLink, UPLOAD_LINK_SIGNING_CONFIG } from '../../../app/library/upload-links.ts';
 import { startMainJobFixture, type MainJobFixture } from '../client/main-job-fixture.ts';
 
 /**
@@ -40,6 +40,11 @@ async function failureOf(run: () => Promise<unknown>): Promise<StorageError> {
   return error;
 }
 
+/** A client signing links as the library does: the caller's credentials, no checksum of a body it cannot know. */
+function linkSigner(client: ScopedStorageClient): S3Client {
+  return new S3Client({ region: fixture.job.cloud.outputs.region, endpoint: fixture.job.cloud.outputs.endpoints.s3, forcePathStyle: true, credentials: client.credentials.provide, ...UPLOAD_LINK_SIGNING_CONFIG });
+}
+
 let fixture: MainJobFixture;
 let alice: ScopedStorageClient;
 let bob: ScopedStorageClient;
@@ -70,6 +75,25 @@ describe('PUT upload links: single use', () => {
     const download = await alice.download('private', link.key);
     expect(Buffer.from(await new Response(download.body as ReadableStream).arrayBuffer()).toString()).toBe('first');
     expect(download.contentType).toBe('text/plain');
+  });
+
+  test('the link names no checksum (one signed now would be of an empty body); normal uploads still send theirs', async () => {
+    for (const method of ['PUT', 'POST'] as const) {
+      const link = await alice.createUploadLink('private', 'incoming/', { maxBytes: 1000, method });
+      const names = [...new URL(link.url).searchParams.keys(), ...Object.keys(link.headers ?? {}), ...Object.keys(link.fields ?? {})].map((name) => name.toLowerCase());
+      expect(names.filter((name) => name.startsWith('x-amz-checksum-') || name === 'x-amz-sdk-checksum-algorithm')).toEqual([]);
+    }
+    const link = await alice.createUploadLink('private', 'incoming/', { maxBytes: 1000 });
+    expect((await usePut(link, 'a body that is not empty')).status).toBe(200);
+    await alice.upload('private', 'incoming/normal-upload.txt', 'a normal upload');
+    expect((await alice.properties('private', 'incoming/normal-upload.txt')).checksum).toMatch(/^CRC32:/);
+  });
+
+  test('a link signed by a client that would put an empty body\'s checksum in it is refused before it is handed out', async () => {
+    const defaultClient = new S3Client({ region: fixture.job.cloud.outputs.region, endpoint: fixture.job.cloud.outputs.endpoints.s3, forcePathStyle: true, credentials: alice.credentials.provide });
+    const options = { maxBytes: 10, expiresInSeconds: 60, method: 'PUT' as const };
+    const refused = await failureOf(() => signUploadLink({ s3: defaultClient, bucket, fullKey: `users/${aliceId}/k`, key: 'k', options, credentialsExpireAt: new Date(Date.now() + 600_000), encryption: 'AES256' }));
+    expect(refused.code).toBe('InvalidConfiguration');
   });
 
   test('each link gets its own key', async () => {
@@ -192,15 +216,17 @@ describe('upload links cannot reach what the caller may not write', () => {
 
 describe('upload links live no longer than the credentials that sign them', () => {
   test('the expiry is capped at the credentials (PUT: X-Amz-Expires, POST: the policy expiration), and the result says when', async () => {
-    const credentialsExpireAt = new Date(Date.now() + 65_000);
+    const s3 = linkSigner(alice);
+    // Half a second over 65 s, so the whole seconds left stay 65 however many milliseconds signing takes.
+    const credentialsExpireAt = new Date(Date.now() + 65_500);
     const options = { maxBytes: 10, expiresInSeconds: 3600 };
-    const put = await signUploadLink({ s3: alice.s3, bucket, fullKey: `users/${aliceId}/capped`, key: 'capped', options: { ...options, method: 'PUT' }, credentialsExpireAt });
+    const put = await signUploadLink({ s3, bucket, fullKey: `users/${aliceId}/capped`, key: 'capped', options: { ...options, method: 'PUT' }, credentialsExpireAt, encryption: 'AES256' });
     expect(Number(new URL(put.url).searchParams.get('X-Amz-Expires'))).toBe(60);
     expect(Math.abs(put.expiresAt.getTime() - (Date.now() + 60_000))).toBeLessThan(2000);
-    const post = await signUploadLink({ s3: alice.s3, bucket, fullKey: `users/${aliceId}/capped`, key: 'capped', options: { ...options, method: 'POST' }, credentialsExpireAt });
+    const post = await signUploadLink({ s3, bucket, fullKey: `users/${aliceId}/capped`, key: 'capped', options: { ...options, method: 'POST' }, credentialsExpireAt, encryption: 'AES256' });
     const policy = JSON.parse(Buffer.from(post.fields!.Policy!, 'base64').toString('utf8')) as { expiration: string };
     expect(Math.abs(Date.parse(policy.expiration) - post.expiresAt.getTime())).toBeLessThan(2000);
-    const expired = await failureOf(() => signUploadLink({ s3: alice.s3, bucket, fullKey: 'k', key: 'k', options: { ...options, method: 'PUT' }, credentialsExpireAt: new Date(Date.now() + 3000) }));
+    const expired = await failureOf(() => signUploadLink({ s3, bucket, fullKey: 'k', key: 'k', options: { ...options, method: 'PUT' }, credentialsExpireAt: new Date(Date.now() + 3000), encryption: 'AES256' }));
     expect(expired.code).toBe('Expired');
   });
 });
