@@ -138,7 +138,7 @@ export class StorageDelivery extends Construct {
     // (signed cookies), so credentials are allowed, for those origins only.
     const responseHeadersPolicy = new ResponseHeadersPolicy(this, 'ResponseHeadersPolicy', {
       responseHeadersPolicyName: globalName('cdn-headers', 128),
-      comment: 'Security headers as the managed SecurityHeadersPolicy, a CSP sandboxing every served document, and CORS with credentials for the app origins.',
+      comment: 'Managed SecurityHeadersPolicy headers, a CSP sandboxing every served document, CORS with credentials for the app origins.',
       securityHeadersBehavior: {
         contentSecurityPolicy: { contentSecurityPolicy: CDN_CONTENT_SECURITY_POLICY, override: true },
         strictTransportSecurity: { accessControlMaxAge: Duration.days(365), includeSubdomains: false, override: false },

@@ -32,7 +32,7 @@ export async function startLocalCdnServer(options: LocalCdnServerOptions): Promi
   const isAllowedHost = createHostCheck(options.allowedHosts);
   const route = (request: IncomingMessage, response: ServerResponse): void => {
     if (!isAllowedHost(request.headersDistinct.host, request.url)) {
-      renderCdnError(response, new ForbiddenHost(FORBIDDEN_HOST_MESSAGE), request.method ?? 'GET');
+      renderCdnError(response, new ForbiddenHost(FORBIDDEN_HOST_MESSAGE), request.method ?? 'GET', []);
       return;
     }
     void handle(request, response);

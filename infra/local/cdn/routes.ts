@@ -3,14 +3,16 @@ import { pipeline } from 'node:stream/promises';
 import { buffer } from 'node:stream/consumers';
 import type { TLSSocket } from 'node:tls';
 import { AccessDenied, CdnError, InvalidUri, MethodNotAllowed, NoSuchKey } from './cdn-errors.ts';
-import { behaviourFor, trustedKeys, type LocalDistribution } from './model/distribution.ts';
+import { behaviourFor, trustedKeys, type CacheBehaviour, type LocalDistribution } from './model/distribution.ts';
 import type { AuthorizeOriginRequest } from './model/origin-access.ts';
 import type { OriginBucket, OriginObject } from './model/origin-objects.ts';
+import { forwardsQueryString } from './model/query-string-forwarding.ts';
 import { ResponseCache } from './model/response-cache.ts';
 import { writeEdgeHeaders } from './protocol/edge-headers.ts';
 import { isNotModified, requestedRange, writeObjectHeaders } from './protocol/object-response.ts';
 import { renderCdnError } from './protocol/render-cdn-error.ts';
 import { answerResponseHeadersPreflight, applyResponseHeadersCors } from './protocol/response-headers-cors.ts';
+import { writePolicyHeaders, type PolicyHeader } from './protocol/response-headers-policy-headers.ts';
 import { readSignedRequestParameters } from './protocol/signed-request-parameters.ts';
 import { verifySignedRequest } from './protocol/verify-signed-request.ts';
 
@@ -44,6 +46,7 @@ interface ViewerRequest {
 /** The unread body of a GET or HEAD is read and dropped up to this much, then the connection is closed. */
 const MAX_DISCARDED_BODY_BYTES = 1024 * 1024;
 const PRINTABLE_HEADER_VALUE = /^[\x20-\x7e]*$/;
+const RESPONSE_CONTENT_DISPOSITION = 'response-content-disposition';
 
 /**
  * The local CloudFront distribution: picks the behaviour by path, verifies the signed URL or
@@ -76,10 +79,9 @@ export function createCdnRequestHandler(options: CdnHandlerOptions): CdnRequestH
     }
   }
 
-  async function serve(request: IncomingMessage, response: ServerResponse, viewer: ViewerRequest): Promise<void> {
+  async function serve(request: IncomingMessage, response: ServerResponse, viewer: ViewerRequest, behaviour: CacheBehaviour): Promise<void> {
     if (options.isSecureTransport && !options.isSecureTransport(request)) throw new AccessDenied();
     const now = clock();
-    const behaviour = behaviourFor(options.distribution, viewer.rawPath);
     const target = readSignedRequestParameters(viewer.rawQuery, request.headers.cookie);
     if (behaviour.trustedKeyIds.length > 0) {
       const origin = `${isTls(request) ? 'https' : 'http'}://${request.headers.host ?? ''}`;
@@ -93,34 +95,41 @@ export function createCdnRequestHandler(options: CdnHandlerOptions): CdnRequestH
     }
     // CORS comes from the behaviour's response headers policy, which overrides the origin's (the bucket's rules).
     applyResponseHeadersCors(behaviour.cors, request.headers, response);
-    const dispositionOverride = contentDispositionOverride(viewer.rawQuery);
+    // S3 acts on response-content-disposition only when CloudFront forwards it: when the behaviour's cache (or origin request) policy lists it.
+    const dispositionOverride = forwardsQueryString(behaviour.forwardedQueryStrings, RESPONSE_CONTENT_DISPOSITION) ? contentDispositionOverride(viewer.rawQuery) : undefined;
+    const send = (object: OriginObject, cacheResult: 'Hit' | 'Miss', bytes: ByteSource) => sendObject(request, response, { viewer, object, cacheResult, dispositionOverride, policyHeaders: behaviour.policyHeaders }, bytes);
 
     const cached = cache.get(viewer.key);
     if (cached) {
       response.setHeader('age', cache.ageSeconds(cached));
-      return sendObject(request, response, viewer, cached.object, 'Hit', dispositionOverride, (start, end) => cached.body.subarray(start, end + 1));
+      return send(cached.object, 'Hit', (start, end) => cached.body.subarray(start, end + 1));
     }
     const object = await findObject(viewer.key, now);
     if (viewer.method === 'GET' && cache.fits(object.size)) {
       const body = await fetchForCache(viewer.key, object, now);
       cache.put(viewer.key, object, body);
-      return sendObject(request, response, viewer, object, 'Miss', dispositionOverride, (start, end) => body.subarray(start, end + 1));
+      return send(object, 'Miss', (start, end) => body.subarray(start, end + 1));
     }
-    return sendObject(request, response, viewer, object, 'Miss', dispositionOverride, (start, end) => options.origin.read(object, start, end));
+    return send(object, 'Miss', (start, end) => options.origin.read(object, start, end));
   }
 
   return async function handleCdnRequest(request, response) {
     const method = request.method ?? 'GET';
+    // Every answer of a behaviour, errors included, carries its response headers policy's headers.
+    let policyHeaders: readonly PolicyHeader[] = [];
     try {
+      const behaviour = behaviourFor(options.distribution, requestPath(request.url ?? '/'));
+      policyHeaders = behaviour.policyHeaders;
       discardRequestBody(request, response);
       if (method === 'OPTIONS') {
-        const { rawPath } = viewerRequest('GET', request.url ?? '/');
+        viewerRequest('GET', request.url ?? '/');
         writeEdgeHeaders(response, 'Miss');
-        answerResponseHeadersPreflight(behaviourFor(options.distribution, rawPath).cors, request.headers, response);
+        writePolicyHeaders(policyHeaders, response);
+        answerResponseHeadersPreflight(behaviour.cors, request.headers, response);
         return;
       }
       if (method !== 'GET' && method !== 'HEAD') throw new MethodNotAllowed();
-      await serve(request, response, viewerRequest(method, request.url ?? '/'));
+      await serve(request, response, viewerRequest(method, request.url ?? '/'), behaviour);
     } catch (error) {
       if (response.headersSent) {
         response.destroy();
@@ -131,17 +140,24 @@ export function createCdnRequestHandler(options: CdnHandlerOptions): CdnRequestH
         onInternalError(error);
         response.statusCode = 500;
         writeEdgeHeaders(response, 'Error');
+        writePolicyHeaders(policyHeaders, response);
         response.end();
         return;
       }
-      renderCdnError(response, known, method);
+      renderCdnError(response, known, method, policyHeaders);
     }
   };
 }
 
+/** The request target's path as sent, without the query. */
+function requestPath(url: string): string {
+  const queryStart = url.indexOf('?');
+  return queryStart === -1 ? url : url.slice(0, queryStart);
+}
+
 function viewerRequest(method: 'GET' | 'HEAD', url: string): ViewerRequest {
   const queryStart = url.indexOf('?');
-  const rawPath = queryStart === -1 ? url : url.slice(0, queryStart);
+  const rawPath = requestPath(url);
   const rawQuery = queryStart === -1 ? '' : url.slice(queryStart + 1);
   if (!rawPath.startsWith('/')) throw new InvalidUri();
   let key: string;
@@ -155,27 +171,32 @@ function viewerRequest(method: 'GET' | 'HEAD', url: string): ViewerRequest {
 
 type ByteSource = (start: number, end: number) => Buffer | NodeJS.ReadableStream;
 
-async function sendObject(
-  request: IncomingMessage,
-  response: ServerResponse,
-  viewer: ViewerRequest,
-  object: OriginObject,
-  cacheResult: 'Hit' | 'Miss',
-  dispositionOverride: string | undefined,
-  bytes: ByteSource,
-): Promise<void> {
-  writeEdgeHeaders(response, cacheResult);
+/** One object answer: what was asked, the object, and how the behaviour shapes the answer. */
+interface ObjectAnswer {
+  viewer: ViewerRequest;
+  object: OriginObject;
+  cacheResult: 'Hit' | 'Miss';
+  /** A forwarded `response-content-disposition`. */
+  dispositionOverride: string | undefined;
+  policyHeaders: readonly PolicyHeader[];
+}
+
+async function sendObject(request: IncomingMessage, response: ServerResponse, answer: ObjectAnswer, bytes: ByteSource): Promise<void> {
+  const { viewer, object } = answer;
+  writeEdgeHeaders(response, answer.cacheResult);
   if (isNotModified(request, object)) {
     response.statusCode = 304;
     response.setHeader('etag', object.etag);
     response.setHeader('last-modified', new Date(object.lastModified).toUTCString());
+    writePolicyHeaders(answer.policyHeaders, response);
     response.end();
     return;
   }
-  const range = requestedRange(request, object.size);
+  const range = requestedRange(request, object);
   const start = range?.start ?? 0;
   const end = range?.end ?? object.size - 1;
-  writeObjectHeaders(response, object, dispositionOverride);
+  writeObjectHeaders(response, object, answer.dispositionOverride);
+  writePolicyHeaders(answer.policyHeaders, response);
   response.statusCode = range ? 206 : 200;
   if (range) response.setHeader('content-range', `bytes ${start}-${end}/${object.size}`);
   response.setHeader('content-length', end - start + 1);
@@ -195,10 +216,10 @@ async function sendObject(
 /** `response-content-disposition` from the query, when it is a printable header value. */
 function contentDispositionOverride(rawQuery: string): string | undefined {
   for (const piece of rawQuery.split('&')) {
-    if (!piece.startsWith('response-content-disposition=')) continue;
+    if (!piece.startsWith(`${RESPONSE_CONTENT_DISPOSITION}=`)) continue;
     let value: string;
     try {
-      value = decodeURIComponent(piece.slice('response-content-disposition='.length).replaceAll('+', ' '));
+      value = decodeURIComponent(piece.slice(RESPONSE_CONTENT_DISPOSITION.length + 1).replaceAll('+', ' '));
     } catch {
       return undefined;
     }

@@ -106,6 +106,8 @@ describe('delivery: true with guests (the public location)', () => {
       StrictTransportSecurity: { AccessControlMaxAgeSec: 31_536_000, IncludeSubdomains: false, Override: false },
       XSSProtection: { Protection: true, ModeBlock: true, Override: false },
     });
+    // CloudFront refuses a comment above 128 characters.
+    expect((config as { Comment: string }).Comment.length).toBeLessThanOrEqual(128);
     // CloudFront names are global to the account: stack and region in the name.
     expect(JSON.stringify(config.Name)).toContain('cdn-headers');
     expect(JSON.stringify(config.Name)).toContain('AWS::Region');

@@ -1,6 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import { resourceMatches } from '../protocol/policy-resource.ts';
 import type { ResponseHeadersCors } from '../protocol/response-headers-cors.ts';
+import type { PolicyHeader } from '../protocol/response-headers-policy-headers.ts';
+import type { QueryStringForwarding } from './query-string-forwarding.ts';
 
 /** One cache behaviour as the local CDN applies it. */
 export interface CacheBehaviour {
@@ -10,6 +12,10 @@ export interface CacheBehaviour {
   trustedKeyIds: readonly string[];
   /** CORS of the behaviour's response headers policy; undefined: the policy sends no CORS headers. */
   cors: ResponseHeadersCors | undefined;
+  /** The security and custom headers of the behaviour's response headers policy, written on every answer. */
+  policyHeaders: readonly PolicyHeader[];
+  /** The query parameters the behaviour's cache and origin request policies forward to the origin. */
+  forwardedQueryStrings: QueryStringForwarding;
 }
 
 /** The distribution of the synthesized stack, resolved for the local CDN. */

@@ -1,27 +1,19 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import type { ResponseHeadersCors } from '../protocol/response-headers-cors.ts';
 import type { CacheBehaviour, LocalDistribution } from './distribution.ts';
-
-interface TemplateResource {
-  Type: string;
-  Properties?: Record<string, unknown>;
-}
+import { combinedForwarding, FORWARDS_NO_QUERY_STRING, type QueryStringForwarding } from './query-string-forwarding.ts';
+import {
+  readCachePolicyQueryStrings,
+  readOriginRequestPolicyQueryStrings,
+  readResponseHeadersPolicies,
+  UnsupportedDistributionError,
+  type PolicyTemplate,
+} from './read-template-policies.ts';
 
 /** The local "deployment" the reader works from: the template, and values resolved as CloudFormation would. */
-interface ResolvedTemplate {
-  resources: Record<string, TemplateResource>;
+interface ResolvedTemplate extends PolicyTemplate {
   accountId: string;
-  /** `Ref` of a resource. */
-  physicalId(logicalId: string): string;
-  /** A property tree with its intrinsics resolved. */
-  resolved<T>(logicalId: string, value: unknown): T;
   /** The bucket whose `RegionalDomainName` (or `DomainName`) this is. */
   bucketForDomain(domainName: string): string | undefined;
-}
-
-/** A distribution the local CDN cannot run as CloudFront would. */
-export class UnsupportedDistributionError extends Error {
-  override readonly name = 'UnsupportedDistributionError';
 }
 
 interface BehaviourConfig {
@@ -30,6 +22,10 @@ interface BehaviourConfig {
   TrustedSigners?: string[];
   AllowedMethods?: string[];
   ResponseHeadersPolicyId?: string;
+  CachePolicyId?: string;
+  OriginRequestPolicyId?: string;
+  /** The legacy cache settings, instead of a cache policy. */
+  ForwardedValues?: { QueryString?: boolean | string };
 }
 
 interface DistributionConfig {
@@ -59,7 +55,23 @@ export function readTemplateDistribution(template: ResolvedTemplate): LocalDistr
 
   const publicKeys = readPublicKeys(template);
   const keyGroups = readKeyGroups(template);
-  const corsPolicies = readResponseHeadersCors(template);
+  const responseHeadersPolicies = readResponseHeadersPolicies(template);
+  const cachePolicies = readCachePolicyQueryStrings(template);
+  const originRequestPolicies = readOriginRequestPolicyQueryStrings(template);
+  const policy = <T>(policies: ReadonlyMap<string, T>, id: string, kind: string): T => {
+    const found = policies.get(id);
+    if (found === undefined) throw new UnsupportedDistributionError(`${logicalId}: the ${kind} ${id} is neither in this stack nor a managed policy the local CDN knows.`);
+    return found;
+  };
+  const forwardedQueryStrings = (config: BehaviourConfig): QueryStringForwarding => {
+    const cached =
+      config.CachePolicyId !== undefined
+        ? policy(cachePolicies, config.CachePolicyId, 'cache policy')
+        : config.ForwardedValues?.QueryString === true || config.ForwardedValues?.QueryString === 'true'
+          ? { kind: 'all' as const }
+          : FORWARDS_NO_QUERY_STRING;
+    return config.OriginRequestPolicyId === undefined ? cached : combinedForwarding(cached, policy(originRequestPolicies, config.OriginRequestPolicyId, 'origin request policy'));
+  };
   const behaviour = (config: BehaviourConfig, pathPattern: string | undefined): CacheBehaviour => {
     if (config.TrustedSigners !== undefined && config.TrustedSigners.length > 0) {
       throw new UnsupportedDistributionError(`${logicalId}: TrustedSigners (account key pairs) are not emulated; use TrustedKeyGroups.`);
@@ -69,9 +81,8 @@ export function readTemplateDistribution(template: ResolvedTemplate): LocalDistr
       if (keys === undefined) throw new UnsupportedDistributionError(`${logicalId}: trusted key group ${groupId} is not part of this stack.`);
       return keys;
     });
-    // A managed policy (not in the template) is taken to send no CORS headers, as SECURITY_HEADERS does.
-    const cors = config.ResponseHeadersPolicyId === undefined ? undefined : corsPolicies.get(config.ResponseHeadersPolicyId);
-    return { pathPattern, trustedKeyIds, cors };
+    const responseHeaders = config.ResponseHeadersPolicyId === undefined ? { cors: undefined, headers: [] } : policy(responseHeadersPolicies, config.ResponseHeadersPolicyId, 'response headers policy');
+    return { pathPattern, trustedKeyIds, cors: responseHeaders.cors, policyHeaders: responseHeaders.headers, forwardedQueryStrings: forwardedQueryStrings(config) };
   };
   const behaviours = [
     ...(config.CacheBehaviors ?? []).map((cacheBehaviour) => behaviour(cacheBehaviour, `/${(cacheBehaviour.PathPattern ?? '').replace(/^\//, '')}`)),
@@ -102,37 +113,4 @@ function readKeyGroups(template: ResolvedTemplate): Map<string, string[]> {
     groups.set(template.physicalId(logicalId), config.Items ?? []);
   }
   return groups;
-}
-
-interface CorsConfig {
-  AccessControlAllowOrigins?: { Items?: string[] };
-  AccessControlAllowMethods?: { Items?: string[] };
-  AccessControlAllowHeaders?: { Items?: string[] };
-  AccessControlExposeHeaders?: { Items?: string[] };
-  AccessControlAllowCredentials?: boolean | string;
-  AccessControlMaxAgeSec?: number | string;
-}
-
-/** The CORS configuration of each response headers policy of the stack, by its id. */
-function readResponseHeadersCors(template: ResolvedTemplate): Map<string, ResponseHeadersCors> {
-  const policies = new Map<string, ResponseHeadersCors>();
-  for (const [logicalId, resource] of Object.entries(template.resources)) {
-    if (resource.Type !== 'AWS::CloudFront::ResponseHeadersPolicy') continue;
-    const config = template.resolved<{ CorsConfig?: CorsConfig }>(logicalId, resource.Properties?.ResponseHeadersPolicyConfig);
-    const cors = config.CorsConfig;
-    if (cors === undefined) continue;
-    const items = (list: { Items?: string[] } | undefined): string[] => (list?.Items ?? []).filter((item): item is string => typeof item === 'string');
-    const credentials = cors.AccessControlAllowCredentials === true || cors.AccessControlAllowCredentials === 'true';
-    const allowOrigins = items(cors.AccessControlAllowOrigins);
-    if (credentials && allowOrigins.includes('*')) throw new UnsupportedDistributionError(`${logicalId}: CloudFront refuses CORS with credentials for every origin ("*").`);
-    policies.set(template.physicalId(logicalId), {
-      allowOrigins,
-      allowMethods: items(cors.AccessControlAllowMethods),
-      allowHeaders: items(cors.AccessControlAllowHeaders),
-      exposeHeaders: items(cors.AccessControlExposeHeaders),
-      allowCredentials: credentials,
-      maxAgeSeconds: cors.AccessControlMaxAgeSec === undefined ? undefined : Number(cors.AccessControlMaxAgeSec),
-    });
-  }
-  return policies;
 }

@@ -19,20 +19,38 @@ export function isNotModified(request: IncomingMessage, object: OriginObject): b
   return Math.floor(Date.parse(object.lastModified) / 1000) <= Math.floor(ifModifiedSince / 1000);
 }
 
-/** The byte range asked for, as S3 reads `Range` (one range; others ignored); outside the object: 416. */
-export function requestedRange(request: IncomingMessage, size: number): ByteRange | undefined {
+/**
+ * Whether `If-Range` lets the `Range` apply (RFC 9110 13.1.5): absent, or naming the object's
+ * current entity tag (strong comparison: a weak tag never matches) or exactly its Last-Modified.
+ * Otherwise the viewer's partial copy is stale, and it gets the whole object.
+ */
+function rangeStillApplies(ifRange: string | undefined, object: OriginObject): boolean {
+  if (ifRange === undefined) return true;
+  const condition = ifRange.trim();
+  if (condition.startsWith('W/')) return false;
+  if (condition.startsWith('"')) return condition === object.etag;
+  const date = Date.parse(condition);
+  return !Number.isNaN(date) && date === Math.floor(Date.parse(object.lastModified) / 1000) * 1000;
+}
+
+/**
+ * The byte range asked for, as S3 reads `Range` (one range; others ignored); outside the object:
+ * 416. A `Range` whose `If-Range` no longer holds is ignored (the whole object, 200).
+ */
+export function requestedRange(request: IncomingMessage, object: OriginObject): ByteRange | undefined {
+  const ifRange = request.headers['if-range'];
+  if (!rangeStillApplies(Array.isArray(ifRange) ? ifRange.join(', ') : ifRange, object)) return undefined;
   try {
-    return parseRange(request.headers.range, size);
+    return parseRange(request.headers.range, object.size);
   } catch (error) {
-    if (error instanceof S3InvalidRange) throw new InvalidRange(size);
+    if (error instanceof S3InvalidRange) throw new InvalidRange(object.size);
     throw error;
   }
 }
 
 /**
- * The object's headers as S3 sends them and CloudFront passes them on; a signed link's
- * `response-content-disposition` query parameter overrides the stored disposition (forwarded to
- * the origin as an origin request policy forwarding it would).
+ * The object's headers as S3 sends them and CloudFront passes them on; a forwarded
+ * `response-content-disposition` query parameter (a signed link's) overrides the stored disposition.
  */
 export function writeObjectHeaders(response: ServerResponse, object: OriginObject, contentDispositionOverride: string | undefined): void {
   const { headers } = object;

@@ -1,0 +1,143 @@
+import { crc32, deflateSync } from 'node:zlib';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ScopedStorageClient } from '../../app/library/index.ts';
+import { startMainJobFixture, type MainJobFixture } from '../integration/client/main-job-fixture.ts';
+import { launchChromium } from './browser-fixture.ts';
+
+const SECRET = 'the private words of ann';
+const SCRIPT_RAN = 'the script ran';
+
+/** A real PNG of one colour, so a decoded image has a natural width. */
+function tinyPng(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const typed = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const checksum = Buffer.alloc(4);
+    checksum.writeUInt32BE(crc32(typed));
+    return Buffer.concat([length, typed, checksum]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  const row = Buffer.concat([Buffer.from([0]), Buffer.alloc(width * 3, 0x80)]);
+  const pixels = Buffer.concat(Array.from({ length: height }, () => row));
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(pixels)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+/**
+ * The uploaded attack: an inline script that says it ran (synchronously, while the document is
+ * parsed, so before its load event), then reads the victim's private file from the CDN origin with
+ * the victim's cookies and writes it into the title.
+ */
+function evilDocument(victimSecretPath: string): string {
+  return `<!doctype html><html><head><title>evil</title></head><body><p>harmless looking</p><script>
+document.title = ${JSON.stringify(SCRIPT_RAN)};
+fetch(${JSON.stringify(victimSecretPath)}, { credentials: 'include' }).then((answer) => answer.text()).then((text) => { document.title = 'stolen: ' + text; });
+</script></body></html>`;
+}
+
+/** Whether an image at `url` loads in `page` (with whatever cookies its context holds): its natural width, 0 when refused. */
+async function imageWidth(page: Page, url: string): Promise<number> {
+  return page.evaluate(
+    (source) =>
+      new Promise<number>((resolve) => {
+        const image = new Image();
+        image.onload = () => resolve(image.naturalWidth);
+        image.onerror = () => resolve(0);
+        image.src = source;
+      }),
+    url,
+  );
+}
+
+/**
+ * Stored XSS on the CDN origin: a user uploads an HTML file into a folder the CDN serves, and a
+ * victim whose browser holds the CDN's signed cookies opens its address. The distribution's
+ * Content-Security-Policy (sandbox, no script) must keep the victim's files out of its reach,
+ * while the victim's own images still load through the CDN on the app's page.
+ */
+describe('a document uploaded to the CDN cannot read another user\'s files with their cookies (Chromium, main job)', () => {
+  let fixture: MainJobFixture;
+  let browser: Browser;
+  let victimContext: BrowserContext;
+  let appPage: Page;
+  let cdnUrl: string;
+  let secretUrl: string;
+  let photoUrl: string;
+  let evilUrl: string;
+
+  beforeAll(async () => {
+    [fixture, browser] = await Promise.all([startMainJobFixture(), launchChromium()]);
+    const ann: ScopedStorageClient = await fixture.clientFor('ann');
+    const ben: ScopedStorageClient = await fixture.clientFor('ben');
+    const annId = (await ann.whoami()).identityId;
+    const benId = (await ben.whoami()).identityId;
+    await ann.upload('private', 'secret.txt', Buffer.from(SECRET), { contentType: 'text/plain' });
+    await ann.upload('private', 'photos/ann.png', tinyPng(6, 3), { contentType: 'image/png' });
+
+    victimContext = await browser.newContext();
+    appPage = await victimContext.newPage();
+    await appPage.goto(`${fixture.job.page.url}/`);
+    const outputs = await appPage.evaluate(async () => ((await (await fetch('/config.json')).json()) as { outputs: { cdnUrl: string; tokenServiceUrl: string } }).outputs);
+    cdnUrl = outputs.cdnUrl;
+    secretUrl = `${cdnUrl}/users/${encodeURIComponent(annId)}/secret.txt`;
+    photoUrl = `${cdnUrl}/users/${encodeURIComponent(annId)}/photos/ann.png`;
+
+    await ben.upload('public', `${benId}/evil.html`, Buffer.from(evilDocument(new URL(secretUrl).pathname)), { contentType: 'text/html' });
+    evilUrl = `${cdnUrl}/public/${encodeURIComponent(benId)}/evil.html`;
+
+    // Ann's page asks for the CDN cookies as the app does: a credentialed POST from the page's origin.
+    const sessionToken = await fixture.sessionFor('ann');
+    const status = await appPage.evaluate(
+      async ({ tokenServiceUrl, sessionToken }) =>
+        (
+          await fetch(`${tokenServiceUrl}/v1/links/cookies`, {
+            method: 'POST',
+            credentials: 'include',
+            headers: { authorization: `Bearer ${sessionToken}`, 'content-type': 'application/json' },
+            body: '{}',
+          })
+        ).status,
+      { tokenServiceUrl: outputs.tokenServiceUrl, sessionToken },
+    );
+    expect(status).toBe(200);
+  });
+
+  afterAll(async () => {
+    await victimContext?.close();
+    await browser?.close();
+    await fixture?.close();
+  });
+
+  it('the victim\'s browser holds cookies that read the private file (what the attack would steal)', async () => {
+    const names = (await victimContext.cookies(secretUrl)).map((cookie) => cookie.name).sort();
+    expect(names).toEqual(expect.arrayContaining(['CloudFront-Key-Pair-Id', 'CloudFront-Policy', 'CloudFront-Signature']));
+    const direct = await victimContext.request.get(secretUrl);
+    expect(direct.status()).toBe(200);
+    expect(await direct.text()).toBe(SECRET);
+  });
+
+  it('the victim\'s own image still loads through the CDN with the cookies, in an <img> on the app\'s page', async () => {
+    expect(await imageWidth(appPage, photoUrl)).toBe(6);
+  });
+
+  it('opening the uploaded HTML runs none of its script: no request for the private file, the secret never in the page', async () => {
+    const evilPage = await victimContext.newPage();
+    const requested: string[] = [];
+    evilPage.on('request', (request) => requested.push(request.url()));
+    const blockedScript = evilPage.waitForEvent('console', (message) => /Blocked script execution/.test(message.text()));
+    const answer = await evilPage.goto(evilUrl, { waitUntil: 'load' });
+    expect(answer?.status()).toBe(200);
+    expect(answer?.headers()['content-type']).toBe('text/html');
+    expect(answer?.headers()['content-security-policy']).toContain('sandbox');
+    await blockedScript;
+    // The inline script would have renamed the page while it was parsed, before the load event.
+    expect(await evilPage.title()).toBe('evil');
+    expect(requested).toEqual([evilUrl]);
+    expect(await evilPage.content()).not.toContain(SECRET);
+    await evilPage.close();
+  });
+});
