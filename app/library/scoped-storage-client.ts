@@ -15,7 +15,7 @@ import { deliveryNotConfigured, publicCdnUrl, requestCdnCookies, requestCdnLink,
 import { countDownloadedBytes, type DownloadProgress } from './download-progress.ts';
 import { IdentityCredentialsProvider, type IdentityCredentialsSnapshot, type SignInResult } from './identity-credentials.ts';
 import { deferUploadTask } from './deferred-upload-task.ts';
-import { sendEncryptionHeader, UPLOAD_ENCRYPTIONS, type UploadEncryption } from './encryption-header.ts';
+import { checkUploadEncryption, sendEncryptionHeader, type UploadEncryption, type UploadEncryptionSetting } from './encryption-header.ts';
 import { decodeListingToken, encodeListingToken, NOT_A_LISTING_TOKEN } from './listing-token.ts';
 import { requirePermission } from './location-permissions.ts';
 import { toLocationKey, toLocationListingPrefix, toRelativeKey } from './object-keys.ts';
@@ -77,6 +77,12 @@ export interface ScopedStorageClientOptions {
    * @default 'AES256'
    */
   encryption?: UploadEncryption;
+  /**
+   * With `encryption: 'aws:kms'`, the ARN of the bucket's KMS key, named with every upload: S3
+   * encrypts a request that names `aws:kms` without a key with the account's `aws/s3` key instead.
+   * @default none
+   */
+  encryptionKeyArn?: string;
 }
 
 export type UploadBody = Uint8Array | Blob | RandomAccessSource | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | string;
@@ -244,7 +250,7 @@ export class ScopedStorageClient {
   readonly s3: S3Client;
   /** Signs upload links: the same credentials as `s3`, but no checksum of a body it cannot know. */
   private readonly uploadLinkSigner: S3Client;
-  private readonly encryption: UploadEncryption;
+  private readonly encryption: UploadEncryptionSetting;
   private readonly partSize: number;
   private readonly concurrency: number;
   private readonly multipartThreshold: number;
@@ -277,8 +283,7 @@ export class ScopedStorageClient {
       initialCredentials: options.initialCredentials,
       onCredentials: options.onCredentials,
     });
-    this.encryption = options.encryption ?? 'AES256';
-    if (!UPLOAD_ENCRYPTIONS.includes(this.encryption)) throw new StorageError('InvalidConfiguration', `encryption must be "AES256" or "aws:kms", got ${JSON.stringify(this.encryption)}.`);
+    this.encryption = checkUploadEncryption(options.encryption, options.encryptionKeyArn);
     const s3Config: S3ClientConfig = {
       region: outputs.region,
       endpoint: endpoints.s3,

@@ -1,7 +1,7 @@
 import { PutObjectCommand, type S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { UploadEncryption } from './encryption-header.ts';
+import type { UploadEncryptionSetting } from './encryption-header.ts';
 import { StorageError } from './storage-errors.ts';
 
 export interface UploadLinkOptions {
@@ -109,8 +109,8 @@ interface SignUploadLinkInput {
   options: CheckedUploadLinkOptions;
   /** When the credentials that sign the link expire: the link cannot outlive them. */
   credentialsExpireAt: Date;
-  /** What the link names as `x-amz-server-side-encryption`, so a bucket policy that requires (or pins) the algorithm admits it. */
-  encryption: UploadEncryption;
+  /** What the link names as `x-amz-server-side-encryption` (and the KMS key), so a bucket policy that requires or pins them admits it. */
+  encryption: UploadEncryptionSetting;
 }
 
 /** Signs a PUT or POST upload link with the caller's own credentials (the S3 client's). */
@@ -120,12 +120,16 @@ export async function signUploadLink(input: SignUploadLinkInput): Promise<Upload
   if (remaining <= 0) throw new StorageError('Expired', 'The credentials expire too soon to sign an upload link; try again.');
   const expiresIn = Math.min(options.expiresInSeconds, remaining);
   const expiresAt = new Date(Date.now() + expiresIn * 1000);
+  const encryptionHeaders: Record<string, string> = {
+    'x-amz-server-side-encryption': encryption.algorithm,
+    ...(encryption.kmsKeyArn !== undefined && { 'x-amz-server-side-encryption-aws-kms-key-id': encryption.kmsKeyArn }),
+  };
   if (options.method === 'POST') {
     const signed = await createPresignedPost(s3, {
       Bucket: bucket,
       Key: fullKey,
       Conditions: [['content-length-range', 1, options.maxBytes], ...(options.contentType === undefined ? [['starts-with', '$Content-Type', ''] as ['starts-with', string, string]] : [])],
-      Fields: { 'x-amz-server-side-encryption': encryption, success_action_status: '201', ...(options.contentType !== undefined && { 'Content-Type': options.contentType }) },
+      Fields: { ...encryptionHeaders, success_action_status: '201', ...(options.contentType !== undefined && { 'Content-Type': options.contentType }) },
       Expires: expiresIn,
     });
     // Without a type in the policy the form may send any; this default keeps a plain form working.
@@ -134,15 +138,15 @@ export async function signUploadLink(input: SignUploadLinkInput): Promise<Upload
   }
   const headers: Record<string, string> = {
     'If-None-Match': '*',
-    'x-amz-server-side-encryption': encryption,
+    ...encryptionHeaders,
     ...(options.contentType !== undefined && { 'Content-Type': options.contentType }),
   };
-  const command = new PutObjectCommand({ Bucket: bucket, Key: fullKey, IfNoneMatch: '*', ServerSideEncryption: encryption, ContentType: options.contentType });
+  const command = new PutObjectCommand({ Bucket: bucket, Key: fullKey, IfNoneMatch: '*', ServerSideEncryption: encryption.algorithm, SSEKMSKeyId: encryption.kmsKeyArn, ContentType: options.contentType });
   const url = await getSignedUrl(s3, command, {
     expiresIn,
-    signableHeaders: new Set(['if-none-match', 'x-amz-server-side-encryption', ...(options.contentType === undefined ? [] : ['content-type'])]),
+    signableHeaders: new Set(['if-none-match', ...Object.keys(encryptionHeaders), ...(options.contentType === undefined ? [] : ['content-type'])]),
     // Kept as headers the uploader must send, not query parameters anyone could drop.
-    unhoistableHeaders: new Set(['x-amz-server-side-encryption']),
+    unhoistableHeaders: new Set(Object.keys(encryptionHeaders)),
   });
   if ([...new URL(url).searchParams.keys()].some((name) => CHECKSUM_QUERY_PARAMETER.test(name))) {
     // A checksum signed now describes an empty body: every real upload through the link would fail.

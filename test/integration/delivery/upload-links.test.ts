@@ -92,7 +92,7 @@ describe('PUT upload links: single use', () => {
   test('a link signed by a client that would put an empty body\'s checksum in it is refused before it is handed out', async () => {
     const defaultClient = new S3Client({ region: fixture.job.cloud.outputs.region, endpoint: fixture.job.cloud.outputs.endpoints.s3, forcePathStyle: true, credentials: alice.credentials.provide });
     const options = { maxBytes: 10, expiresInSeconds: 60, method: 'PUT' as const };
-    const refused = await failureOf(() => signUploadLink({ s3: defaultClient, bucket, fullKey: `users/${aliceId}/k`, key: 'k', options, credentialsExpireAt: new Date(Date.now() + 600_000), encryption: 'AES256' }));
+    const refused = await failureOf(() => signUploadLink({ s3: defaultClient, bucket, fullKey: `users/${aliceId}/k`, key: 'k', options, credentialsExpireAt: new Date(Date.now() + 600_000), encryption: { algorithm: 'AES256' } }));
     expect(refused.code).toBe('InvalidConfiguration');
   });
 
@@ -220,13 +220,13 @@ describe('upload links live no longer than the credentials that sign them', () =
     // Half a second over 65 s, so the whole seconds left stay 65 however many milliseconds signing takes.
     const credentialsExpireAt = new Date(Date.now() + 65_500);
     const options = { maxBytes: 10, expiresInSeconds: 3600 };
-    const put = await signUploadLink({ s3, bucket, fullKey: `users/${aliceId}/capped`, key: 'capped', options: { ...options, method: 'PUT' }, credentialsExpireAt, encryption: 'AES256' });
+    const put = await signUploadLink({ s3, bucket, fullKey: `users/${aliceId}/capped`, key: 'capped', options: { ...options, method: 'PUT' }, credentialsExpireAt, encryption: { algorithm: 'AES256' } });
     expect(Number(new URL(put.url).searchParams.get('X-Amz-Expires'))).toBe(60);
     expect(Math.abs(put.expiresAt.getTime() - (Date.now() + 60_000))).toBeLessThan(2000);
-    const post = await signUploadLink({ s3, bucket, fullKey: `users/${aliceId}/capped`, key: 'capped', options: { ...options, method: 'POST' }, credentialsExpireAt, encryption: 'AES256' });
+    const post = await signUploadLink({ s3, bucket, fullKey: `users/${aliceId}/capped`, key: 'capped', options: { ...options, method: 'POST' }, credentialsExpireAt, encryption: { algorithm: 'AES256' } });
     const policy = JSON.parse(Buffer.from(post.fields!.Policy!, 'base64').toString('utf8')) as { expiration: string };
     expect(Math.abs(Date.parse(policy.expiration) - post.expiresAt.getTime())).toBeLessThan(2000);
-    const expired = await failureOf(() => signUploadLink({ s3, bucket, fullKey: 'k', key: 'k', options: { ...options, method: 'PUT' }, credentialsExpireAt: new Date(Date.now() + 3000), encryption: 'AES256' }));
+    const expired = await failureOf(() => signUploadLink({ s3, bucket, fullKey: 'k', key: 'k', options: { ...options, method: 'PUT' }, credentialsExpireAt: new Date(Date.now() + 3000), encryption: { algorithm: 'AES256' } }));
     expect(expired.code).toBe('Expired');
   });
 });

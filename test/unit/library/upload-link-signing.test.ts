@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { CopyObjectCommand, CreateMultipartUploadCommand, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sendEncryptionHeader } from '../../../app/library/encryption-header.ts';
+import { checkUploadEncryption, sendEncryptionHeader, type UploadEncryptionSetting } from '../../../app/library/encryption-header.ts';
 import { ScopedStorageClient } from '../../../app/library/scoped-storage-client.ts';
 import { StorageError } from '../../../app/library/storage-errors.ts';
 import { signUploadLink, UPLOAD_LINK_SIGNING_CONFIG, type CheckedUploadLinkOptions } from '../../../app/library/upload-links.ts';
@@ -54,14 +54,14 @@ describe('upload links name no checksum', () => {
   });
 
   it('a PUT link signed with the link-signing setting has no x-amz-checksum-* and no x-amz-sdk-checksum-algorithm', async () => {
-    const link = await signUploadLink({ s3: client(UPLOAD_LINK_SIGNING_CONFIG), bucket: 'bucket', fullKey: 'users/a/k', key: 'k', options: PUT, credentialsExpireAt: IN_AN_HOUR(), encryption: 'AES256' });
+    const link = await signUploadLink({ s3: client(UPLOAD_LINK_SIGNING_CONFIG), bucket: 'bucket', fullKey: 'users/a/k', key: 'k', options: PUT, credentialsExpireAt: IN_AN_HOUR(), encryption: { algorithm: 'AES256' } });
     expect(checksumNames(link.url)).toEqual([]);
     const signedHeaders = new URL(link.url).searchParams.get('X-Amz-SignedHeaders')?.split(';');
     expect(signedHeaders).toEqual(['content-type', 'host', 'if-none-match', 'x-amz-server-side-encryption']);
   });
 
   it('a PUT link from a client that would sign an empty body\'s checksum is refused (InvalidConfiguration), not handed out', async () => {
-    const error = await signUploadLink({ s3: client(), bucket: 'bucket', fullKey: 'users/a/k', key: 'k', options: PUT, credentialsExpireAt: IN_AN_HOUR(), encryption: 'AES256' }).catch((caught: unknown) => caught);
+    const error = await signUploadLink({ s3: client(), bucket: 'bucket', fullKey: 'users/a/k', key: 'k', options: PUT, credentialsExpireAt: IN_AN_HOUR(), encryption: { algorithm: 'AES256' } }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(StorageError);
     expect((error as StorageError).code).toBe('InvalidConfiguration');
   });
@@ -75,23 +75,31 @@ describe('upload links name no checksum', () => {
   });
 });
 
+const KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const SETTINGS: UploadEncryptionSetting[] = [{ algorithm: 'AES256' }, { algorithm: 'aws:kms' }, { algorithm: 'aws:kms', kmsKeyArn: KEY_ARN }];
+
 describe('the encryption the library names', () => {
-  for (const encryption of ['AES256', 'aws:kms'] as const) {
-    it(`${encryption}: the PUT link signs it and tells the uploader to send it; the POST form carries it as a policy condition`, async () => {
+  for (const encryption of SETTINGS) {
+    const label = encryption.kmsKeyArn === undefined ? encryption.algorithm : `${encryption.algorithm} with the key`;
+    it(`${label}: the PUT link signs it as headers the uploader must send; the POST form carries it as exact policy conditions`, async () => {
+      const expected = { 'x-amz-server-side-encryption': encryption.algorithm, ...(encryption.kmsKeyArn !== undefined && { 'x-amz-server-side-encryption-aws-kms-key-id': encryption.kmsKeyArn }) };
       const s3 = client(UPLOAD_LINK_SIGNING_CONFIG);
       const put = await signUploadLink({ s3, bucket: 'bucket', fullKey: 'users/a/k', key: 'k', options: PUT, credentialsExpireAt: IN_AN_HOUR(), encryption });
-      expect(put.headers?.['x-amz-server-side-encryption']).toBe(encryption);
-      expect(new URL(put.url).searchParams.has('x-amz-server-side-encryption')).toBe(false);
+      expect(put.headers).toEqual({ 'If-None-Match': '*', 'Content-Type': 'text/plain', ...expected });
+      const query = new URL(put.url).searchParams;
+      expect([...query.keys()].filter((name) => name.toLowerCase().startsWith('x-amz-server-side-encryption'))).toEqual([]);
+      expect(query.get('X-Amz-SignedHeaders')?.split(';')).toEqual(['content-type', 'host', 'if-none-match', ...Object.keys(expected)]);
       const post = await signUploadLink({ s3, bucket: 'bucket', fullKey: 'users/a/k', key: 'k', options: POST, credentialsExpireAt: IN_AN_HOUR(), encryption });
-      expect(post.fields?.['x-amz-server-side-encryption']).toBe(encryption);
+      expect(post.fields).toMatchObject(expected);
       const policy = JSON.parse(Buffer.from(post.fields!.Policy!, 'base64').toString('utf8')) as { conditions: unknown[] };
-      expect(policy.conditions).toContainEqual({ 'x-amz-server-side-encryption': encryption });
+      for (const [name, value] of Object.entries(expected)) expect(policy.conditions).toContainEqual({ [name]: value });
+      if (encryption.kmsKeyArn === undefined) expect(JSON.stringify(policy.conditions)).not.toContain('kms-key-id');
     });
   }
 
-  it('sendEncryptionHeader names aws:kms on PutObject, CreateMultipartUpload and CopyObject, not on UploadPart; an explicit value stays', async () => {
+  it('sendEncryptionHeader names aws:kms and the key on PutObject, CreateMultipartUpload and CopyObject, not on UploadPart; an explicit value stays', async () => {
     const s3 = client();
-    sendEncryptionHeader(s3, 'aws:kms');
+    sendEncryptionHeader(s3, { algorithm: 'aws:kms', kmsKeyArn: KEY_ARN });
     received.length = 0;
     await s3.send(new PutObjectCommand({ Bucket: 'bucket', Key: 'k', Body: 'x' }));
     await s3.send(new CreateMultipartUploadCommand({ Bucket: 'bucket', Key: 'k' }));
@@ -99,25 +107,40 @@ describe('the encryption the library names', () => {
     await s3.send(new UploadPartCommand({ Bucket: 'bucket', Key: 'k', UploadId: 'u', PartNumber: 1, Body: 'x' }));
     await s3.send(new PutObjectCommand({ Bucket: 'bucket', Key: 'k', Body: 'x', ServerSideEncryption: 'AES256' }));
     expect(received.map((request) => request.headers['x-amz-server-side-encryption'])).toEqual(['aws:kms', 'aws:kms', 'aws:kms', undefined, 'AES256']);
+    expect(received.map((request) => request.headers['x-amz-server-side-encryption-aws-kms-key-id'])).toEqual([KEY_ARN, KEY_ARN, KEY_ARN, undefined, undefined]);
   });
 
-  it('sendEncryptionHeader defaults to AES256', async () => {
+  it('sendEncryptionHeader defaults to AES256 and names no key', async () => {
     const s3 = client();
     sendEncryptionHeader(s3);
     received.length = 0;
     await s3.send(new PutObjectCommand({ Bucket: 'bucket', Key: 'k', Body: 'x' }));
     expect(received[0]?.headers['x-amz-server-side-encryption']).toBe('AES256');
+    expect(received[0]?.headers['x-amz-server-side-encryption-aws-kms-key-id']).toBeUndefined();
   });
 
-  it('the client option takes only AES256 or aws:kms (InvalidConfiguration otherwise)', () => {
-    expect(() => new ScopedStorageClient({ outputs: OUTPUTS, encryption: 'aws:kms' })).not.toThrow();
-    for (const encryption of ['aws:kms:dsse', 'aes256', '']) {
+  it('the client options: AES256 by default; aws:kms with or without a key ARN; anything else is InvalidConfiguration', () => {
+    expect(checkUploadEncryption()).toEqual({ algorithm: 'AES256' });
+    expect(checkUploadEncryption('aws:kms')).toEqual({ algorithm: 'aws:kms' });
+    expect(checkUploadEncryption('aws:kms', KEY_ARN)).toEqual({ algorithm: 'aws:kms', kmsKeyArn: KEY_ARN });
+    expect(() => new ScopedStorageClient({ outputs: OUTPUTS, encryption: 'aws:kms', encryptionKeyArn: KEY_ARN })).not.toThrow();
+    const wrong: Array<[unknown, unknown]> = [
+      ['aws:kms:dsse', undefined],
+      ['aes256', undefined],
+      ['', undefined],
+      ['AES256', KEY_ARN],
+      ['aws:kms', 'alias/aws/s3'],
+      ['aws:kms', `${KEY_ARN}\nx`],
+      ['aws:kms', 'arn:aws:kms:us-east-1:123456789012:alias/mine'],
+    ];
+    for (const [algorithm, keyArn] of wrong) {
       let error: unknown;
       try {
-        new ScopedStorageClient({ outputs: OUTPUTS, encryption: encryption as 'AES256' });
+        new ScopedStorageClient({ outputs: OUTPUTS, encryption: algorithm as 'AES256', encryptionKeyArn: keyArn as string });
       } catch (caught) {
         error = caught;
       }
+      expect(error).toBeInstanceOf(StorageError);
       expect((error as StorageError).code).toBe('InvalidConfiguration');
     }
   });
