@@ -75,6 +75,28 @@ describe('a bucket policy requiring x-amz-server-side-encryption (requireEncrypt
     expect((await postForm(post.url, post.fields ?? {}, 'via post')).status).toBe(201);
   });
 
+  test("the bucket policy pins the bucket's algorithm: a client told aws:kms on this AES256 bucket gets links and uploads S3 refuses (the reverse of AES256 on a KMS bucket)", async () => {
+    const session = await developmentSessionToken(job.tokenService.url, 'alice', 'acme');
+    const kmsClient = await createNodeStorageClient(job.cloud.outputsPath, { getSessionToken: () => session, encryption: 'aws:kms' });
+    const put = await kmsClient.createUploadLink('private', 'links/', { maxBytes: 100 });
+    expect(put.headers).toMatchObject({ 'x-amz-server-side-encryption': 'aws:kms' });
+    const refusedPut = await fetch(viaLoopbackHttp(put.url), { method: 'PUT', headers: put.headers, body: 'via put' });
+    expect(refusedPut.status).toBe(403);
+    expect(await refusedPut.text()).toContain('<Code>AccessDenied</Code>');
+    const post = await kmsClient.createUploadLink('private', 'links/', { maxBytes: 100, method: 'POST' });
+    expect((await postForm(post.url, post.fields ?? {}, 'via post')).status).toBe(403);
+    const upload = await kmsClient.upload('private', 'links/kms.txt', 'x').then(
+      () => 'stored',
+      (error: { code?: string }) => error.code,
+    );
+    expect(upload).toBe('AccessDenied');
+    const stored = await alice.properties('private', 'links/kms.txt').then(
+      () => 'stored',
+      (error: { code?: string }) => error.code,
+    );
+    expect(stored).toBe('NotFound');
+  });
+
   test('a POST form without the encryption field is denied by the bucket policy', async () => {
     const form = await createPresignedPost(plainS3, { Bucket: bucket, Key: `users/${aliceId}/form.txt`, Expires: 60 });
     const response = await postForm(form.url, form.fields, 'no header');
