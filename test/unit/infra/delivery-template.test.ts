@@ -86,7 +86,7 @@ describe('delivery: true with guests (the public location)', () => {
 
   it('answers CORS for the allowed origins only, with credentials (cookies), GET and HEAD, exposing the object headers; the managed security headers kept', () => {
     template.resourceCountIs('AWS::CloudFront::ResponseHeadersPolicy', 1);
-    const [policy] = Object.values(template.findResources('AWS::CloudFront::ResponseHeadersPolicy')) as Array<{ Properties: { ResponseHeadersPolicyConfig: { Name: unknown; CorsConfig: Record<string, unknown>; SecurityHeadersConfig: Record<string, unknown> } } }>;
+    const [policy] = Object.values(template.findResources('AWS::CloudFront::ResponseHeadersPolicy')) as Array<{ Properties: { ResponseHeadersPolicyConfig: { Name: unknown; Comment: string; CorsConfig: Record<string, unknown>; SecurityHeadersConfig: Record<string, unknown> } } }>;
     const config = policy!.Properties.ResponseHeadersPolicyConfig;
     expect(config.CorsConfig).toEqual({
       AccessControlAllowOrigins: { Items: ['https://app.example.com'] },
@@ -107,7 +107,7 @@ describe('delivery: true with guests (the public location)', () => {
       XSSProtection: { Protection: true, ModeBlock: true, Override: false },
     });
     // CloudFront refuses a comment above 128 characters.
-    expect((config as { Comment: string }).Comment.length).toBeLessThanOrEqual(128);
+    expect(config.Comment.length).toBeLessThanOrEqual(128);
     // CloudFront names are global to the account: stack and region in the name.
     expect(JSON.stringify(config.Name)).toContain('cdn-headers');
     expect(JSON.stringify(config.Name)).toContain('AWS::Region');
