@@ -39,6 +39,14 @@ fetch(${JSON.stringify(victimSecretPath)}, { credentials: 'include' }).then((ans
 </script></body></html>`;
 }
 
+/** The same attack as an SVG image, whose script runs when the file is opened as a document. */
+function evilSvg(victimSecretPath: string): string {
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><title>evil svg</title><script>
+document.title = ${JSON.stringify(SCRIPT_RAN)};
+fetch(${JSON.stringify(victimSecretPath)}, { credentials: 'include' }).then((answer) => answer.text()).then((text) => { document.title = 'stolen: ' + text; });
+</script><rect width="10" height="10" fill="red"/></svg>`;
+}
+
 /** Whether an image at `url` loads in `page` (with whatever cookies its context holds): its natural width, 0 when refused. */
 async function imageWidth(page: Page, url: string): Promise<number> {
   return page.evaluate(
@@ -68,6 +76,7 @@ describe('a document uploaded to the CDN cannot read another user\'s files with 
   let secretUrl: string;
   let photoUrl: string;
   let evilUrl: string;
+  let evilSvgUrl: string;
 
   beforeAll(async () => {
     [fixture, browser] = await Promise.all([startMainJobFixture(), launchChromium()]);
@@ -88,6 +97,8 @@ describe('a document uploaded to the CDN cannot read another user\'s files with 
 
     await ben.upload('public', `${benId}/evil.html`, Buffer.from(evilDocument(new URL(secretUrl).pathname)), { contentType: 'text/html' });
     evilUrl = `${cdnUrl}/public/${encodeURIComponent(benId)}/evil.html`;
+    await ben.upload('public', `${benId}/evil.svg`, Buffer.from(evilSvg(new URL(secretUrl).pathname)), { contentType: 'image/svg+xml' });
+    evilSvgUrl = `${cdnUrl}/public/${encodeURIComponent(benId)}/evil.svg`;
 
     // Ann's page asks for the CDN cookies as the app does: a credentialed POST from the page's origin.
     const sessionToken = await fixture.sessionFor('ann');
@@ -133,11 +144,33 @@ describe('a document uploaded to the CDN cannot read another user\'s files with 
     expect(answer?.status()).toBe(200);
     expect(answer?.headers()['content-type']).toBe('text/html');
     expect(answer?.headers()['content-security-policy']).toContain('sandbox');
-    await blockedScript;
     // The inline script would have renamed the page while it was parsed, before the load event.
     expect(await evilPage.title()).toBe('evil');
+    await blockedScript;
     expect(requested).toEqual([evilUrl]);
     expect(await evilPage.content()).not.toContain(SECRET);
     await evilPage.close();
+  });
+
+  it('an uploaded SVG with a script, opened as a document, runs none of it either', async () => {
+    const evilPage = await victimContext.newPage();
+    const requested: string[] = [];
+    evilPage.on('request', (request) => requested.push(request.url()));
+    const blockedScript = evilPage.waitForEvent('console', (message) => /Blocked script execution/.test(message.text()));
+    const answer = await evilPage.goto(evilSvgUrl, { waitUntil: 'load' });
+    expect(answer?.status()).toBe(200);
+    expect(await evilPage.title()).toBe('evil svg');
+    await blockedScript;
+    expect(requested).toEqual([evilSvgUrl]);
+    await evilPage.close();
+  });
+
+  it('the victim\'s own image opened directly from the CDN still shows: the sandbox keeps images', async () => {
+    const imagePage = await victimContext.newPage();
+    const answer = await imagePage.goto(photoUrl, { waitUntil: 'load' });
+    expect(answer?.status()).toBe(200);
+    expect(answer?.headers()['content-security-policy']).toContain('sandbox');
+    expect(await imagePage.$eval('img', (image) => (image as HTMLImageElement).naturalWidth)).toBe(6);
+    await imagePage.close();
   });
 });
