@@ -73,14 +73,14 @@ export interface ScopedStorageClientOptions {
   /**
    * The bucket's encryption, as uploads and upload links name it (`x-amz-server-side-encryption`):
    * `aws:kms` when the deployment encrypts with a KMS key (the stack's `encryptionKey`), whose
-   * bucket policy refuses `AES256`. The outputs do not say which, so a KMS deployment must.
-   * @default 'AES256'
+   * bucket policy refuses `AES256`.
+   * @default 'aws:kms' with the outputs' `encryptionKeyArn` when the deployment has one, else 'AES256'
    */
   encryption?: UploadEncryption;
   /**
    * With `encryption: 'aws:kms'`, the ARN of the bucket's KMS key, named with every upload: S3
    * encrypts a request that names `aws:kms` without a key with the account's `aws/s3` key instead.
-   * @default none
+   * @default the outputs' `encryptionKeyArn`
    */
   encryptionKeyArn?: string;
 }
@@ -283,7 +283,8 @@ export class ScopedStorageClient {
       initialCredentials: options.initialCredentials,
       onCredentials: options.onCredentials,
     });
-    this.encryption = checkUploadEncryption(options.encryption, options.encryptionKeyArn);
+    // A deployment with a KMS key says so in its outputs; explicit options still win.
+    this.encryption = options.encryption === undefined && outputs.encryptionKeyArn !== undefined ? checkUploadEncryption('aws:kms', outputs.encryptionKeyArn) : checkUploadEncryption(options.encryption, options.encryptionKeyArn);
     const s3Config: S3ClientConfig = {
       region: outputs.region,
       endpoint: endpoints.s3,

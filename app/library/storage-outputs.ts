@@ -27,6 +27,8 @@ export interface StorageOutputs {
   cdnUrl?: string;
   /** Whether the bucket refuses uploads without `x-amz-server-side-encryption`, so the library sends it. @default false */
   encryptionHeaderRequired?: boolean;
+  /** The bucket's KMS key, present only when the bucket encrypts with one: uploads and upload links then name it. */
+  encryptionKeyArn?: string;
 }
 
 /** What a deployment from before named locations allowed: the own folder only. */
@@ -84,7 +86,13 @@ export function parseStorageOutputs(value: unknown, source = 'outputs', stackNam
     guestsAllowed: parseBoolean(candidate.guestsAllowed, source, 'guestsAllowed'),
     ...(candidate.cdnUrl === undefined ? {} : { cdnUrl: parseCdnUrl(candidate.cdnUrl, source) }),
     encryptionHeaderRequired: parseBoolean(candidate.encryptionHeaderRequired, source, 'encryptionHeaderRequired'),
+    ...(candidate.encryptionKeyArn === undefined ? {} : { encryptionKeyArn: parseKmsKeyArn(candidate.encryptionKeyArn, source) }),
   };
+}
+
+function parseKmsKeyArn(value: unknown, source: string): string {
+  if (typeof value !== 'string' || !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[\w-]+$/.test(value)) throw invalid(source, `has "encryptionKeyArn" ${JSON.stringify(value)}; expected a KMS key ARN`);
+  return value;
 }
 
 function parseCdnUrl(value: unknown, source: string): string {

@@ -164,6 +164,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     ...(options.tokenServiceUrl ? { tokenServiceUrl: options.tokenServiceUrl } : {}),
     ...locationOutputs(deployment.outputs),
     ...(deployment.outputs.encryptionHeaderRequired === undefined ? {} : { encryptionHeaderRequired: deployment.outputs.encryptionHeaderRequired === 'true' }),
+    ...(deployment.outputs.encryptionKeyArn === undefined ? {} : { encryptionKeyArn: deployment.outputs.encryptionKeyArn }),
     ...(cdnUrl ? { cdnUrl } : {}),
     endpoints: { cognitoIdentity: httpsEndpoint, s3: httpsEndpoint, ...(cdnUrl ? { cdn: cdnUrl } : {}) },
     caCertificate: certificate.caCertificatePath,

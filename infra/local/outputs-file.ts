@@ -15,6 +15,8 @@ export interface LocalOutputs {
   guestsAllowed: boolean;
   /** Whether uploads must send `x-amz-server-side-encryption` (the stack's `encryptionHeaderRequired` output, parsed), when the stack says. */
   encryptionHeaderRequired?: boolean;
+  /** The bucket's KMS key (the stack's `encryptionKeyArn` output), when it has one. */
+  encryptionKeyArn?: string;
   /** Base URL of the local CDN (the stack's `cdnUrl` output), when the stack has a distribution: `<cdnUrl>/<key>`. */
   cdnUrl?: string;
   /** `cdn`: the same as `cdnUrl`. */

@@ -70,6 +70,9 @@ export class ScopedStorageStack extends Stack {
     new CfnOutput(this, 'tokenServiceUrl', { value: this.tokenService.url, description: 'Base URL of the token service.' });
     new CfnOutput(this, 'locations', { value: locations, description: 'The access rules as JSON: [{name, prefix, grants}] in rule order.' });
     new CfnOutput(this, 'encryptionHeaderRequired', { value: String(this.storage.encryptionHeaderRequired), description: 'Whether uploads must send x-amz-server-side-encryption ("true"/"false").' });
+    if (this.storage.bucket.encryptionKey) {
+      new CfnOutput(this, 'encryptionKeyArn', { value: this.storage.bucket.encryptionKey.keyArn, description: 'The KMS key the bucket encrypts with; clients name it on uploads (x-amz-server-side-encryption: aws:kms).' });
+    }
     if (this.storage.delivery) {
       new CfnOutput(this, 'cdnUrl', { value: this.storage.delivery.cdnUrl, description: 'Base URL of the CloudFront distribution: <cdnUrl>/<key>.' });
     }

@@ -1,5 +1,6 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
 import { BROWSER_REQUEST_HEADERS, publishedLocations, ScopedStorage, ScopedStoragePropsError, type AccessRule, type ScopedStorageProps } from '../../../infra/construct/index.ts';
 import { environmentBytes, MAX_LAMBDA_ENVIRONMENT_BYTES, UNRESOLVED_VALUE_BYTES } from '../../../infra/construct/token-service-environment-size.ts';
@@ -171,5 +172,17 @@ describe("the token service's environment and Lambda's 4 KB", () => {
       /The token service's environment would be about \d+ bytes, over Lambda's limit of 4096 bytes .*biggest: TOKEN_SERVICE_LOCATIONS \d+.*use fewer rules/,
     );
     expect(() => buildStack({ app: new App(), nagChecks: false, allowedOrigins: ['https://app.example.com'], accessRules })).not.toThrow();
+  });
+});
+
+describe('the encryptionKeyArn output', () => {
+  it('names the bucket\'s KMS key when it has one (clients then send aws:kms with it), and is absent with SSE-S3', () => {
+    const app = new App();
+    const keys = new Stack(app, 'Keys', { env: { account: '111122223333', region: 'eu-west-1' } });
+    const encryptionKey = new Key(keys, 'BucketKey');
+    const withKey = buildStack({ app, nagChecks: false, allowedOrigins: ['https://app.example.com'], encryptionKey, env: { account: '111122223333', region: 'eu-west-1' } }).stack;
+    const output = Template.fromStack(withKey).findOutputs('encryptionKeyArn').encryptionKeyArn;
+    expect(JSON.stringify(output?.Value)).toContain('BucketKey');
+    expect(Template.fromStack(stackWithContext({})).findOutputs('encryptionKeyArn')).toEqual({});
   });
 });

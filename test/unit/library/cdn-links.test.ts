@@ -22,6 +22,13 @@ describe('StorageOutputs.cdnUrl and encryptionHeaderRequired', () => {
     expect(() => parseStorageOutputs({ ...FLAT, cdnUrl: 'javascript:alert(1)' })).toThrow('has "cdnUrl"');
     expect(() => parseStorageOutputs({ ...FLAT, encryptionHeaderRequired: 'yes' })).toThrow('has "encryptionHeaderRequired" "yes"; expected true or false');
   });
+
+  it('reads a KMS deployment\'s encryptionKeyArn (so uploads name aws:kms and that key) and refuses anything but a key ARN', () => {
+    const keyArn = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    expect(parseStorageOutputs({ ...FLAT, encryptionKeyArn: keyArn }).encryptionKeyArn).toBe(keyArn);
+    expect('encryptionKeyArn' in parseStorageOutputs(FLAT)).toBe(false);
+    expect(() => parseStorageOutputs({ ...FLAT, encryptionKeyArn: 'alias/aws/s3' })).toThrow('has "encryptionKeyArn" "alias/aws/s3"; expected a KMS key ARN');
+  });
 });
 
 describe('cdnObjectUrl', () => {
