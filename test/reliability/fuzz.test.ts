@@ -122,6 +122,35 @@ async function sendRawAndRead(port: number, bytes: Buffer): Promise<{ status: nu
 }
 
 /** Sends generated cases, `CONCURRENCY` at a time, until the budget runs out; every 5xx is recorded with what caused it. */
+/**
+ * Sends `request` (headers and part of a declared body), then nothing: the answer's status, or
+ * `closed` when the server closes without one, or `held` when it still holds the connection a
+ * while after the small servers' request timeout.
+ */
+async function stallAfter(port: number, request: string): Promise<number | 'closed' | 'held'> {
+  return new Promise((resolve) => {
+    const socket = netConnect({ host: '127.0.0.1', port });
+    let answer = '';
+    const holdLimit = setTimeout(() => {
+      socket.destroy();
+      resolve('held');
+    }, SMALL_SERVER_REQUEST_TIMEOUT_MS + 5_000);
+    const done = () => {
+      clearTimeout(holdLimit);
+      socket.destroy();
+      const match = /^HTTP\/1\.[01] (\d{3})/.exec(answer)?.[1];
+      resolve(match ? Number(match) : 'closed');
+    };
+    socket.on('data', (chunk: Buffer) => {
+      answer += chunk.toString('latin1');
+      if (answer.includes('\r\n\r\n')) done();
+    });
+    socket.on('error', done);
+    socket.on('close', done);
+    socket.write(request);
+  });
+}
+
 async function fuzz(server: string, port: number, generate: (random: SeededRandom) => Promise<FuzzCase>): Promise<FuzzReport> {
   const random = new SeededRandom(SEED + server.length * 7919);
   const report: FuzzReport = { server, sent: 0, statuses: new Map(), cut: 0, noAnswer: 0, unsendable: 0, serverErrors: [], notImplemented: 0, byCategory: new Map() };
@@ -705,28 +734,7 @@ describe('fuzz: malformed requests against every server', () => {
       // Stalled: a declared length, part of the body, then silence; answered (408) or closed within the timeout, never held.
       const stalled = await Promise.all(
         ['/v1/links', '/v1/links/cookies'].map(
-          (path) =>
-            new Promise<number | 'closed' | 'held'>((resolve) => {
-              const socket = netConnect({ host: '127.0.0.1', port });
-              let answer = '';
-              const holdLimit = setTimeout(() => {
-                socket.destroy();
-                resolve('held');
-              }, SMALL_SERVER_REQUEST_TIMEOUT_MS + 5_000);
-              const done = () => {
-                clearTimeout(holdLimit);
-                socket.destroy();
-                const match = /^HTTP\/1\.[01] (\d{3})/.exec(answer)?.[1];
-                resolve(match ? Number(match) : 'closed');
-              };
-              socket.on('data', (chunk: Buffer) => {
-                answer += chunk.toString('latin1');
-                if (answer.includes('\r\n\r\n')) done();
-              });
-              socket.on('error', done);
-              socket.on('close', done);
-              socket.write(`${head(path, 'Content-Length: 1000')}{"location":`);
-            }),
+          (path) => stallAfter(port, `${head(path, 'Content-Length: 1000')}{"location":`),
         ),
       );
       console.log(`[fuzz suite] token service links framing: ${framingOutcomes.join(', ')}; stalled: ${stalled.join(', ')}`);
@@ -770,7 +778,7 @@ describe('fuzz: malformed requests against every server', () => {
     } as Parameters<typeof getSignedCdnUrl>[0]);
   };
 
-  it('CDN: hostile paths, signatures, policies, cookies, ranges, conditions, methods and bodies: no 5xx, still serving', { timeout: 90_000 }, async () => {
+  it('CDN: hostile paths, signatures, policies, cookies, ranges (If-Range too), conditions, methods and bodies: no 5xx, still serving', { timeout: 90_000 }, async () => {
     const cdnUrl = job.cloud.cdnUrl!;
     const cdnHost = new URL(cdnUrl).host;
     const privatePath = `/${alicePrefix.split('/').map(encodeSegment).join('/')}existing.txt`;
@@ -859,6 +867,7 @@ describe('fuzz: malformed requests against every server', () => {
         headers.range = random.pick(['bytes=0-0', 'bytes=-0', 'bytes=99999999999999999999-', 'bytes=5-2', 'bytes=0-1,3-4', 'items=0-1', 'bytes=', `bytes=${random.text(10)}`, 'bytes=-999999999999']);
         if (random.chance(0.5)) headers['if-none-match'] = random.pick(['*', '"x"', 'W/"x"', ',,,', random.text(random.int(40))]);
         if (random.chance(0.5)) headers['if-modified-since'] = random.pick(['Thu, 01 Jan 1970 00:00:00 GMT', 'Sat, 01 Jan 2200 00:00:00 GMT', 'not a date', '-1', '99999999999999']);
+        if (random.chance(0.5)) headers['if-range'] = random.pick([`"${'x'.repeat(8_000)}"`, 'W/"x"', '"', '""', 'Thu, 01 Jan 1970 00:00:00 GMT', 'not a date', random.text(random.int(40))]);
       } else if (family === 4) {
         category = 'bodies and methods';
         method = random.pick(METHODS);
@@ -1032,27 +1041,7 @@ describe('fuzz: malformed requests against every server', () => {
       Object.entries(servers).map(async ([name, server]) => {
         const head = await server.head(1000);
         const started = Date.now();
-        const status = await new Promise<number | 'closed' | 'held'>((resolve) => {
-          const socket = netConnect({ host: '127.0.0.1', port: server.port });
-          let answer = '';
-          const holdLimit = setTimeout(() => {
-            socket.destroy();
-            resolve('held');
-          }, SMALL_SERVER_REQUEST_TIMEOUT_MS + 5_000);
-          const done = () => {
-            clearTimeout(holdLimit);
-            socket.destroy();
-            const match = /^HTTP\/1\.[01] (\d{3})/.exec(answer)?.[1];
-            resolve(match ? Number(match) : 'closed');
-          };
-          socket.on('data', (chunk: Buffer) => {
-            answer += chunk.toString('latin1');
-            if (answer.includes('\r\n\r\n')) done();
-          });
-          socket.on('error', done);
-          socket.on('close', done);
-          socket.write(`${head}{"partial":`);
-        });
+        const status = await stallAfter(server.port, `${head}{"partial":`);
         return { name, status, afterMs: Date.now() - started };
       }),
     );

@@ -9,7 +9,7 @@ import { defaultAccessRules } from '../../../infra/access-rules/default-access-r
 import { createLambdaHandler, type LambdaHandler } from '../../../token-service/adapters/lambda-handler.ts';
 import { startTokenServiceServer, tokenServiceServerOptionsFromEnvironment, type RunningTokenService } from '../../../token-service/adapters/node-server.ts';
 import { apiGatewayEvent, bundleLambdaHandler } from './lambda-events.ts';
-import { POOL, startLocalCognito, startTestIssuer, type LocalCognito, type TestIssuer } from './token-service-fixture.ts';
+import { oidcTokenServiceEnvironment, startLocalCognito, startTestIssuer, type LocalCognito, type TestIssuer } from './token-service-fixture.ts';
 
 let cognito: LocalCognito;
 let issuer: TestIssuer;
@@ -18,12 +18,7 @@ let environment: Record<string, string>;
 beforeAll(async () => {
   [cognito, issuer] = await Promise.all([startLocalCognito(), startTestIssuer()]);
   environment = {
-    TOKEN_SERVICE_IDENTITY_POOL_ID: POOL.identityPoolId,
-    TOKEN_SERVICE_DEVELOPER_PROVIDER_NAME: POOL.developerProviderName,
-    TOKEN_SERVICE_AUTHENTICATOR: 'oidc',
-    TOKEN_SERVICE_OIDC_ISSUER: issuer.issuer,
-    TOKEN_SERVICE_OIDC_AUDIENCE: issuer.audience,
-    TOKEN_SERVICE_OIDC_JWKS_URL: issuer.jwksUrl,
+    ...oidcTokenServiceEnvironment(issuer),
     TOKEN_SERVICE_GUEST_JWKS_URL: cognito.jwksUrl,
     TOKEN_SERVICE_ALLOWED_ORIGINS: 'https://app.example.com',
   };

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultAccessRules } from '../../../infra/access-rules/default-access-rules.ts';
 import { createLambdaHandler } from '../../../token-service/adapters/lambda-handler.ts';
 import { apiGatewayEvent } from './lambda-events.ts';
-import { POOL, startLocalCognito, startTestIssuer, type LocalCognito, type TestIssuer } from './token-service-fixture.ts';
+import { oidcTokenServiceEnvironment, startLocalCognito, startTestIssuer, type LocalCognito, type TestIssuer } from './token-service-fixture.ts';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ScopedStorage-CdnPrivateKey-AbCdEf';
 const privateKeyPem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -16,12 +16,7 @@ beforeAll(async () => {
   [cognito, issuer] = await Promise.all([startLocalCognito(), startTestIssuer()]);
   // The function's environment as the stack sets it with delivery on: the key only by its secret's ARN.
   environment = {
-    TOKEN_SERVICE_IDENTITY_POOL_ID: POOL.identityPoolId,
-    TOKEN_SERVICE_DEVELOPER_PROVIDER_NAME: POOL.developerProviderName,
-    TOKEN_SERVICE_AUTHENTICATOR: 'oidc',
-    TOKEN_SERVICE_OIDC_ISSUER: issuer.issuer,
-    TOKEN_SERVICE_OIDC_AUDIENCE: issuer.audience,
-    TOKEN_SERVICE_OIDC_JWKS_URL: issuer.jwksUrl,
+    ...oidcTokenServiceEnvironment(issuer),
     TOKEN_SERVICE_CDN_URL: 'https://d111111abcdef8.cloudfront.net',
     TOKEN_SERVICE_CDN_KEY_PAIR_ID: 'K2JCJMDEHXQW5F',
     TOKEN_SERVICE_CDN_PRIVATE_KEY_SECRET_ARN: SECRET_ARN,

@@ -136,6 +136,18 @@ export async function startTestIssuer(): Promise<TestIssuer> {
   };
 }
 
+/** A deployed token service's environment: OIDC app sessions from `issuer`, this pool. */
+export function oidcTokenServiceEnvironment(issuer: TestIssuer): Record<string, string> {
+  return {
+    TOKEN_SERVICE_IDENTITY_POOL_ID: POOL.identityPoolId,
+    TOKEN_SERVICE_DEVELOPER_PROVIDER_NAME: POOL.developerProviderName,
+    TOKEN_SERVICE_AUTHENTICATOR: 'oidc',
+    TOKEN_SERVICE_OIDC_ISSUER: issuer.issuer,
+    TOKEN_SERVICE_OIDC_AUDIENCE: issuer.audience,
+    TOKEN_SERVICE_OIDC_JWKS_URL: issuer.jwksUrl,
+  };
+}
+
 export interface TokenServiceUnderTest extends RunningTokenService {
   /** Every log line the service wrote. */
   logLines: string[];
