@@ -4,19 +4,12 @@ import { CorsHttpMethod, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination 
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Code, Function as LambdaFunction, Runtime, type FunctionOptions } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Architecture, Runtime, type Function as LambdaFunction, type FunctionOptions } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays, type ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import {
-  prebuiltTokenServiceLambdaDirectory,
-  TOKEN_SERVICE_EXTERNAL_MODULES,
-  TOKEN_SERVICE_LAMBDA_ENTRY,
-  TOKEN_SERVICE_LAMBDA_HANDLER,
-  TOKEN_SERVICE_LAMBDA_TARGET,
-  TOKEN_SERVICE_MAIN_FIELDS,
-} from './token-service-lambda-bundle.ts';
+import { bundledLambdaFunction } from './bundled-lambda-function.ts';
+import { prebuiltTokenServiceLambdaDirectory, TOKEN_SERVICE_LAMBDA_ENTRY, TOKEN_SERVICE_LAMBDA_HANDLER } from './token-service-lambda-bundle.ts';
 import { assertEnvironmentFits } from './token-service-environment-size.ts';
 import { ScopedStoragePropsError } from './validate-scoped-storage-props.ts';
 
@@ -226,15 +219,13 @@ export class TokenServiceApi extends Construct {
       logGroup,
       environment,
     };
-    const prebuilt = prebuiltTokenServiceLambdaDirectory();
-    this.function = prebuilt
-      ? new LambdaFunction(this, 'Function', { ...functionOptions, code: Code.fromAsset(prebuilt), handler: TOKEN_SERVICE_LAMBDA_HANDLER })
-      : new NodejsFunction(this, 'Function', {
-          ...functionOptions,
-          entry: TOKEN_SERVICE_LAMBDA_ENTRY,
-          handler: 'handler',
-          bundling: { format: OutputFormat.ESM, minify: true, sourceMap: true, target: TOKEN_SERVICE_LAMBDA_TARGET, externalModules: [...TOKEN_SERVICE_EXTERNAL_MODULES], mainFields: [...TOKEN_SERVICE_MAIN_FIELDS] },
-        });
+    this.function = bundledLambdaFunction(this, 'Function', {
+      ...functionOptions,
+      entry: TOKEN_SERVICE_LAMBDA_ENTRY,
+      prebuiltDirectory: prebuiltTokenServiceLambdaDirectory(),
+      prebuiltHandler: TOKEN_SERVICE_LAMBDA_HANDLER,
+      sourceMap: true,
+    });
 
     this.api = new HttpApi(this, 'Api', {
       description: 'Vends Cognito OpenID tokens to signed-in app users.',

@@ -1,10 +1,9 @@
 import { ArnFormat, Duration, RemovalPolicy, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Code, Function as LambdaFunction, Runtime, type FunctionOptions } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Architecture, Runtime, type Function as LambdaFunction, type FunctionOptions } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { TOKEN_SERVICE_EXTERNAL_MODULES, TOKEN_SERVICE_MAIN_FIELDS, TOKEN_SERVICE_LAMBDA_TARGET } from '../token-service-lambda-bundle.ts';
+import { bundledLambdaFunction } from '../bundled-lambda-function.ts';
 import { CDN_KEY_PAIR_LAMBDA_ENTRY, CDN_KEY_PAIR_LAMBDA_HANDLER, prebuiltCdnKeyPairLambdaDirectory } from './cdn-key-pair-lambda-bundle.ts';
 
 export interface CdnKeyPairFunctionProps {
@@ -44,14 +43,12 @@ export class CdnKeyPairFunction extends Construct {
       logGroup,
       description: 'Creates the CloudFront key pairs of the CDN; the private keys live only in Secrets Manager.',
     };
-    const prebuilt = prebuiltCdnKeyPairLambdaDirectory();
-    this.function = prebuilt
-      ? new LambdaFunction(this, 'Function', { ...options, code: Code.fromAsset(prebuilt), handler: CDN_KEY_PAIR_LAMBDA_HANDLER })
-      : new NodejsFunction(this, 'Function', {
-          ...options,
-          entry: CDN_KEY_PAIR_LAMBDA_ENTRY,
-          handler: 'handler',
-          bundling: { format: OutputFormat.ESM, minify: true, sourceMap: false, target: TOKEN_SERVICE_LAMBDA_TARGET, externalModules: [...TOKEN_SERVICE_EXTERNAL_MODULES], mainFields: [...TOKEN_SERVICE_MAIN_FIELDS] },
-        });
+    this.function = bundledLambdaFunction(this, 'Function', {
+      ...options,
+      entry: CDN_KEY_PAIR_LAMBDA_ENTRY,
+      prebuiltDirectory: prebuiltCdnKeyPairLambdaDirectory(),
+      prebuiltHandler: CDN_KEY_PAIR_LAMBDA_HANDLER,
+      sourceMap: false,
+    });
   }
 }
