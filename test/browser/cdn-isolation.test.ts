@@ -1,31 +1,11 @@
-import { crc32, deflateSync } from 'node:zlib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScopedStorageClient } from '../../app/library/index.ts';
 import { startMainJobFixture, type MainJobFixture } from '../integration/client/main-job-fixture.ts';
-import { launchChromium } from './browser-fixture.ts';
+import { launchChromium, tinyPng } from './browser-fixture.ts';
 
 const SECRET = 'the private words of ann';
 const SCRIPT_RAN = 'the script ran';
-
-/** A real PNG of one colour, so a decoded image has a natural width. */
-function tinyPng(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const typed = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const checksum = Buffer.alloc(4);
-    checksum.writeUInt32BE(crc32(typed));
-    return Buffer.concat([length, typed, checksum]);
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, 2, 0, 0, 0], 8);
-  const row = Buffer.concat([Buffer.from([0]), Buffer.alloc(width * 3, 0x80)]);
-  const pixels = Buffer.concat(Array.from({ length: height }, () => row));
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(pixels)), chunk('IEND', Buffer.alloc(0))]);
-}
 
 /**
  * The uploaded attack: an inline script that says it ran (synchronously, while the document is
