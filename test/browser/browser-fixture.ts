@@ -102,3 +102,17 @@ export function tinyPng(width: number, height: number, rgb: [number, number, num
   const pixels = Buffer.concat(Array.from({ length: height }, () => row));
   return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(pixels)), chunk('IEND', Buffer.alloc(0))]);
 }
+
+/** Whether an image at `url` loads in `page` (with whatever cookies its context holds): its natural width, 0 when refused. */
+export async function imageWidth(page: Page, url: string): Promise<number> {
+  return page.evaluate(
+    (source) =>
+      new Promise<number>((resolve) => {
+        const image = new Image();
+        image.onload = () => resolve(image.naturalWidth);
+        image.onerror = () => resolve(0);
+        image.src = source;
+      }),
+    url,
+  );
+}

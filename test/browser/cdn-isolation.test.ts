@@ -2,7 +2,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScopedStorageClient } from '../../app/library/index.ts';
 import { startMainJobFixture, type MainJobFixture } from '../integration/client/main-job-fixture.ts';
-import { launchChromium, tinyPng } from './browser-fixture.ts';
+import { imageWidth, launchChromium, tinyPng } from './browser-fixture.ts';
 
 const SECRET = 'the private words of ann';
 const SCRIPT_RAN = 'the script ran';
@@ -27,19 +27,6 @@ fetch(${JSON.stringify(victimSecretPath)}, { credentials: 'include' }).then((ans
 </script><rect width="10" height="10" fill="red"/></svg>`;
 }
 
-/** Whether an image at `url` loads in `page` (with whatever cookies its context holds): its natural width, 0 when refused. */
-async function imageWidth(page: Page, url: string): Promise<number> {
-  return page.evaluate(
-    (source) =>
-      new Promise<number>((resolve) => {
-        const image = new Image();
-        image.onload = () => resolve(image.naturalWidth);
-        image.onerror = () => resolve(0);
-        image.src = source;
-      }),
-    url,
-  );
-}
 
 /**
  * Stored XSS on the CDN origin: a user uploads an HTML file into a folder the CDN serves, and a

@@ -3,23 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScopedStorageClient } from '../../app/library/index.ts';
 import { uploadAddress, type UploadAddressLink } from '../../app/web/upload-address.ts';
 import { startMainJobFixture, type MainJobFixture } from '../integration/client/main-job-fixture.ts';
-import { launchChromium, recordPageProblems, sidewaysOverflow, signInOnPage, tinyPng, waitForListing } from './browser-fixture.ts';
+import { imageWidth, launchChromium, recordPageProblems, sidewaysOverflow, signInOnPage, tinyPng, waitForListing } from './browser-fixture.ts';
 
 const PHONE = { width: 390, height: 844 };
 
-/** Whether an image at `url` loads in `page` (with whatever cookies its context holds): its natural width, 0 when refused. */
-async function imageWidth(page: Page, url: string): Promise<number> {
-  return page.evaluate(
-    (source) =>
-      new Promise<number>((resolve) => {
-        const image = new Image();
-        image.onload = () => resolve(image.naturalWidth);
-        image.onerror = () => resolve(0);
-        image.src = source;
-      }),
-    url,
-  );
-}
 
 function entry(page: Page, key: string) {
   return page.locator(`#entries li[data-key="${key}"]`);
