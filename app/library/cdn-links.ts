@@ -44,6 +44,9 @@ export async function requestCdnLink(context: CdnLinkContext, location: StorageL
   if (options.disposition !== undefined && options.disposition !== 'inline' && options.disposition !== 'attachment') {
     throw new StorageError('InvalidArgument', `disposition must be "inline" or "attachment", got ${JSON.stringify(options.disposition)}.`);
   }
+  if (key.includes('*')) {
+    throw new StorageError('InvalidKey', `A CDN link cannot name "${key}": CloudFront reads "*" in a signed address as a wildcard, so the link would open every key it matches. Use share() for this file.`);
+  }
   const body = (await postToTokenService(context.tokenServiceUrl, '/v1/links', getSessionToken, context.fetch, {
     location: location.name,
     key,

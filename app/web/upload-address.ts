@@ -37,6 +37,20 @@ export function uploadAddress(pageOrigin: string, link: UploadAddressLink): stri
   return `${pageOrigin}/upload.html#${toBase64Url(JSON.stringify(link))}`;
 }
 
+/** S3 takes at most 5 GiB in one PUT. */
+const MAX_PUT_BYTES = 5 * 1024 ** 3;
+/** `type/subtype` without parameters, as the link signs it; anything else would only be text put on the page. */
+const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/i;
+
+/** When a pre-signed URL stops working by its own signed `X-Amz-Date` and `X-Amz-Expires`. */
+function signedExpiryOf(url: URL): number | undefined {
+  const date = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(url.searchParams.get('X-Amz-Date') ?? '');
+  const lifetime = Number(url.searchParams.get('X-Amz-Expires'));
+  if (!date || !Number.isInteger(lifetime) || lifetime <= 0) return undefined;
+  const [, year, month, day, hour, minute, second] = date.map(Number) as [number, number, number, number, number, number, number];
+  return Date.UTC(year, month - 1, day, hour, minute, second) + lifetime * 1000;
+}
+
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
@@ -59,9 +73,15 @@ export function readUploadAddress(fragment: string): UploadAddressLink {
   if (typeof key !== 'string' || key === '') throw damaged('no file name');
   if (typeof expiresAt !== 'string' || Number.isNaN(Date.parse(expiresAt))) throw damaged('no expiry');
   if (typeof maxBytes !== 'number' || !Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw damaged('no size limit');
-  if (contentType !== undefined && typeof contentType !== 'string') throw damaged('its file type is not text');
-  return { url, method, headers: headers as Record<string, string>, key, expiresAt, maxBytes, ...(contentType === undefined ? {} : { contentType }) };
+  if (maxBytes > MAX_PUT_BYTES) throw damaged('a size limit above what one upload can carry');
+  if (contentType !== undefined && (typeof contentType !== 'string' || !MEDIA_TYPE.test(contentType))) throw damaged('its file type is not a media type');
+  // The address is anyone's to write; the URL's own signed date and lifetime say when S3 stops taking it.
+  const signedUntil = signedExpiryOf(new URL(url));
+  const until = signedUntil !== undefined && signedUntil < Date.parse(expiresAt) ? new Date(signedUntil).toISOString() : expiresAt;
+  return { url, method, headers: headers as Record<string, string>, key, expiresAt: until, maxBytes, ...(contentType === undefined ? {} : { contentType }) };
 }
+
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** What the uploader reads from the page's `/config.json`: the deployment it belongs to. */
 export interface UploadDeployment {
@@ -78,8 +98,13 @@ export interface UploadDeployment {
 export function uploadsIntoDeployment(link: UploadAddressLink, deployment: UploadDeployment): boolean {
   const url = new URL(link.url);
   const bucketPath = `/${encodeURIComponent(deployment.bucket)}/`;
-  // The local cloud answers HTTPS and plain HTTP on one port: a link the CLI signed over HTTPS is as much this deployment's.
-  if (deployment.s3Endpoint !== undefined) return /^https?:$/.test(url.protocol) && url.host === new URL(deployment.s3Endpoint).host && url.pathname.startsWith(bucketPath);
+  // The local cloud answers HTTPS and plain HTTP on one port, under every loopback name: a link the
+  // CLI signed over https://127.0.0.1 is as much this deployment's as the page's http://localhost.
+  if (deployment.s3Endpoint !== undefined) {
+    const endpoint = new URL(deployment.s3Endpoint);
+    const sameHost = url.host === endpoint.host || (LOOPBACK_NAMES.has(url.hostname) && LOOPBACK_NAMES.has(endpoint.hostname) && url.port === endpoint.port);
+    return /^https?:$/.test(url.protocol) && sameHost && url.pathname.startsWith(bucketPath);
+  }
   if (url.protocol !== 'https:') return false;
   const virtualHosts = [`${deployment.bucket}.s3.${deployment.region}.amazonaws.com`, `${deployment.bucket}.s3.amazonaws.com`];
   const pathStyleHosts = [`s3.${deployment.region}.amazonaws.com`, 's3.amazonaws.com'];

@@ -61,7 +61,8 @@ export async function startWebPageServer(options: { host?: string; port: number;
       response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
       return;
     }
-    response.writeHead(200, { 'content-type': entry.type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+    // Never inside another site's frame: the uploader and the storage browser take clicks that act on files.
+    response.writeHead(200, { 'content-type': entry.type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'content-security-policy': "frame-ancestors 'none'" });
     response.end(request.method === 'HEAD' ? undefined : entry.body);
   });
   await new Promise<void>((resolve, reject) => {

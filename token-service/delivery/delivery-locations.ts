@@ -113,6 +113,9 @@ function checkRelativeKey(key: string): void {
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(key)) throw new InvalidRequestError('"key" must not contain control characters.');
   if (key.split('/').some((segment) => segment === '.' || segment === '..')) throw new InvalidRequestError('"key" must not contain "." or ".." segments.');
+  // The signer decodes and re-encodes each path segment, so a `*` reaches the policy as itself,
+  // where CloudFront reads it as a wildcard: the link would open every key it matches.
+  if (key.includes('*')) throw new InvalidRequestError('"key" must not contain "*" in a CDN link: CloudFront reads it as a wildcard, so the link would open every key it matches. Use a share link for such a file.');
 }
 
 function printable(text: string): string {

@@ -118,9 +118,10 @@ function linkRequestOf(body: unknown, maxSeconds: number): LinkRequest {
   const { disposition, fileName } = fields;
   if (disposition !== undefined && disposition !== 'inline' && disposition !== 'attachment') throw new InvalidRequestError('"disposition" must be "inline" or "attachment".');
   if (fileName !== undefined) {
+    // Bidirectional controls would let a saved name read backwards (`invoice\u202Etxt.exe`), as the page escapes them too.
     // eslint-disable-next-line no-control-regex
-    if (typeof fileName !== 'string' || fileName.length === 0 || fileName.length > MAX_FILE_NAME_LENGTH || /[\u0000-\u001f\u007f]/.test(fileName)) {
-      throw new InvalidRequestError(`"fileName" must be a name of 1 to ${MAX_FILE_NAME_LENGTH} characters without control characters.`);
+    if (typeof fileName !== 'string' || fileName.length === 0 || fileName.length > MAX_FILE_NAME_LENGTH || /[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]/.test(fileName)) {
+      throw new InvalidRequestError(`"fileName" must be a name of 1 to ${MAX_FILE_NAME_LENGTH} characters without control or bidirectional control characters.`);
     }
   }
   return {

@@ -42,6 +42,9 @@ Examples:
         }),
       );
       const expiresAt = link.expiresAt.toISOString();
+      if (options.expires !== undefined && link.expiresAt.getTime() < Date.now() + options.expires * 1000 - 60_000) {
+        process.stderr.write(`note: the link ends at ${expiresAt}, when the credentials that signed it expire, not after the --expires asked for.\n`);
+      }
       const json = { url: link.url, method: link.method, ...(link.fields ? { fields: link.fields } : {}), ...(link.headers ? { headers: link.headers } : {}), key: link.key, expiresAt };
       if (context.json) return context.print('', json);
       const outputs = await readStorageOutputsFile(context.outputsPath());

@@ -142,7 +142,9 @@ describe('CLI: link and upload-link against the main job', () => {
   describe('upload-link', () => {
     it('PUT (the default), as JSON: the first upload with exactly its headers is stored, a second use gets S3\'s 412', async () => {
       const { cli } = await signedIn('ulla');
-      const link = jsonOf<UploadLinkJson>(await cli(['upload-link', 'private:inbox/', '--max-bytes', '1KiB', '--type', 'text/plain', '--expires', '30m', '--json']));
+      const run = await cli(['upload-link', 'private:inbox/', '--max-bytes', '1KiB', '--type', 'text/plain', '--expires', '30m', '--json']);
+      expect(run.stderr).not.toContain('note:');
+      const link = jsonOf<UploadLinkJson>(run);
       expect(link.method).toBe('PUT');
       expect(link.fields).toBeUndefined();
       expect(link.key).toMatch(/^inbox\/[0-9a-f]{16}-upload(?:\.txt)?$/);
@@ -205,6 +207,11 @@ describe('CLI: link and upload-link against the main job', () => {
     it('refuses clearly: no --max-bytes, a bad size, type or method, a file path, a folder without write', async () => {
       const { cli } = await signedIn('ursula');
       expectFailure(await cli(['upload-link', 'inbox/']), EXIT_CODES.usage, "required option '--max-bytes <size>' not specified");
+      // A week is a valid request, but the link cannot outlive the credentials that sign it: said, not silently cut.
+      const capped = await cli(['upload-link', 'inbox/', '--max-bytes', '10', '--expires', '7d', '--json']);
+      expect(capped.code, capped.stderr).toBe(0);
+      expect(capped.stderr).toContain('when the credentials that signed it expire, not after the --expires asked for');
+      expect(Date.parse(jsonOf<UploadLinkJson>(capped).expiresAt)).toBeLessThan(Date.now() + 2 * 3_600_000);
       expectFailure(await cli(['upload-link', 'inbox/', '--max-bytes', '10XB']), EXIT_CODES.usage, 'expected a size above zero in whole bytes');
       expectFailure(await cli(['upload-link', 'inbox/', '--max-bytes', '1MB', '--type', 'jpeg']), EXIT_CODES.usage, 'expected a content type such as image/jpeg');
       expectFailure(await cli(['upload-link', 'inbox/', '--max-bytes', '1MB', '--method', 'get']), EXIT_CODES.usage, 'Allowed choices are put, post');

@@ -104,6 +104,8 @@ describe('client.cdnLink', () => {
     expect(await codeOf(alice.cdnLink('protected', 'cv.txt'))).toBe('InvalidKey');
     expect(await codeOf(alice.cdnLink('nowhere', 'a.txt'))).toBe('InvalidLocation');
     expect(await codeOf(alice.cdnLink('private', 'a.txt', { disposition: 'download' as 'inline' }))).toBe('InvalidArgument');
+    // CloudFront reads `*` in a signed address as a wildcard: a link to `t/*` would open every key under t/.
+    expect(await codeOf(alice.cdnLink('private', 't/*'))).toBe('InvalidKey');
     expect(await codeOf(alice.cdnLink('private', 'a.txt', { expiresInSeconds: 604_801 }))).toBe('ServiceError');
   });
 

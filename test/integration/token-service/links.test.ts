@@ -161,9 +161,9 @@ describe('POST /v1/links', () => {
   });
 
   it('percent-encodes reserved characters of keys so that a signed URL names exactly the key', async () => {
-    const resource = verifiedResource((await link('alice', { location: 'shared', key: 'a*b?c#d%e&f;g.txt' })).body.url as string);
-    expect(resource).toBe(`${CDN}/shared/a*b%3Fc%23d%25e%26f%3Bg.txt`);
-    expect(decodeURIComponent(new URL(resource).pathname)).toBe('/shared/a*b?c#d%e&f;g.txt');
+    const resource = verifiedResource((await link('alice', { location: 'shared', key: 'a b?c#d%e&f;g.txt' })).body.url as string);
+    expect(resource).toBe(`${CDN}/shared/a%20b%3Fc%23d%25e%26f%3Bg.txt`);
+    expect(decodeURIComponent(new URL(resource).pathname)).toBe('/shared/a b?c#d%e&f;g.txt');
   });
 
   it('answers 400 with what is wrong for bodies that are not a link request', async () => {
@@ -174,8 +174,12 @@ describe('POST /v1/links', () => {
       [{ location: 'shared', key: 7 }, '"key" is required and must be a string.'],
       [{ location: 'shared', key: 'a', extra: 1 }, 'Unknown field "extra"; the body may contain "location", "key", "expiresInSeconds", "disposition", "fileName".'],
       [{ location: 'shared', key: 'a', disposition: 'download' }, '"disposition" must be "inline" or "attachment".'],
-      [{ location: 'shared', key: 'a', fileName: '' }, '"fileName" must be a name of 1 to 255 characters without control characters.'],
-      [{ location: 'shared', key: 'a', fileName: 'a\nb' }, '"fileName" must be a name of 1 to 255 characters without control characters.'],
+      [{ location: 'shared', key: 'a', fileName: '' }, '"fileName" must be a name of 1 to 255 characters without control or bidirectional control characters.'],
+      [{ location: 'shared', key: 'a', fileName: 'a\nb' }, '"fileName" must be a name of 1 to 255 characters without control or bidirectional control characters.'],
+      [{ location: 'shared', key: 'a', fileName: 'invoice\u202Etxt.exe' }, '"fileName" must be a name of 1 to 255 characters without control or bidirectional control characters.'],
+      // A `*` reaches the signed policy as a wildcard (the signer re-encodes the path), so the link would open every key it matches.
+      [{ location: 'private', key: 't/*' }, '"key" must not contain "*" in a CDN link'],
+      [{ location: 'shared', key: 'report*.pdf' }, '"key" must not contain "*" in a CDN link'],
       [[], 'The request body must be a JSON object.'],
       [{ location: 'x'.repeat(3000), key: 'a' }, '"location" is too long.'],
     ];

@@ -51,6 +51,10 @@ describe('the uploader address', () => {
     const at = (url: string) => ({ ...LINK, url });
     expect(uploadsIntoDeployment(LINK, local)).toBe(true);
     expect(uploadsIntoDeployment(at('https://localhost:4566/bucket/a'), local)).toBe(true);
+    expect(uploadsIntoDeployment(at('https://127.0.0.1:4566/bucket/a'), local)).toBe(true);
+    expect(uploadsIntoDeployment(at('http://[::1]:4566/bucket/a'), local)).toBe(true);
+    expect(uploadsIntoDeployment(at('http://127.0.0.2:4566/bucket/a'), local)).toBe(false);
+    expect(uploadsIntoDeployment(at('http://127.0.0.1:4567/bucket/a'), local)).toBe(false);
     expect(uploadsIntoDeployment(at('ftp://localhost:4566/bucket/a'), local)).toBe(false);
     expect(uploadsIntoDeployment(at('http://localhost:4567/bucket/a'), local)).toBe(false);
     expect(uploadsIntoDeployment(at('http://evil.example/bucket/a'), local)).toBe(false);
@@ -63,5 +67,15 @@ describe('the uploader address', () => {
     expect(uploadsIntoDeployment(at('https://other-bucket.s3.eu-west-1.amazonaws.com/users/a'), aws)).toBe(false);
     expect(uploadsIntoDeployment(at('https://s3.eu-west-1.amazonaws.com/other-bucket/media-bucket/a'), aws)).toBe(false);
     expect(uploadsIntoDeployment(at('https://media-bucket.s3.eu-west-1.amazonaws.com.evil.example/a'), aws)).toBe(false);
+  });
+
+  it('puts no hostile text on the page: the type must be a media type, the size one upload can carry, and the expiry no later than the URL\'s signed one', () => {
+    expect(() => readUploadAddress(fragmentOf({ ...LINK, contentType: 'image/png. Sent privately to Acme HR, see https://evil.example' }))).toThrow('its file type is not a media type');
+    expect(() => readUploadAddress(fragmentOf({ ...LINK, contentType: 'text/html; charset=utf-7' }))).toThrow('its file type is not a media type');
+    expect(readUploadAddress(fragmentOf({ ...LINK, contentType: 'image/svg+xml' })).contentType).toBe('image/svg+xml');
+    expect(() => readUploadAddress(fragmentOf({ ...LINK, maxBytes: 5 * 1024 ** 3 + 1 }))).toThrow('a size limit above what one upload can carry');
+    const signed = { ...LINK, url: 'http://localhost:4566/bucket/k?X-Amz-Date=20261203T160000Z&X-Amz-Expires=900&X-Amz-Signature=00', expiresAt: '9999-12-31T00:00:00.000Z' };
+    expect(readUploadAddress(fragmentOf(signed)).expiresAt).toBe('2026-12-03T16:15:00.000Z');
+    expect(readUploadAddress(fragmentOf({ ...signed, expiresAt: '2026-12-03T16:05:00.000Z' })).expiresAt).toBe('2026-12-03T16:05:00.000Z');
   });
 });
