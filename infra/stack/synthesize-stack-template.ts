@@ -14,7 +14,9 @@ export interface SynthesizedTemplate {
  */
 export function synthesizeStackTemplate(outputDirectory: string, options: Omit<BuildStackOptions, 'app'> = {}): SynthesizedTemplate {
   // The local cloud runs the token service from source, so the Lambda bundle is not built here.
-  const app = new App({ outdir: outputDirectory, context: { 'aws:cdk:bundling-stacks': [] } });
+  // aws-cdk-lib's built-in CloudFormation validation loads a WASM engine that costs every local
+  // start about 210 MB and 1.3 s; `cdk synth`/`deploy` still run it, and the tests run cfn-lint.
+  const app = new App({ outdir: outputDirectory, context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
   // A deployment must name its origins; locally the page's own origin is the sensible default.
   const { stack } = buildStack({ nagChecks: false, ...options, allowedOrigins: options.allowedOrigins ?? [DEFAULT_LOCAL_ORIGIN], app });
   const assembly = app.synth();
