@@ -249,7 +249,9 @@ export class ScopedStorageClient {
   readonly credentials: IdentityCredentialsProvider;
   readonly s3: S3Client;
   /** Signs upload links: the same credentials as `s3`, but no checksum of a body it cannot know. */
-  private readonly uploadLinkSigner: S3Client;
+  /** Made on the first upload link: most clients never sign one. */
+  private uploadLinkSigner: S3Client | undefined;
+  private readonly s3Config: S3ClientConfig;
   private readonly encryption: UploadEncryptionSetting;
   private readonly partSize: number;
   private readonly concurrency: number;
@@ -285,15 +287,14 @@ export class ScopedStorageClient {
     });
     // A deployment with a KMS key says so in its outputs; explicit options still win.
     this.encryption = options.encryption === undefined && outputs.encryptionKeyArn !== undefined ? checkUploadEncryption('aws:kms', outputs.encryptionKeyArn) : checkUploadEncryption(options.encryption, options.encryptionKeyArn);
-    const s3Config: S3ClientConfig = {
+    this.s3Config = {
       region: outputs.region,
       endpoint: endpoints.s3,
       forcePathStyle: endpoints.s3 !== undefined,
       credentials: this.credentials.provide,
       requestHandler: options.requestHandler,
     };
-    this.s3 = new S3Client(s3Config);
-    this.uploadLinkSigner = new S3Client({ ...s3Config, ...UPLOAD_LINK_SIGNING_CONFIG });
+    this.s3 = new S3Client(this.s3Config);
     if (outputs.encryptionHeaderRequired) sendEncryptionHeader(this.s3, this.encryption);
   }
 
@@ -570,7 +571,7 @@ export class ScopedStorageClient {
     const key = freshUploadKey(folder, checked.contentType);
     const { fullKey } = await this.target(location, key, 'write');
     const credentials = await this.credentials.get();
-    return signUploadLink({ s3: this.uploadLinkSigner, bucket: this.bucket, fullKey, key, options: checked, credentialsExpireAt: credentials.expiration, encryption: this.encryption });
+    return signUploadLink({ s3: (this.uploadLinkSigner ??= new S3Client({ ...this.s3Config, ...UPLOAD_LINK_SIGNING_CONFIG })), bucket: this.bucket, fullKey, key, options: checked, credentialsExpireAt: credentials.expiration, encryption: this.encryption });
   }
 
   /** Deletes one or many objects; reports per key what could not be deleted. */
