@@ -1,0 +1,55 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+
+/** The local cloud's metadata database, inside its data directory. Object bytes stay in files beside it. */
+export const LOCAL_DATABASE_FILE = 'local-cloud.sqlite';
+
+export type LocalDatabase = DatabaseSync;
+
+/**
+ * Opens (creating it if needed) the local cloud's database. WAL lets readers run while a change
+ * commits; `synchronous=NORMAL` makes a commit a WAL append without an fsync: a process crash loses
+ * nothing committed, a power cut may lose the last commits but never leaves a torn database. Object
+ * bytes are fsynced before the record that points at them commits, so no record ever points at
+ * incomplete bytes either way.
+ */
+export function openLocalDatabase(dataDirectory: string): LocalDatabase {
+  mkdirSync(dataDirectory, { recursive: true, mode: 0o700 });
+  const database = new DatabaseSync(join(dataDirectory, LOCAL_DATABASE_FILE));
+  database.exec(`
+    PRAGMA journal_mode = WAL;
+    PRAGMA synchronous = NORMAL;
+    PRAGMA foreign_keys = ON;
+    PRAGMA busy_timeout = 5000;
+    CREATE TABLE IF NOT EXISTS local_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL) WITHOUT ROWID;
+  `);
+  return database;
+}
+
+/**
+ * Runs `change` as one transaction: committed if it returns, rolled back if it throws. The work is
+ * synchronous, so no other request's change can interleave with it. `BEGIN IMMEDIATE` takes the
+ * write lock up front, so a second connection to the same file waits instead of failing mid-way.
+ */
+export function runInTransaction<Result>(database: LocalDatabase, change: () => Result): Result {
+  database.exec('BEGIN IMMEDIATE');
+  try {
+    const result = change();
+    database.exec('COMMIT');
+    return result;
+  } catch (error) {
+    if (database.isTransaction) database.exec('ROLLBACK');
+    throw error;
+  }
+}
+
+/** Whether a one-time migration (a schema step, an import of earlier JSON files) has been applied. */
+export function hasMigrated(database: LocalDatabase, name: string): boolean {
+  return database.prepare('SELECT 1 FROM local_migrations WHERE name = ?').get(name) !== undefined;
+}
+
+/** Records a migration as applied; call it inside the transaction that applies it. */
+export function recordMigration(database: LocalDatabase, name: string): void {
+  database.prepare('INSERT INTO local_migrations (name, applied_at) VALUES (?, ?)').run(name, new Date().toISOString());
+}
