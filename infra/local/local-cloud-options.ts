@@ -32,6 +32,12 @@ export interface LocalCloudOptions {
   loopbackHttpIsSecure?: boolean;
   /** Options for the stack the local cloud synthesizes (e.g. `allowedOrigins`, `accessRules`). */
   stack?: Omit<BuildStackOptions, 'app'>;
+  /**
+   * Where synthesized templates are cached, keyed by the stack's sources, the CDK version and
+   * `stack`, so a restart with nothing changed skips the CDK.
+   * @default `<project root>/node_modules/.cache/scoped-storage/templates`
+   */
+  templateCacheDirectory?: string;
   /** URL of the token service, written to the outputs. */
   tokenServiceUrl?: string;
   /** Lifetime of the credentials handed to the local token service. @default 12 hours */

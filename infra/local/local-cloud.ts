@@ -8,7 +8,7 @@ import { createCognitoIdentityRequestHandler } from './cognito/routes.ts';
 import { CredentialStore } from './credentials/credential-store.ts';
 import type { IssuedCredentials } from './credentials/issued-credentials.ts';
 import { readLocalDeployment, type LocalDeployment } from './deployment/read-local-deployment.ts';
-import { synthesizeStackTemplate } from '../stack/synthesize-stack-template.ts';
+import { loadStackTemplate } from '../stack/cached-stack-template.ts';
 import type { LocalCloudOptions } from './local-cloud-options.ts';
 import { locationOutputs, writeOutputsFile, type LocalOutputs } from './outputs-file.ts';
 import { writeFileAtomic } from './persistence/atomic-file.ts';
@@ -59,7 +59,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const accountId = options.accountId ?? '000000000000';
   const loopbackHttpIsSecure = options.loopbackHttpIsSecure ?? true;
 
-  const synthesized = synthesizeStackTemplate(join(stateDirectory, 'cdk.out'), options.stack);
+  const synthesized = await loadStackTemplate({ assemblyDirectory: join(stateDirectory, 'cdk.out'), stack: options.stack, cacheDirectory: options.templateCacheDirectory });
   const deployment = await readLocalDeployment(synthesized, { accountId, region, dataDirectory, stateDirectory });
   const bucket = deployment.buckets[0];
   const pool = deployment.identityPools[0];
