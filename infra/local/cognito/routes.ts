@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { JWK } from 'jose';
 import type { CredentialStore } from '../credentials/credential-store.ts';
+import type { LocalDatabase } from '../persistence/local-database.ts';
 import type { IdentityPool } from './model/identity-pool.ts';
 import { IdentityStore } from './model/identity-store.ts';
 import { deleteIdentities, describeIdentity, getId } from './operations/identity-operations.ts';
@@ -46,6 +47,8 @@ export interface CognitoIdentityHandlerOptions {
   maxRequestBodyBytes?: number;
   /** @default () => new Date() */
   clock?: () => Date;
+  /** The local cloud's shared database connection for identities; without it the identity store opens its own. */
+  database?: LocalDatabase;
   /** Told about unexpected failures (answered as InternalErrorException). @default console.error */
   onInternalError?: (error: unknown) => void;
 }
@@ -82,7 +85,7 @@ export async function createCognitoIdentityRequestHandler(options: CognitoIdenti
   const clock = options.clock ?? (() => new Date());
   const maxTokenSeconds = Math.min(options.maxOpenIdTokenLifetimeSeconds ?? MAX_TOKEN_DURATION_SECONDS, MAX_TOKEN_DURATION_SECONDS);
   const dependencies: CognitoServiceDependencies = {
-    identities: await IdentityStore.open({ dataDirectory: options.dataDirectory, identityPools: options.identityPools, clock }),
+    identities: await IdentityStore.open({ dataDirectory: options.dataDirectory, identityPools: options.identityPools, clock, database: options.database }),
     signingKey: await loadOrCreateSigningKey(options.dataDirectory, options.region),
     credentials: options.credentialStore,
     assumeRoleWithWebIdentity: options.assumeRoleWithWebIdentity,

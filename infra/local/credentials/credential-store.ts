@@ -1,8 +1,8 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { readJsonFile } from '../persistence/atomic-file.ts';
-import { JsonLinesLog } from '../persistence/json-lines-log.ts';
+import { openLocalDatabase, runInTransaction, type LocalDatabase } from '../persistence/local-database.ts';
+import { applyCredentialCap } from './credential-cap.ts';
+import { CredentialTable, createCredentialTables } from './credential-table.ts';
+import { importCredentialFiles } from './import-credential-files.ts';
 import type { CredentialLookup, IssuedCredentials } from './issued-credentials.ts';
 
 interface CredentialStoreOptions {
@@ -17,6 +17,8 @@ interface CredentialStoreOptions {
    * the store keep. @default 20
    */
   maxCredentialsPerIdentity?: number;
+  /** The local cloud's shared connection; without it the store opens (and closes) its own. */
+  database?: LocalDatabase;
 }
 
 interface SessionRequest {
@@ -36,92 +38,72 @@ interface StaticCredentialsRequest extends SessionRequest {
   name: string;
 }
 
-/** One line of the log: credentials as issued. */
-interface IssueRecord {
-  credentials: IssuedCredentials;
-  identityId?: string;
-  /** The name static credentials were issued under. */
-  staticName?: string;
-  /** Access key ids this issue evicted, so that replaying the log never brings them back. */
-  evicted?: string[];
-}
-
-/** The whole-state file earlier versions rewrote on every issue; read once, then removed. */
-interface LegacyState {
-  credentials: IssuedCredentials[];
-  staticNames: Record<string, string>;
-}
-
-const LOG_FILE = 'issued.jsonl';
-const LEGACY_FILE = 'issued.json';
-/** The log is compacted once it has more than twice as many lines as live entries, and at least this many. */
-const MIN_LINES_BEFORE_COMPACTION = 64;
-/** Expired credentials are swept from memory (and the log compacted) at most this often. */
-const PRUNE_INTERVAL_MS = 60_000;
+/** Credentials past their retention are deleted at most this often (on an issue), and at start-up. */
+const SWEEP_INTERVAL_MS = 60_000;
 const ACCESS_KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
 /**
- * The credentials the local STS has issued, kept in memory for synchronous lookup by access key id
- * and in an append-only log, `<dataDirectory>/credentials/issued.jsonl` (one line per issue, on
- * disk before the credentials are handed out), so they survive a restart. What the store holds is
- * bounded: at most `maxCredentialsPerIdentity` sets per identity, and credentials leave once past
- * their retention (swept on a write at most once a minute, and at start-up). The log is rewritten
- * atomically with only the live entries at start-up, after a sweep that dropped entries, and when it
- * has grown past twice the live entries.
+ * The credentials the local STS has issued, in the local cloud's database (`credentials_` tables),
+ * committed before they are handed out, so they survive a restart. A lookup by access key id is one
+ * prepared, indexed query, synchronous as SigV4 verification needs it. What the store holds is
+ * bounded: an issue evicts its identity's oldest sets beyond `maxCredentialsPerIdentity` in the same
+ * transaction, and sets past their retention are deleted (at start-up and on an issue at most once
+ * a minute); until then a lookup already answers them as unknown.
  */
 export class CredentialStore implements CredentialLookup {
-  /** Access key id -> record, oldest first. */
-  private readonly records = new Map<string, IssueRecord>();
-  /** Identity id -> its access key ids, oldest first. */
-  private readonly keysByIdentity = new Map<string, string[]>();
-  /** Static credential name -> access key id. */
-  private readonly staticNames = new Map<string, string>();
-  private lastPruneMs = Number.NEGATIVE_INFINITY;
+  private lastSweepMs = Number.NEGATIVE_INFINITY;
 
   private constructor(
-    private readonly log: JsonLinesLog<IssueRecord>,
+    private readonly database: LocalDatabase,
+    private readonly ownsDatabase: boolean,
+    private readonly table: CredentialTable,
     private readonly clock: () => Date,
     private readonly expiredRetentionMs: number,
     private readonly maxPerIdentity: number,
   ) {}
 
+  /** Creates the tables, imports the files of earlier versions once, and sweeps; reads nothing per credential set. */
   static async open(options: CredentialStoreOptions): Promise<CredentialStore> {
     const maxPerIdentity = options.maxCredentialsPerIdentity ?? 20;
     if (!Number.isInteger(maxPerIdentity) || maxPerIdentity < 1) {
       throw new RangeError(`maxCredentialsPerIdentity must be a whole number of at least 1, not ${maxPerIdentity}.`);
     }
-    const directory = join(options.dataDirectory, 'credentials');
-    const { log, entries } = await JsonLinesLog.open(join(directory, LOG_FILE), parseIssueRecord);
-    const store = new CredentialStore(
-      log,
-      options.clock ?? (() => new Date()),
-      (options.expiredRetentionSeconds ?? 86_400) * 1000,
-      maxPerIdentity,
-    );
-    const legacyPath = join(directory, LEGACY_FILE);
-    const legacy = await readJsonFile<LegacyState>(legacyPath);
-    const legacyNames = new Map(Object.entries(legacy?.staticNames ?? {}).map(([name, accessKeyId]) => [accessKeyId, name]));
-    for (const credentials of legacy?.credentials ?? []) {
-      const staticName = legacyNames.get(credentials.accessKeyId);
-      store.add({ credentials, ...(staticName === undefined ? {} : { staticName }) });
+    const database = options.database ?? openLocalDatabase(options.dataDirectory);
+    try {
+      createCredentialTables(database);
+      const table = new CredentialTable(database);
+      await importCredentialFiles(database, table, options.dataDirectory, maxPerIdentity);
+      applyCredentialCap(database, maxPerIdentity);
+      const store = new CredentialStore(
+        database,
+        options.database === undefined,
+        table,
+        options.clock ?? (() => new Date()),
+        (options.expiredRetentionSeconds ?? 86_400) * 1000,
+        maxPerIdentity,
+      );
+      runInTransaction(database, () => store.sweep());
+      return store;
+    } catch (error) {
+      if (options.database === undefined) database.close();
+      throw error;
     }
-    for (const entry of entries) store.add(entry);
-    store.prune();
-    await log.rewrite(store.liveRecords());
-    if (legacy) await rm(legacyPath, { force: true });
-    return store;
+  }
+
+  /** Closes the connection the store opened itself; a shared one stays open for its owner to close. */
+  close(): void {
+    if (this.ownsDatabase && this.database.isOpen) this.database.close();
   }
 
   findByAccessKeyId(accessKeyId: string): IssuedCredentials | undefined {
-    const credentials = this.records.get(accessKeyId)?.credentials;
-    return credentials && !this.isPastRetention(credentials) ? credentials : undefined;
+    const stored = this.table.find(accessKeyId);
+    return stored && !this.isPastRetention(stored.expirationMs) ? stored.credentials : undefined;
   }
 
   /** Issues temporary session credentials for a role, as STS AssumeRole* would. */
   async issue(request: SessionRequest): Promise<IssuedCredentials> {
     const credentials = this.create(request);
-    const record: IssueRecord = { credentials, ...(request.identityId === undefined ? {} : { identityId: request.identityId }) };
-    await this.persist(record, this.add(record));
+    this.store({ credentials, ...(request.identityId === undefined ? {} : { identityId: request.identityId }) });
     return credentials;
   }
 
@@ -131,60 +113,26 @@ export class CredentialStore implements CredentialLookup {
    * service started against an earlier run keeps working across restarts.
    */
   async issueStatic(request: StaticCredentialsRequest): Promise<IssuedCredentials> {
-    const existingKey = this.staticNames.get(request.name);
-    const existing = existingKey === undefined ? undefined : this.records.get(existingKey)?.credentials;
-    if (existing && existing.roleArn === request.roleArn && this.remainingMs(existing) > (request.lifetimeSeconds * 1000) / 2) return existing;
-    const record: IssueRecord = { credentials: this.create(request), staticName: request.name };
-    await this.persist(record, this.add(record));
-    return record.credentials;
-  }
-
-  /** Indexes a record; returns the access key ids of its identity that it pushed past the cap (now removed). */
-  private add(record: IssueRecord): string[] {
-    for (const accessKeyId of record.evicted ?? []) this.remove(accessKeyId);
-    const { accessKeyId } = record.credentials;
-    this.remove(accessKeyId);
-    this.records.set(accessKeyId, { credentials: record.credentials, identityId: record.identityId, staticName: record.staticName });
-    if (record.staticName !== undefined) this.staticNames.set(record.staticName, accessKeyId);
-    if (record.identityId === undefined) return [];
-    const keys = [...(this.keysByIdentity.get(record.identityId) ?? []), accessKeyId];
-    this.keysByIdentity.set(record.identityId, keys);
-    const evicted = keys.slice(0, Math.max(0, keys.length - this.maxPerIdentity));
-    for (const key of evicted) this.remove(key);
-    return evicted;
-  }
-
-  private remove(accessKeyId: string): void {
-    const record = this.records.get(accessKeyId);
-    if (!record) return;
-    this.records.delete(accessKeyId);
-    if (record.staticName !== undefined && this.staticNames.get(record.staticName) === accessKeyId) this.staticNames.delete(record.staticName);
-    if (record.identityId === undefined) return;
-    const remaining = (this.keysByIdentity.get(record.identityId) ?? []).filter((key) => key !== accessKeyId);
-    if (remaining.length === 0) this.keysByIdentity.delete(record.identityId);
-    else this.keysByIdentity.set(record.identityId, remaining);
-  }
-
-  /** Appends the record, then compacts the log when a sweep dropped entries or it has grown past twice the live entries. */
-  private async persist(record: IssueRecord, evicted: string[]): Promise<void> {
-    const swept = this.clock().getTime() - this.lastPruneMs >= PRUNE_INTERVAL_MS && this.prune();
-    const appended = this.log.append(evicted.length === 0 ? record : { ...record, evicted });
-    const grown = this.log.lineCount > Math.max(MIN_LINES_BEFORE_COMPACTION, 2 * this.records.size);
-    await Promise.all([appended, swept || grown ? this.log.rewrite(this.liveRecords()) : undefined]);
-  }
-
-  /** Drops credentials past their retention; tells whether any were dropped. */
-  private prune(): boolean {
-    this.lastPruneMs = this.clock().getTime();
-    const before = this.records.size;
-    for (const [accessKeyId, record] of this.records) {
-      if (this.isPastRetention(record.credentials)) this.remove(accessKeyId);
+    const existing = this.table.findStatic(request.name);
+    if (existing && existing.credentials.roleArn === request.roleArn && this.remainingMs(existing.expirationMs) > (request.lifetimeSeconds * 1000) / 2) {
+      return existing.credentials;
     }
-    return this.records.size < before;
+    const credentials = this.create(request);
+    this.store({ credentials, staticName: request.name });
+    return credentials;
   }
 
-  private liveRecords(): IssueRecord[] {
-    return [...this.records.values()];
+  /** One transaction: the new set, the evictions it causes, and a sweep when the last is a minute old. */
+  private store(record: Parameters<CredentialTable['add']>[0]): void {
+    runInTransaction(this.database, () => {
+      if (this.clock().getTime() - this.lastSweepMs >= SWEEP_INTERVAL_MS) this.sweep();
+      this.table.add(record, this.maxPerIdentity);
+    });
+  }
+
+  private sweep(): void {
+    this.lastSweepMs = this.clock().getTime();
+    this.table.sweep(this.lastSweepMs - this.expiredRetentionMs);
   }
 
   private create({ roleArn, roleId, sessionName, lifetimeSeconds, sessionContext }: SessionRequest): IssuedCredentials {
@@ -200,12 +148,12 @@ export class CredentialStore implements CredentialLookup {
     };
   }
 
-  private remainingMs(credentials: IssuedCredentials): number {
-    return Date.parse(credentials.expiration) - this.clock().getTime();
+  private remainingMs(expirationMs: number): number {
+    return expirationMs - this.clock().getTime();
   }
 
-  private isPastRetention(credentials: IssuedCredentials): boolean {
-    return this.remainingMs(credentials) < -this.expiredRetentionMs;
+  private isPastRetention(expirationMs: number): boolean {
+    return this.remainingMs(expirationMs) < -this.expiredRetentionMs;
   }
 }
 
@@ -218,10 +166,4 @@ function assumedRoleArn(roleArn: string, sessionName: string): string {
 
 function randomAlphanumeric(length: number): string {
   return Array.from({ length }, () => ACCESS_KEY_ALPHABET[randomInt(ACCESS_KEY_ALPHABET.length)]).join('');
-}
-
-function parseIssueRecord(value: unknown): IssueRecord | undefined {
-  const record = value as Partial<IssueRecord> | null;
-  const credentials = record?.credentials;
-  return typeof credentials?.accessKeyId === 'string' && typeof credentials.expiration === 'string' ? (record as IssueRecord) : undefined;
 }

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { readJsonFile, writeFileAtomic } from '../../persistence/atomic-file.ts';
+import type { StatementSync } from 'node:sqlite';
+import { openLocalDatabase, runInTransaction, type LocalDatabase } from '../../persistence/local-database.ts';
 import { ResourceConflictException, ResourceNotFoundException } from '../cognito-errors.ts';
+import { importIdentitiesFile } from './import-identities-file.ts';
 import type { IdentityPool } from './identity-pool.ts';
+import { createIdentityTables } from './identity-tables.ts';
 
 export interface Identity {
   /** `region:uuid` (the region of the pool). */
@@ -16,40 +18,89 @@ export interface Identity {
   lastModifiedDate: string;
 }
 
-interface StoredState {
-  pools: IdentityPool[];
-  identities: Identity[];
+interface IdentityStoreOptions {
+  dataDirectory: string;
+  identityPools: IdentityPool[];
+  clock: () => Date;
+  /** The local cloud's shared connection; without it the store opens (and closes) its own. */
+  database?: LocalDatabase;
+}
+
+interface IdentityRow {
+  identity_id: string;
+  identity_pool_id: string;
+  authenticated: number;
+  creation_date: string;
+  last_modified_date: string;
 }
 
 /** AWS limits how many logins one identity may collect through merges. */
 const MAX_LINKED_LOGINS = 20;
 
 /**
- * Identity pools and identities, kept in memory and written atomically to
- * `<dataDirectory>/cognito/identities.json` after every change. Changes happen synchronously in
- * memory, so concurrent requests never interleave halfway; writes are queued so the file always
- * ends with the newest state.
+ * Identity pools and identities in the local cloud's database (`cognito_` tables). Every change is
+ * one transaction and re-reads what it depends on inside it, so a caller holding an older copy of
+ * an identity cannot undo a change made since. Pools are few and fixed by the template, so they
+ * are kept in memory; identities and logins are read per request through prepared statements.
  */
 export class IdentityStore {
   private readonly pools = new Map<string, IdentityPool>();
-  private readonly identities = new Map<string, Identity>();
-  /** `<poolId>\n<developer user id>` -> identity id. */
-  private readonly identityByDeveloperUser = new Map<string, string>();
-  private pendingWrite: Promise<void> = Promise.resolve();
+  private readonly statements;
 
   private constructor(
-    private readonly path: string,
+    private readonly database: LocalDatabase,
+    private readonly ownsDatabase: boolean,
     private readonly clock: () => Date,
-  ) {}
+  ) {
+    const prepare = (sql: string): StatementSync => database.prepare(sql);
+    this.statements = {
+      identity: prepare(
+        'SELECT identity_id, identity_pool_id, authenticated, creation_date, last_modified_date FROM cognito_identities WHERE identity_id = ?',
+      ),
+      usersOfIdentity: prepare('SELECT developer_user_identifier FROM cognito_logins WHERE identity_id = ? ORDER BY login_order'),
+      identityOfUser: prepare('SELECT identity_id FROM cognito_logins WHERE identity_pool_id = ? AND developer_user_identifier = ?'),
+      insertIdentity: prepare(
+        'INSERT INTO cognito_identities (identity_id, identity_pool_id, authenticated, creation_date, last_modified_date) VALUES (?, ?, ?, ?, ?)',
+      ),
+      updateIdentity: prepare('UPDATE cognito_identities SET authenticated = ?, last_modified_date = ? WHERE identity_id = ?'),
+      deleteIdentity: prepare('DELETE FROM cognito_identities WHERE identity_id = ?'),
+      insertLogin: prepare('INSERT INTO cognito_logins (identity_pool_id, developer_user_identifier, identity_id) VALUES (?, ?, ?)'),
+      deleteLogin: prepare('DELETE FROM cognito_logins WHERE identity_pool_id = ? AND developer_user_identifier = ?'),
+      deleteLoginsOfIdentity: prepare('DELETE FROM cognito_logins WHERE identity_id = ?'),
+    };
+  }
 
-  /** Loads the stored state; pools given here replace stored pools of the same id. */
-  static async open(options: { dataDirectory: string; identityPools: IdentityPool[]; clock: () => Date }): Promise<IdentityStore> {
-    const store = new IdentityStore(join(options.dataDirectory, 'cognito', 'identities.json'), options.clock);
-    const stored = await readJsonFile<StoredState>(store.path);
-    for (const pool of [...(stored?.pools ?? []), ...options.identityPools]) store.pools.set(pool.identityPoolId, pool);
-    for (const identity of stored?.identities ?? []) store.index(identity);
-    await store.persist();
-    return store;
+  /**
+   * Creates the tables, imports the JSON file of earlier versions once, and upserts the pools given
+   * here (they replace stored pools of the same id; other stored pools stay served). Reads nothing
+   * per identity.
+   */
+  static async open(options: IdentityStoreOptions): Promise<IdentityStore> {
+    const database = options.database ?? openLocalDatabase(options.dataDirectory);
+    try {
+      createIdentityTables(database);
+      await importIdentitiesFile(database, options.dataDirectory);
+      const upsertPool = database.prepare(
+        'INSERT INTO cognito_pools (identity_pool_id, pool_json) VALUES (?, ?) ON CONFLICT (identity_pool_id) DO UPDATE SET pool_json = excluded.pool_json',
+      );
+      runInTransaction(database, () => {
+        for (const pool of options.identityPools) upsertPool.run(pool.identityPoolId, JSON.stringify(pool));
+      });
+      const store = new IdentityStore(database, options.database === undefined, options.clock);
+      for (const row of database.prepare('SELECT pool_json FROM cognito_pools').all() as { pool_json: string }[]) {
+        const pool = JSON.parse(row.pool_json) as IdentityPool;
+        store.pools.set(pool.identityPoolId, pool);
+      }
+      return store;
+    } catch (error) {
+      if (options.database === undefined) database.close();
+      throw error;
+    }
+  }
+
+  /** Closes the connection the store opened itself; a shared one stays open for its owner to close. */
+  close(): void {
+    if (this.ownsDatabase && this.database.isOpen) this.database.close();
   }
 
   pool(identityPoolId: string): IdentityPool {
@@ -59,11 +110,21 @@ export class IdentityStore {
   }
 
   findIdentity(identityId: string): Identity | undefined {
-    return this.identities.get(identityId);
+    const row = this.statements.identity.get(identityId) as IdentityRow | undefined;
+    if (!row) return undefined;
+    const users = this.statements.usersOfIdentity.all(identityId) as { developer_user_identifier: string }[];
+    return {
+      identityId: row.identity_id,
+      identityPoolId: row.identity_pool_id,
+      developerUserIdentifiers: users.map((user) => user.developer_user_identifier),
+      authenticated: row.authenticated === 1,
+      creationDate: row.creation_date,
+      lastModifiedDate: row.last_modified_date,
+    };
   }
 
   identity(identityId: string): Identity {
-    const identity = this.identities.get(identityId);
+    const identity = this.findIdentity(identityId);
     if (!identity) throw new ResourceNotFoundException(`Identity '${identityId}' not found.`);
     return identity;
   }
@@ -76,24 +137,20 @@ export class IdentityStore {
   }
 
   identityOfDeveloperUser(identityPoolId: string, developerUserIdentifier: string): Identity | undefined {
-    const identityId = this.identityByDeveloperUser.get(developerUserKey(identityPoolId, developerUserIdentifier));
-    return identityId === undefined ? undefined : this.identities.get(identityId);
+    const row = this.statements.identityOfUser.get(identityPoolId, developerUserIdentifier) as { identity_id: string } | undefined;
+    return row === undefined ? undefined : this.findIdentity(row.identity_id);
   }
 
   async createIdentity(identityPoolId: string, developerUserIdentifier?: string): Promise<Identity> {
     const now = this.clock().toISOString();
     const region = identityPoolId.split(':')[0];
-    const identity: Identity = {
-      identityId: `${region}:${randomUUID()}`,
-      identityPoolId,
-      developerUserIdentifiers: developerUserIdentifier === undefined ? [] : [developerUserIdentifier],
-      authenticated: developerUserIdentifier !== undefined,
-      creationDate: now,
-      lastModifiedDate: now,
-    };
-    this.index(identity);
-    await this.persist();
-    return identity;
+    const identityId = `${region}:${randomUUID()}`;
+    runInTransaction(this.database, () => {
+      if (developerUserIdentifier !== undefined) this.requireUnlinked(identityPoolId, developerUserIdentifier);
+      this.statements.insertIdentity.run(identityId, identityPoolId, developerUserIdentifier === undefined ? 0 : 1, now, now);
+      if (developerUserIdentifier !== undefined) this.statements.insertLogin.run(identityPoolId, developerUserIdentifier, identityId);
+    });
+    return this.identity(identityId);
   }
 
   /**
@@ -102,74 +159,68 @@ export class IdentityStore {
    * learns an identity id could attach their own login to it.
    */
   async linkDeveloperUser(identity: Identity, developerUserIdentifier: string): Promise<Identity> {
-    const owner = this.identityOfDeveloperUser(identity.identityPoolId, developerUserIdentifier);
-    if (owner?.identityId === identity.identityId) return identity;
-    if (owner) throw new ResourceConflictException(`Developer user '${developerUserIdentifier}' is already linked to a different identity.`);
-    if (identity.developerUserIdentifiers.length > 0) {
-      throw new ResourceConflictException(
-        `Identity '${identity.identityId}' is already linked to a different developer user; use MergeDeveloperIdentities to combine users.`,
-      );
-    }
-    this.replace(identity, { developerUserIdentifiers: [developerUserIdentifier], authenticated: true });
-    await this.persist();
+    runInTransaction(this.database, () => {
+      const current = this.identity(identity.identityId);
+      const owner = this.statements.identityOfUser.get(current.identityPoolId, developerUserIdentifier) as { identity_id: string } | undefined;
+      if (owner?.identity_id === current.identityId) return;
+      if (owner) throw new ResourceConflictException(`Developer user '${developerUserIdentifier}' is already linked to a different identity.`);
+      if (current.developerUserIdentifiers.length > 0) {
+        throw new ResourceConflictException(
+          `Identity '${current.identityId}' is already linked to a different developer user; use MergeDeveloperIdentities to combine users.`,
+        );
+      }
+      this.statements.insertLogin.run(current.identityPoolId, developerUserIdentifier, current.identityId);
+      this.statements.updateIdentity.run(1, this.clock().toISOString(), current.identityId);
+    });
     return this.identity(identity.identityId);
   }
 
   /** Moves every developer user of the source user's identity onto the destination user's identity and removes the source identity. */
   async mergeDeveloperUsers(identityPoolId: string, sourceUser: string, destinationUser: string): Promise<Identity> {
-    const source = this.identityOfDeveloperUser(identityPoolId, sourceUser);
-    const destination = this.identityOfDeveloperUser(identityPoolId, destinationUser);
-    if (!source) throw new ResourceNotFoundException(`Developer user '${sourceUser}' is not linked to any identity of pool '${identityPoolId}'.`);
-    if (!destination) throw new ResourceNotFoundException(`Developer user '${destinationUser}' is not linked to any identity of pool '${identityPoolId}'.`);
-    if (source.identityId === destination.identityId) return destination;
-    const merged = [...destination.developerUserIdentifiers, ...source.developerUserIdentifiers];
-    if (merged.length > MAX_LINKED_LOGINS) {
-      throw new ResourceConflictException(`The merged identity would have ${merged.length} linked logins; at most ${MAX_LINKED_LOGINS} are allowed.`);
-    }
-    this.remove(source);
-    this.replace(destination, { developerUserIdentifiers: merged });
-    await this.persist();
-    return this.identity(destination.identityId);
+    const destinationId = runInTransaction(this.database, () => {
+      const source = this.identityOfDeveloperUser(identityPoolId, sourceUser);
+      const destination = this.identityOfDeveloperUser(identityPoolId, destinationUser);
+      if (!source) throw new ResourceNotFoundException(`Developer user '${sourceUser}' is not linked to any identity of pool '${identityPoolId}'.`);
+      if (!destination) throw new ResourceNotFoundException(`Developer user '${destinationUser}' is not linked to any identity of pool '${identityPoolId}'.`);
+      if (source.identityId === destination.identityId) return destination.identityId;
+      const merged = destination.developerUserIdentifiers.length + source.developerUserIdentifiers.length;
+      if (merged > MAX_LINKED_LOGINS) {
+        throw new ResourceConflictException(`The merged identity would have ${merged} linked logins; at most ${MAX_LINKED_LOGINS} are allowed.`);
+      }
+      this.remove(source.identityId);
+      // Inserted anew, so they list after the destination's own users, in their earlier order.
+      for (const user of source.developerUserIdentifiers) this.statements.insertLogin.run(identityPoolId, user, destination.identityId);
+      this.statements.updateIdentity.run(destination.authenticated ? 1 : 0, this.clock().toISOString(), destination.identityId);
+      return destination.identityId;
+    });
+    return this.identity(destinationId);
   }
 
   async unlinkDeveloperUser(identity: Identity, developerUserIdentifier: string): Promise<void> {
-    if (!identity.developerUserIdentifiers.includes(developerUserIdentifier)) {
-      throw new ResourceNotFoundException(`Developer user '${developerUserIdentifier}' is not linked to identity '${identity.identityId}'.`);
-    }
-    this.replace(identity, { developerUserIdentifiers: identity.developerUserIdentifiers.filter((user) => user !== developerUserIdentifier) });
-    await this.persist();
+    runInTransaction(this.database, () => {
+      const current = this.identity(identity.identityId);
+      if (!current.developerUserIdentifiers.includes(developerUserIdentifier)) {
+        throw new ResourceNotFoundException(`Developer user '${developerUserIdentifier}' is not linked to identity '${current.identityId}'.`);
+      }
+      this.statements.deleteLogin.run(current.identityPoolId, developerUserIdentifier);
+      this.statements.updateIdentity.run(current.authenticated ? 1 : 0, this.clock().toISOString(), current.identityId);
+    });
   }
 
   async deleteIdentities(identities: Identity[]): Promise<void> {
-    for (const identity of identities) this.remove(identity);
-    await this.persist();
+    runInTransaction(this.database, () => {
+      for (const identity of identities) this.remove(identity.identityId);
+    });
   }
 
-  private replace(identity: Identity, change: Partial<Pick<Identity, 'developerUserIdentifiers' | 'authenticated'>>): void {
-    this.remove(identity);
-    this.index({ ...identity, ...change, lastModifiedDate: this.clock().toISOString() });
-  }
-
-  private index(identity: Identity): void {
-    this.identities.set(identity.identityId, identity);
-    for (const user of identity.developerUserIdentifiers) {
-      this.identityByDeveloperUser.set(developerUserKey(identity.identityPoolId, user), identity.identityId);
+  private requireUnlinked(identityPoolId: string, developerUserIdentifier: string): void {
+    if (this.statements.identityOfUser.get(identityPoolId, developerUserIdentifier) !== undefined) {
+      throw new ResourceConflictException(`Developer user '${developerUserIdentifier}' is already linked to a different identity.`);
     }
   }
 
-  private remove(identity: Identity): void {
-    this.identities.delete(identity.identityId);
-    for (const user of identity.developerUserIdentifiers) this.identityByDeveloperUser.delete(developerUserKey(identity.identityPoolId, user));
+  private remove(identityId: string): void {
+    this.statements.deleteLoginsOfIdentity.run(identityId);
+    this.statements.deleteIdentity.run(identityId);
   }
-
-  private persist(): Promise<void> {
-    const snapshot: StoredState = { pools: [...this.pools.values()], identities: [...this.identities.values()] };
-    const write = this.pendingWrite.catch(() => undefined).then(() => writeFileAtomic(this.path, JSON.stringify(snapshot)));
-    this.pendingWrite = write;
-    return write;
-  }
-}
-
-function developerUserKey(identityPoolId: string, developerUserIdentifier: string): string {
-  return `${identityPoolId}\n${developerUserIdentifier}`;
 }
