@@ -91,3 +91,76 @@ export async function developmentSession(tokenServiceUrl: string, user: string, 
   if (!response.ok) throw new Error(`sign-in failed: ${response.status} ${await response.text()}`);
   return ((await response.json()) as { sessionToken: string }).sessionToken;
 }
+
+/** Spawns any command (not through a shell) as a measured process; for servers that are not Node scripts. */
+export function spawnCommand(command: string, args: string[]): BenchProcess & { output: () => string } {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8000));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  child.once('error', () => undefined);
+  return {
+    child,
+    pid: child.pid ?? 0,
+    output: () => output,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+      }),
+  };
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * CPU seconds (user + system, all threads) a process has used so far, from its own
+ * /proc/<pid>/stat: utime and stime are fields 14 and 15, counted after the command name's `)`
+ * because the name may hold spaces. Linux reports them in USER_HZ, 100 per second.
+ */
+export async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state), so utime (14) is fields[11] and stime (15) is fields[12].
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** The command line of a process, to check a measurement is of the server and not a wrapper. */
+export async function commandLine(pid: number): Promise<string> {
+  return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').join(' ').trim();
+}
+
+/** Waits until a process has used no CPU for `quietMs` (start-up work done), or `timeoutMs` passed. */
+export async function waitForIdleProcess(pid: number, quietMs = 1000, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let quietSince = Date.now();
+  let last = await cpuSeconds(pid);
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const now = await cpuSeconds(pid);
+    if (now !== last) quietSince = Date.now();
+    last = now;
+    if (Date.now() - quietSince >= quietMs) return;
+  }
+}
+
+/** Samples VmRSS every `intervalMs` until stopped; gives the largest reading. */
+export function sampleResident(pid: number, intervalMs = 50): { stop: () => Promise<number> } {
+  let maximum = 0;
+  let sampling = Promise.resolve();
+  const timer = setInterval(() => {
+    sampling = sampling.then(async () => {
+      maximum = Math.max(maximum, await residentBytes(pid).catch(() => 0));
+    });
+  }, intervalMs);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await sampling;
+      return Math.max(maximum, await residentBytes(pid).catch(() => 0));
+    },
+  };
+}

@@ -7,10 +7,24 @@ export interface BenchResult {
   baselineValue: number;
   /** value / baselineValue. */
   ratio: number;
+  /** The ratio the project aims for, when it has one (issue 14's targets). */
+  target?: RatioTarget;
 }
 
-export function benchResult(name: string, value: number, unit: string, baseline: string, baselineValue: number): BenchResult {
-  return { name, value, unit, baseline, baselineValue, ratio: baselineValue === 0 ? 0 : value / baselineValue };
+/** A target on the ratio: `at most 0.5` (lower is better) or `at least 0.9` (higher is better). */
+export interface RatioTarget {
+  comparison: 'at most' | 'at least';
+  ratio: number;
+}
+
+export function benchResult(name: string, value: number, unit: string, baseline: string, baselineValue: number, target?: RatioTarget): BenchResult {
+  return { name, value, unit, baseline, baselineValue, ratio: baselineValue === 0 ? 0 : value / baselineValue, ...(target ? { target } : {}) };
+}
+
+/** Whether a figure meets its target; undefined when it has none. */
+export function meetsTarget(result: BenchResult): boolean | undefined {
+  if (!result.target) return undefined;
+  return result.target.comparison === 'at most' ? result.ratio <= result.target.ratio : result.ratio >= result.target.ratio;
 }
 
 export interface BenchOptions {
