@@ -39,29 +39,29 @@ export function createCredentialTables(database: LocalDatabase): void {
   `);
 }
 
+/** Every statement the store runs per request, by what it does (exported so a test can check each one's query plan). */
+export const CREDENTIAL_STATEMENTS = {
+  find: 'SELECT credentials_json, expiration_ms FROM credentials_issued WHERE access_key_id = ?',
+  findStatic: 'SELECT credentials_json, expiration_ms FROM credentials_issued WHERE static_name = ?',
+  releaseStaticName: 'UPDATE credentials_issued SET static_name = NULL WHERE static_name = ?',
+  // A set issued again under the same access key (only ever by an import) becomes the newest.
+  insert: 'INSERT OR REPLACE INTO credentials_issued (access_key_id, identity_id, static_name, expiration_ms, credentials_json) VALUES (?, ?, ?, ?, ?)',
+  evictBeyondCap: `DELETE FROM credentials_issued WHERE issue_order IN (
+      SELECT issue_order FROM credentials_issued WHERE identity_id = ? ORDER BY issue_order DESC LIMIT -1 OFFSET ?
+    )`,
+  remove: 'DELETE FROM credentials_issued WHERE access_key_id = ?',
+  sweep: 'DELETE FROM credentials_issued WHERE expiration_ms < ?',
+} as const;
+
 /** The statements over `credentials_issued`; callers run the changes inside their transaction. */
 export class CredentialTable {
-  private readonly statements: Record<
-    'find' | 'findStatic' | 'releaseStaticName' | 'insert' | 'evictBeyondCap' | 'remove' | 'sweep',
-    StatementSync
-  >;
+  private readonly statements: Record<keyof typeof CREDENTIAL_STATEMENTS, StatementSync>;
 
   constructor(database: LocalDatabase) {
-    this.statements = {
-      find: database.prepare('SELECT credentials_json, expiration_ms FROM credentials_issued WHERE access_key_id = ?'),
-      findStatic: database.prepare('SELECT credentials_json, expiration_ms FROM credentials_issued WHERE static_name = ?'),
-      releaseStaticName: database.prepare('UPDATE credentials_issued SET static_name = NULL WHERE static_name = ?'),
-      // A set issued again under the same access key (only ever by an import) becomes the newest.
-      insert: database.prepare(
-        'INSERT OR REPLACE INTO credentials_issued (access_key_id, identity_id, static_name, expiration_ms, credentials_json) VALUES (?, ?, ?, ?, ?)',
-      ),
-      evictBeyondCap: database.prepare(`
-        DELETE FROM credentials_issued WHERE issue_order IN (
-          SELECT issue_order FROM credentials_issued WHERE identity_id = ? ORDER BY issue_order DESC LIMIT -1 OFFSET ?
-        )`),
-      remove: database.prepare('DELETE FROM credentials_issued WHERE access_key_id = ?'),
-      sweep: database.prepare('DELETE FROM credentials_issued WHERE expiration_ms < ?'),
-    };
+    this.statements = Object.fromEntries(Object.entries(CREDENTIAL_STATEMENTS).map(([name, sql]) => [name, database.prepare(sql)])) as Record<
+      keyof typeof CREDENTIAL_STATEMENTS,
+      StatementSync
+    >;
   }
 
   find(accessKeyId: string): StoredCredentials | undefined {

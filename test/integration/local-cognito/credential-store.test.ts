@@ -120,7 +120,7 @@ describe('CredentialStore', () => {
     });
 
     /** Credentials issued by a store over a scratch directory, to be written into old-format files by hand. */
-    const issuedElsewhere = async (issue: (store: CredentialStore) => Promise<IssuedCredentials[]>) => {
+    const issuedElsewhere = async <Issued extends IssuedCredentials[]>(issue: (store: CredentialStore) => Promise<Issued>): Promise<Issued> => {
       const scratch = await mkdtemp(join(tmpdir(), 'credential-store-scratch-'));
       const store = await CredentialStore.open({ dataDirectory: scratch, clock });
       try {
@@ -133,26 +133,29 @@ describe('CredentialStore', () => {
 
     it('takes over the whole-state file of earlier versions, static names included, and removes it', async () => {
       const request = { ...ROLE, name: 'token-service', sessionName: 'token-service', lifetimeSeconds: 3600, sessionContext: {} };
-      const [service, user] = await issuedElsewhere(async (earlier) => [await earlier.issueStatic(request), await exchange(earlier, 'us-east-1:upgraded')]);
+      const [service, user] = await issuedElsewhere(async (earlier): Promise<[IssuedCredentials, IssuedCredentials]> => [
+        await earlier.issueStatic(request),
+        await exchange(earlier, 'us-east-1:upgraded'),
+      ]);
       await mkdir(join(dataDirectory, 'credentials'), { recursive: true });
       await writeFile(join(dataDirectory, 'credentials', 'issued.json'), JSON.stringify({ credentials: [service, user], staticNames: { 'token-service': service.accessKeyId } }));
 
       const upgraded = await openStore({ clock });
-      expect(upgraded.findByAccessKeyId(user!.accessKeyId)).toEqual(user);
+      expect(upgraded.findByAccessKeyId(user.accessKeyId)).toEqual(user);
       expect(await upgraded.issueStatic(request)).toEqual(service);
       expect(await readdir(dataDirectory)).not.toContain('credentials');
     });
 
     it('ignores a torn last line left by a crash mid-write', async () => {
-      const [kept] = await issuedElsewhere(async (earlier) => [await exchange(earlier, 'us-east-1:torn')]);
+      const [kept] = await issuedElsewhere(async (earlier): Promise<[IssuedCredentials]> => [await exchange(earlier, 'us-east-1:torn')]);
       await mkdir(join(dataDirectory, 'credentials'), { recursive: true });
       await writeFile(logPath(), `${JSON.stringify({ credentials: kept, identityId: 'us-east-1:torn' })}\n{"credentials":{"accessKeyId":"ASIATORN`);
       const reopened = await openStore({ clock });
-      expect(reopened.findByAccessKeyId(kept!.accessKeyId)).toEqual(kept);
+      expect(reopened.findByAccessKeyId(kept.accessKeyId)).toEqual(kept);
       const next = await exchange(reopened, 'us-east-1:torn');
       const again = await openStore({ clock });
       expect(again.findByAccessKeyId(next.accessKeyId)).toEqual(next);
-      expect(storedAccessKeys()).toEqual([kept!.accessKeyId, next.accessKeyId]);
+      expect(storedAccessKeys()).toEqual([kept.accessKeyId, next.accessKeyId]);
       expect(await readdir(dataDirectory)).toEqual(expect.arrayContaining([LOCAL_DATABASE_FILE]));
       expect(await readdir(dataDirectory)).not.toContain('credentials');
     });

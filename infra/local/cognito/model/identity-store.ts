@@ -4,7 +4,7 @@ import { openLocalDatabase, runInTransaction, type LocalDatabase } from '../../p
 import { ResourceConflictException, ResourceNotFoundException } from '../cognito-errors.ts';
 import { importIdentitiesFile } from './import-identities-file.ts';
 import type { IdentityPool } from './identity-pool.ts';
-import { createIdentityTables } from './identity-tables.ts';
+import { createIdentityTables, IDENTITY_STATEMENTS } from './identity-tables.ts';
 
 export interface Identity {
   /** `region:uuid` (the region of the pool). */
@@ -45,29 +45,17 @@ const MAX_LINKED_LOGINS = 20;
  */
 export class IdentityStore {
   private readonly pools = new Map<string, IdentityPool>();
-  private readonly statements;
+  private readonly statements: Record<keyof typeof IDENTITY_STATEMENTS, StatementSync>;
 
   private constructor(
     private readonly database: LocalDatabase,
     private readonly ownsDatabase: boolean,
     private readonly clock: () => Date,
   ) {
-    const prepare = (sql: string): StatementSync => database.prepare(sql);
-    this.statements = {
-      identity: prepare(
-        'SELECT identity_id, identity_pool_id, authenticated, creation_date, last_modified_date FROM cognito_identities WHERE identity_id = ?',
-      ),
-      usersOfIdentity: prepare('SELECT developer_user_identifier FROM cognito_logins WHERE identity_id = ? ORDER BY login_order'),
-      identityOfUser: prepare('SELECT identity_id FROM cognito_logins WHERE identity_pool_id = ? AND developer_user_identifier = ?'),
-      insertIdentity: prepare(
-        'INSERT INTO cognito_identities (identity_id, identity_pool_id, authenticated, creation_date, last_modified_date) VALUES (?, ?, ?, ?, ?)',
-      ),
-      updateIdentity: prepare('UPDATE cognito_identities SET authenticated = ?, last_modified_date = ? WHERE identity_id = ?'),
-      deleteIdentity: prepare('DELETE FROM cognito_identities WHERE identity_id = ?'),
-      insertLogin: prepare('INSERT INTO cognito_logins (identity_pool_id, developer_user_identifier, identity_id) VALUES (?, ?, ?)'),
-      deleteLogin: prepare('DELETE FROM cognito_logins WHERE identity_pool_id = ? AND developer_user_identifier = ?'),
-      deleteLoginsOfIdentity: prepare('DELETE FROM cognito_logins WHERE identity_id = ?'),
-    };
+    this.statements = Object.fromEntries(Object.entries(IDENTITY_STATEMENTS).map(([name, sql]) => [name, database.prepare(sql)])) as Record<
+      keyof typeof IDENTITY_STATEMENTS,
+      StatementSync
+    >;
   }
 
   /**

@@ -28,3 +28,17 @@ export function createIdentityTables(database: LocalDatabase): void {
     CREATE INDEX IF NOT EXISTS cognito_logins_by_identity ON cognito_logins (identity_id, login_order);
   `);
 }
+
+/** Every statement the identity store runs per request, by what it does (exported so a test can check each one's query plan). */
+export const IDENTITY_STATEMENTS = {
+  identity: 'SELECT identity_id, identity_pool_id, authenticated, creation_date, last_modified_date FROM cognito_identities WHERE identity_id = ?',
+  usersOfIdentity: 'SELECT developer_user_identifier FROM cognito_logins WHERE identity_id = ? ORDER BY login_order',
+  identityOfUser: 'SELECT identity_id FROM cognito_logins WHERE identity_pool_id = ? AND developer_user_identifier = ?',
+  insertIdentity:
+    'INSERT INTO cognito_identities (identity_id, identity_pool_id, authenticated, creation_date, last_modified_date) VALUES (?, ?, ?, ?, ?)',
+  updateIdentity: 'UPDATE cognito_identities SET authenticated = ?, last_modified_date = ? WHERE identity_id = ?',
+  deleteIdentity: 'DELETE FROM cognito_identities WHERE identity_id = ?',
+  insertLogin: 'INSERT INTO cognito_logins (identity_pool_id, developer_user_identifier, identity_id) VALUES (?, ?, ?)',
+  deleteLogin: 'DELETE FROM cognito_logins WHERE identity_pool_id = ? AND developer_user_identifier = ?',
+  deleteLoginsOfIdentity: 'DELETE FROM cognito_logins WHERE identity_id = ?',
+} as const;
