@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { refuseUnsupportedNode } from '../../app/library/node/supported-node-version.ts';
-import type { BenchOptions, BenchResult } from './bench-result.ts';
+import { meetsTarget, type BenchOptions, type BenchResult } from './bench-result.ts';
 
 /**
  * `npm run bench`: runs every benchmark module, prints one table and writes the figures to
@@ -12,6 +12,8 @@ type BenchmarkModule = { title: string; load: () => Promise<(options: BenchOptio
 export const BENCHMARKS: BenchmarkModule[] = [
   { title: 'policy evaluation', load: async () => (await import('./policy-evaluation.bench.ts')).runPolicyEvaluationBenchmark },
   { title: 'token service', load: async () => (await import('./token-service.bench.ts')).runTokenServiceBenchmark },
+  { title: 'peers', load: async () => (await import('./peers.bench.ts')).runPeersBenchmark },
+  { title: 'large upload', load: async () => (await import('./large-upload.bench.ts')).runLargeUploadBenchmark },
   { title: 'storage', load: async () => (await import('./storage.bench.ts')).runStorageBenchmark },
   { title: 'cdn', load: async () => (await import('./cdn.bench.ts')).runCdnBenchmark },
   { title: 'links', load: async () => (await import('./links.bench.ts')).runLinksBenchmark },
@@ -30,11 +32,17 @@ export async function runBenchmarks(options: BenchOptions, only?: string[]): Pro
 }
 
 export function formatBenchTable(results: BenchResult[]): string {
-  const rows = results.map((result) => [result.name, `${formatNumber(result.value)} ${result.unit}`, result.baseline, `${formatNumber(result.baselineValue)} ${result.unit}`, `${result.ratio.toFixed(2)}x`]);
-  const header = ['benchmark', 'value', 'baseline', 'baseline value', 'ratio'];
+  const rows = results.map((result) => [result.name, `${formatNumber(result.value)} ${result.unit}`, result.baseline, `${formatNumber(result.baselineValue)} ${result.unit}`, `${result.ratio.toFixed(2)}x`, formatTarget(result)]);
+  const header = ['benchmark', 'value', 'baseline', 'baseline value', 'ratio', 'target'];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   const line = (cells: string[]) => `| ${cells.map((cell, column) => cell.padEnd(widths[column]!)).join(' | ')} |`;
   return [line(header), `|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+/** `<= 0.50x met`, `>= 0.90x missed`, or empty for a figure without a target. */
+function formatTarget(result: BenchResult): string {
+  if (!result.target) return '';
+  return `${result.target.comparison === 'at most' ? '<=' : '>='} ${result.target.ratio.toFixed(2)}x ${meetsTarget(result) ? 'met' : 'missed'}`;
 }
 
 function formatNumber(value: number): string {
