@@ -1,6 +1,6 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { Hash } from '@smithy/hash-node';
-import { ALGORITHM_IDENTIFIER, createScope, getCanonicalHeaders, getSigningKey, SignatureV4Base } from '@smithy/signature-v4';
+import { ALGORITHM_IDENTIFIER, createScope, getCanonicalHeaders, SignatureV4Base } from '@smithy/signature-v4';
 import type { HttpRequest } from '@smithy/types';
 import type { CredentialScope } from './parse-sigv4-authorization.ts';
 import { encodeRfc3986, headerValue, type SignedRequestParts } from './signed-request.ts';
@@ -24,32 +24,49 @@ interface SignatureInputs {
 /**
  * Computes request signatures with the canonicalization of `@smithy/signature-v4` (the code that
  * signed them in the SDK), reached through its base class because the verifier must sign with the
- * request's own date, scope and signed-header list rather than fresh ones.
+ * request's own date, scope and signed-header list rather than fresh ones. The string to sign is
+ * the library's own format, hashed here synchronously (the library's hasher is asynchronous only
+ * because it also runs in browsers).
  */
 class RequestSignatureCalculator extends SignatureV4Base {
   constructor(doubleEncodePath: boolean) {
     super({ service: 'unused', region: 'unused', credentials: { accessKeyId: '', secretAccessKey: '' }, sha256: Sha256, uriEscapePath: doubleEncodePath });
   }
 
-  async signature(inputs: SignatureInputs): Promise<string> {
+  signature(inputs: SignatureInputs): string {
     const httpRequest = toHttpRequest(inputs);
     const canonicalHeaders = getCanonicalHeaders(httpRequest, undefined, new Set(inputs.signedHeaders));
     const canonicalRequest = this.createCanonicalRequest(httpRequest, canonicalHeaders, inputs.payloadHash);
     const scope = createScope(inputs.scope.date, inputs.scope.region, inputs.scope.service);
-    const stringToSign = await this.createStringToSign(inputs.longDate, scope, canonicalRequest, ALGORITHM_IDENTIFIER);
-    return hmacHex(inputs.signingKey, stringToSign);
+    const canonicalRequestHash = createHash('sha256').update(canonicalRequest, 'utf8').digest('hex');
+    return hmacHex(inputs.signingKey, `${ALGORITHM_IDENTIFIER}\n${inputs.longDate}\n${scope}\n${canonicalRequestHash}`);
   }
 }
 
 const calculators = { true: new RequestSignatureCalculator(true), false: new RequestSignatureCalculator(false) };
 
-export function computeRequestSignature(inputs: SignatureInputs): Promise<string> {
+export function computeRequestSignature(inputs: SignatureInputs): string {
   return calculators[`${inputs.doubleEncodePath}`].signature(inputs);
 }
 
-/** The key derived from a secret for one day, region and service (cached by the library). */
-export function deriveSigningKey(secretAccessKey: string, scope: CredentialScope): Promise<Uint8Array> {
-  return getSigningKey(Sha256, { accessKeyId: '', secretAccessKey }, scope.date, scope.region, scope.service);
+/** Enough for every live credential set signing for a day or two; the oldest entry goes first beyond it. */
+const MAX_CACHED_SIGNING_KEYS = 4096;
+/** Derived keys by `date/region/service/secret` (only the secret may hold a slash, and it comes last). */
+const signingKeys = new Map<string, Buffer>();
+
+/**
+ * The key derived from a secret for one day, region and service: four chained HMACs, the same for
+ * every request a credential set signs that day, so it is derived once and kept (bounded).
+ */
+export function deriveSigningKey(secretAccessKey: string, scope: CredentialScope): Buffer {
+  const cacheKey = `${scope.date}/${scope.region}/${scope.service}/${secretAccessKey}`;
+  const cached = signingKeys.get(cacheKey);
+  if (cached !== undefined) return cached;
+  let key: Buffer = Buffer.from(`AWS4${secretAccessKey}`, 'utf8');
+  for (const part of [scope.date, scope.region, scope.service, 'aws4_request']) key = createHmac('sha256', key).update(part, 'utf8').digest();
+  if (signingKeys.size >= MAX_CACHED_SIGNING_KEYS) signingKeys.delete(signingKeys.keys().next().value!);
+  signingKeys.set(cacheKey, key);
+  return key;
 }
 
 export function hmacHex(key: Uint8Array, text: string): string {

@@ -49,7 +49,7 @@ export async function verifyPostSignature(fields: PostSignatureFields, options: 
 
   const caller = options.credentials.findByAccessKeyId(accessKeyId);
   if (caller === undefined) throw new SigV4Error('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
-  const signingKey = await deriveSigningKey(caller.secretAccessKey, scope);
+  const signingKey = deriveSigningKey(caller.secretAccessKey, scope);
   // S3 compares the lower-case hex digest as sent: an upper-case signature does not match.
   if (!signaturesMatch(hmacHex(signingKey, fields.policy), fields.signature)) {
     throw new SigV4Error('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.');

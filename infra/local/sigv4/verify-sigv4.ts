@@ -63,8 +63,8 @@ export async function verifySigV4(request: SignedRequestParts, options: SigV4Ver
   if (caller === undefined) throw new SigV4Error('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
 
   const contentSha256 = payloadHashOf(authorization, request, options);
-  const signingKey = await deriveSigningKey(caller.secretAccessKey, authorization.scope);
-  const expected = await computeRequestSignature({
+  const signingKey = deriveSigningKey(caller.secretAccessKey, authorization.scope);
+  const expected = computeRequestSignature({
     request,
     signedHeaders: authorization.signedHeaders,
     payloadHash: contentSha256,
