@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { CredentialLookup } from '../credentials/issued-credentials.ts';
@@ -16,6 +16,7 @@ import { isPostObjectRequest, parseOperation } from './protocol/parse-operation.
 import { servePostObject } from './post-object-route.ts';
 import { PayloadOwner } from './protocol/payload-owner.ts';
 import { describeError, renderError } from './protocol/render-error.ts';
+import { nextRequestIds } from './protocol/request-ids.ts';
 import { parseS3Request } from './protocol/s3-request.ts';
 
 interface S3BucketOptions {
@@ -136,9 +137,9 @@ export async function createS3RequestHandler(options: S3HandlerOptions): Promise
   }
 
   return async function handleS3Request(request, response) {
-    const requestId = randomBytes(8).toString('hex').toUpperCase();
+    const { requestId, hostId } = nextRequestIds();
     response.setHeader('x-amz-request-id', requestId);
-    response.setHeader('x-amz-id-2', randomBytes(24).toString('base64'));
+    response.setHeader('x-amz-id-2', hostId);
     const method = request.method ?? 'GET';
     const target = splitRequestTarget(request.url ?? '/');
     try {

@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHostCheck, FORBIDDEN_HOST_MESSAGE } from '../../../app/web/loopback-host-check.ts';
 import { ForbiddenHostException } from '../cognito/cognito-errors.ts';
 import { renderError as renderCognitoError } from '../cognito/protocol/render-response.ts';
 import { describeError, renderError as renderS3Error } from '../s3/protocol/render-error.ts';
+import { nextRequestIds } from '../s3/protocol/request-ids.ts';
 import { ForbiddenHost } from '../s3/s3-errors.ts';
 
 interface LocalServices {
@@ -47,7 +47,7 @@ function refuseHost(request: IncomingMessage, response: ServerResponse, path: st
     renderCognitoError(response, new ForbiddenHostException(FORBIDDEN_HOST_MESSAGE));
     return;
   }
-  const requestId = randomBytes(8).toString('hex').toUpperCase();
+  const { requestId } = nextRequestIds();
   response.setHeader('x-amz-request-id', requestId);
   renderS3Error(response, describeError(new ForbiddenHost(FORBIDDEN_HOST_MESSAGE)), { resource: path, requestId, method: request.method ?? 'GET' });
 }
