@@ -1,4 +1,3 @@
-import { pipeline } from 'node:stream/promises';
 import { bucketArn } from '../request-permissions/operation-permissions.ts';
 import { objectPart } from '../model/object-parts.ts';
 import type { ObjectRecord } from '../model/object-record.ts';
@@ -8,6 +7,7 @@ import { parseRange } from '../protocol/parse-range.ts';
 import { checkReadConditions } from '../protocol/read-conditions.ts';
 import { requestHeader } from '../protocol/s3-request.ts';
 import type { S3OperationContext } from './operation-context.ts';
+import { sendStream } from './send-response.ts';
 
 /** The bytes an answer carries: the whole object, a Range, or a part; `partial` ones are 206 with a Content-Range. */
 interface ByteSelection {
@@ -43,8 +43,7 @@ export async function getObject(context: S3OperationContext, key: string, option
     response.end();
     return;
   }
-  // The client may stop reading at any time; that ends this answer, not the server.
-  await pipeline(bucket.read(record, start, end), response).catch(() => response.destroy());
+  await sendStream(bucket.read(record, start, end), response);
 }
 
 function selectBytes(context: S3OperationContext, record: ObjectRecord, partNumber: number | undefined): ByteSelection {

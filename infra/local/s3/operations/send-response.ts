@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 
 export function sendXml(response: ServerResponse, body: string, status = 200): void {
   response.statusCode = status;
@@ -11,4 +12,21 @@ export function sendEmpty(response: ServerResponse, status: number): void {
   response.statusCode = status;
   response.setHeader('content-length', 0);
   response.end();
+}
+
+/**
+ * Streams a body into the answer; settles when the answer is done or cut off, never rejects (the
+ * client may stop reading at any time: that ends this answer, not the server). `pipe` with two
+ * listeners rather than `pipeline`, which builds and aborts an AbortController (and so a
+ * DOMException with its stack trace) for every answer.
+ */
+export function sendStream(body: Readable, response: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    body.on('error', () => response.destroy());
+    response.once('close', () => {
+      if (!body.readableEnded) body.destroy();
+      resolve();
+    });
+    body.pipe(response);
+  });
 }
