@@ -5,6 +5,8 @@ import { CreateMultipartUploadCommand, GetObjectCommand, ListObjectsV2Command, P
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BUCKET, startLocalS3, type LocalS3 } from './local-s3-fixture.ts';
 import { errorCode, sendRaw, signHeaders } from './raw-requests.ts';
+import { unreferencedBlobs } from './unreferenced-blobs.ts';
+import { LOCAL_DATABASE_FILE } from '../../../infra/local/persistence/local-database.ts';
 
 let s3: LocalS3;
 let outsideBefore: string[];
@@ -98,7 +100,7 @@ describe('bad input never crashes the server or escapes the data directory', () 
     await expectStillServing();
     const listed = await s3.alice.client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `${s3.alice.prefix}truncated` }));
     expect(listed.KeyCount).toBe(0);
-    expect(await readdir(join(s3.dataDirectory, 's3', BUCKET, 'tmp'))).toEqual([]);
+    expect(await unreferencedBlobs(s3.dataDirectory)).toEqual([]);
   });
 
   test('an aws-chunked body that stops before its final chunk is refused and leaves nothing behind', async () => {
@@ -142,7 +144,8 @@ describe('bad input never crashes the server or escapes the data directory', () 
     // A path the HTTP layer normalizes would have left the own prefix and been denied instead.
     expect(await readdir(dirname(s3.dataDirectory))).toEqual(expect.arrayContaining(outsideBefore));
     for (const file of await allFiles(s3.dataDirectory)) {
-      expect(file.startsWith(join(s3.dataDirectory, 's3', BUCKET))).toBe(true);
+      const isDatabase = [LOCAL_DATABASE_FILE, `${LOCAL_DATABASE_FILE}-wal`, `${LOCAL_DATABASE_FILE}-shm`].some((name) => file === join(s3.dataDirectory, name));
+      expect(isDatabase || file.startsWith(join(s3.dataDirectory, 's3', BUCKET, 'blobs'))).toBe(true);
       expect(file).not.toContain('passwd');
       expect(file).not.toContain('escaped');
     }

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { CreateMultipartUploadCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BUCKET, startLocalS3, type LocalS3 } from './local-s3-fixture.ts';
 import { errorCode, sendRaw, signHeaders, type RawResponse } from './raw-requests.ts';
+import { unreferencedBlobs } from './unreferenced-blobs.ts';
 
 /**
  * Every body-taking operation, sent bodies whose declared lengths lie. Before the fix, an
@@ -104,7 +103,7 @@ describe('declared lengths that disagree with the body never crash the server', 
 
   test('no staged body is left behind by any of them', async () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(await readdir(join(s3.dataDirectory, 's3', BUCKET, 'tmp'))).toEqual([]);
+    expect(await unreferencedBlobs(s3.dataDirectory)).toEqual([]);
   });
 
   test('DeleteObjects by a caller with no S3 permission at all (it reads the body before deciding per key), with a lying length, is a 4xx and harmless', async () => {

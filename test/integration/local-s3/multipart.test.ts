@@ -1,5 +1,3 @@
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -17,6 +15,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BUCKET, startLocalS3, type LocalS3 } from './local-s3-fixture.ts';
 import { expectServiceError } from '../service-error-assertions.ts';
+import { unreferencedBlobs } from './unreferenced-blobs.ts';
 
 const MiB = 1024 * 1024;
 
@@ -190,6 +189,6 @@ describe('multipart operations one by one', () => {
   });
 
   test('no temporary files remain after all of the above', async () => {
-    expect(await readdir(join(s3.dataDirectory, 's3', BUCKET, 'tmp'))).toEqual([]);
+    expect(await unreferencedBlobs(s3.dataDirectory)).toEqual([]);
   });
 });

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BUCKET, startLocalS3, type LocalS3 } from './local-s3-fixture.ts';
 import { errorCode, sendRaw, type RawResponse } from './raw-requests.ts';
+import { unreferencedBlobs } from './unreferenced-blobs.ts';
 
 let s3: LocalS3;
 beforeAll(async () => {
@@ -63,7 +62,7 @@ async function stored(key: string): Promise<boolean> {
 }
 
 async function stagedFiles(): Promise<string[]> {
-  return readdir(join(s3.dataDirectory, 's3', BUCKET, 'tmp'));
+  return unreferencedBlobs(s3.dataDirectory);
 }
 
 describe('POST Object: hostile forms get S3 errors, never a crash', () => {

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ALLOWED_ORIGIN, BUCKET, issueCredentials, REGION, s3Client, startLocalS3, type LocalS3, type TestIdentity } from './local-s3-fixture.ts';
 import { errorCode, sendRaw } from './raw-requests.ts';
+import { unreferencedBlobs } from './unreferenced-blobs.ts';
 
 let s3: LocalS3;
 beforeAll(async () => {
@@ -121,7 +120,7 @@ describe('POST Object: the policy is enforced', () => {
     const form = await presign(s3.alice, key, { conditions: [['content-length-range', 1, 1024 * 1024]] });
     const result = await failure(await post(form, new Blob([new Uint8Array(3 * 1024 * 1024)])));
     expect(result).toMatchObject({ status: 400, code: 'EntityTooLarge' });
-    expect(await readdir(join(s3.dataDirectory, 's3', BUCKET, 'tmp'))).toEqual([]);
+    expect(await unreferencedBlobs(s3.dataDirectory)).toEqual([]);
   });
 
   test('a Content-Type the policy does not allow is 403 "Policy Condition failed"; a list of types must all match a starts-with', async () => {

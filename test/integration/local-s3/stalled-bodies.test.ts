@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { CreateMultipartUploadCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BUCKET, startLocalS3, type LocalS3 } from './local-s3-fixture.ts';
 import { errorCode, sendRaw, signHeaders, type RawResponse } from './raw-requests.ts';
+import { unreferencedBlobs } from './unreferenced-blobs.ts';
 
 /** A client that declares a body and then stops sending it gets S3's 400 RequestTimeout, and nothing is stored. */
 const IDLE_TIMEOUT_MS = 300;
@@ -36,7 +35,7 @@ describe('stalled request bodies', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(IDLE_TIMEOUT_MS - 50);
     const listed = await s3.alice.client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `${s3.alice.prefix}stalled/put` }));
     expect(listed.KeyCount).toBe(0);
-    expect(await readdir(join(s3.dataDirectory, 's3', BUCKET, 'tmp'))).toEqual([]);
+    expect(await unreferencedBlobs(s3.dataDirectory)).toEqual([]);
   });
 
   test('UploadPart with an aws-chunked body that stalls mid-chunk: 400 RequestTimeout', async () => {

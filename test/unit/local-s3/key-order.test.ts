@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compareKeys, SortedKeys } from '../../../infra/local/s3/model/key-order.ts';
+import { compareKeys } from '../../../infra/local/s3/model/key-order.ts';
 
 /** S3's own order: the keys' UTF-8 bytes, compared as unsigned bytes. */
 function byUtf8Bytes(left: string, right: string): number {
@@ -43,44 +43,6 @@ describe('compareKeys (S3 lists keys in UTF-8 byte order)', () => {
     fc.assert(
       fc.property(fc.oneof(edgeKey(6), fc.string({ unit: 'binary' })), fc.oneof(edgeKey(6), fc.string({ unit: 'binary' })), (left, right) => Math.sign(compareKeys(left, right)) === Math.sign(byUtf8Bytes(left, right))),
       { numRuns: 2000 },
-    );
-  });
-});
-
-describe('SortedKeys', () => {
-  it('keeps keys in UTF-8 order through adds and removes, without duplicates', () => {
-    const keys = new SortedKeys(['c', '\u{1F600}', 'a']);
-    keys.add('b');
-    keys.add('\uFFFD');
-    keys.add('a');
-    keys.remove('c');
-    keys.remove('not-there');
-    expect([...keys.from('', true)]).toEqual(['a', 'b', '\uFFFD', '\u{1F600}']);
-  });
-
-  it('iterates from a key inclusively or strictly after it, and from a key that is not stored', () => {
-    const keys = new SortedKeys(['a/1', 'a/2', 'a/3', 'b/1']);
-    expect([...keys.from('a/2', true)]).toEqual(['a/2', 'a/3', 'b/1']);
-    expect([...keys.from('a/2', false)]).toEqual(['a/3', 'b/1']);
-    expect([...keys.from('a/25', false)]).toEqual(['a/3', 'b/1']);
-    expect([...keys.from('c', true)]).toEqual([]);
-  });
-
-  it('matches a sort of the same keys by UTF-8 bytes, whatever the insertion order', () => {
-    fc.assert(
-      fc.property(fc.array(edgeKey(4), { maxLength: 40 }), fc.array(fc.nat(), { maxLength: 10 }), (inserted, removals) => {
-        const keys = new SortedKeys();
-        for (const key of inserted) keys.add(key);
-        const expected = new Set(inserted);
-        for (const index of removals) {
-          const key = inserted[index % Math.max(1, inserted.length)];
-          if (key === undefined) continue;
-          keys.remove(key);
-          expected.delete(key);
-        }
-        expect([...keys.from('', true)]).toEqual([...expected].sort(byUtf8Bytes));
-      }),
-      { numRuns: 300 },
     );
   });
 });

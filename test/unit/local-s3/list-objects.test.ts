@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listObjects, positionAfterMarker, type ListObjectsPage, type ListObjectsQuery } from '../../../infra/local/s3/model/list-objects.ts';
+import { openLocalDatabase, type LocalDatabase } from '../../../infra/local/persistence/local-database.ts';
 import { ObjectIndex } from '../../../infra/local/s3/model/object-index.ts';
+import { createS3Tables } from '../../../infra/local/s3/model/s3-tables.ts';
 import type { ObjectRecord } from '../../../infra/local/s3/model/object-record.ts';
 
 function objectRecord(key: string): ObjectRecord {
@@ -27,16 +29,22 @@ function listed(page: ListObjectsPage): { keys: string[]; prefixes: string[]; tr
 
 describe('listObjects', () => {
   let directory: string;
+  let database: LocalDatabase;
   let index: ObjectIndex;
 
   beforeEach(async () => {
     directory = await mkdtemp(join(tmpdir(), 'list-objects-'));
-    index = await ObjectIndex.load(directory);
+    database = openLocalDatabase(directory);
+    createS3Tables(database);
+    index = new ObjectIndex(database, 'list-bucket');
   });
-  afterEach(() => rm(directory, { recursive: true, force: true }));
+  afterEach(async () => {
+    database.close();
+    await rm(directory, { recursive: true, force: true });
+  });
 
   async function store(...keys: string[]): Promise<void> {
-    for (const key of keys) await index.put(objectRecord(key));
+    for (const key of keys) index.put(objectRecord(key));
   }
   const list = (query: Partial<ListObjectsQuery>) => listed(listObjects(index, { prefix: '', maxKeys: 1000, ...query }));
 

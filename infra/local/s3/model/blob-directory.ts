@@ -1,14 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { StatementSync } from 'node:sqlite';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { runInTransaction, type LocalDatabase } from '../../persistence/local-database.ts';
 import type { IncrementalDigest } from './checksum-algorithms.ts';
 import type { BlobSegment } from './object-record.ts';
 import { EntityTooLarge } from '../s3-errors.ts';
 
-/** A body written to a temporary file, not yet part of any object. */
+/** A body written to its blob file, fsynced, not yet part of any object (its id is still loose). */
 export interface StagedBlob {
   blobId: string;
   size: number;
@@ -17,65 +19,89 @@ export interface StagedBlob {
   digests: Record<string, Buffer>;
 }
 
-const BLOB_ID = /^[0-9a-f]{32}$/;
+export const BLOB_ID = /^[0-9a-f]{32}$/;
 
 /**
- * The bytes of objects and parts, one file per blob under random ids (never derived from keys,
- * so no key can name a path). Bodies stream to `tmp/` and are renamed into `blobs/` only once
- * complete and verified, so a crash never leaves a partial blob in use.
+ * The bytes of objects and parts, one file per blob in `blobs/` under random ids (never derived
+ * from keys, so no key can name a path). Every file that may exist without a record pointing at
+ * it is listed in `s3_loose_blobs` first (docs/local-state.md): a body's id before its file is
+ * created, a freed blob's id in the transaction that drops its record. The transaction that
+ * commits a record claims its blobs (see {@link claim}); {@link open} removes whatever is loose.
  */
 export class BlobDirectory {
   private readonly blobsDirectory: string;
-  private readonly temporaryDirectory: string;
+  private readonly insertLoose: StatementSync;
+  private readonly deleteLoose: StatementSync;
+  private readonly selectLoose: StatementSync;
+  private readonly selectAllLoose: StatementSync;
 
-  constructor(bucketDirectory: string) {
+  constructor(
+    bucketDirectory: string,
+    private readonly database: LocalDatabase,
+    private readonly bucket: string,
+  ) {
     this.blobsDirectory = join(bucketDirectory, 'blobs');
-    this.temporaryDirectory = join(bucketDirectory, 'tmp');
+    this.insertLoose = database.prepare('INSERT OR IGNORE INTO s3_loose_blobs (bucket, blob_id) VALUES (?, ?)');
+    this.deleteLoose = database.prepare('DELETE FROM s3_loose_blobs WHERE bucket = ? AND blob_id = ?');
+    this.selectLoose = database.prepare('SELECT 1 FROM s3_loose_blobs WHERE bucket = ? AND blob_id = ?');
+    this.selectAllLoose = database.prepare('SELECT blob_id FROM s3_loose_blobs WHERE bucket = ?');
   }
 
-  /** Creates the directories, drops temporary files of interrupted writes and blobs no record refers to. */
-  async open(referencedBlobIds: ReadonlySet<string>): Promise<void> {
-    await rm(this.temporaryDirectory, { recursive: true, force: true });
-    await mkdir(this.temporaryDirectory, { recursive: true });
+  /** Creates the directory once and removes the files of every loose blob: the leftovers of writes a crash interrupted. */
+  async open(): Promise<void> {
     await mkdir(this.blobsDirectory, { recursive: true });
-    for (const name of await readdir(this.blobsDirectory)) {
-      if (!referencedBlobIds.has(name)) await rm(join(this.blobsDirectory, name), { force: true });
-    }
+    const loose = (this.selectAllLoose.all(this.bucket) as Array<{ blob_id: string }>).map((row) => row.blob_id);
+    await this.removeLoose(loose);
   }
 
   /**
-   * Streams `source` into a temporary file, computing its MD5 and the given digests on the way.
-   * Fails with {@link EntityTooLarge} past `maxBytes`; on any failure the temporary file is gone.
+   * Streams `source` straight into a new blob file, computing its MD5 and the given digests on the
+   * way, and fsyncs it through the same descriptor before closing. Fails with
+   * {@link EntityTooLarge} past `maxBytes`; on any failure the file is gone.
    */
   async stage(source: Readable, options: { maxBytes: number; digests?: Record<string, IncrementalDigest> }): Promise<StagedBlob> {
     const blobId = randomBytes(16).toString('hex');
-    const temporaryPath = this.temporaryPath(blobId);
+    this.insertLoose.run(this.bucket, blobId);
     const meter = new BodyMeter(options.maxBytes, options.digests ?? {});
-    const file = createWriteStream(temporaryPath, { flags: 'wx', mode: 0o600 });
+    const file = createWriteStream(this.blobPath(blobId), { flags: 'wx', mode: 0o600, flush: true });
     try {
       await pipeline(source, meter, file);
-      await flushToDisk(temporaryPath);
     } catch (error) {
       // The file is opened asynchronously: a body that fails at once can reject before the open
       // creates it, so wait until the stream has closed before removing it.
       if (!file.closed) await new Promise<void>((resolve) => file.once('close', () => resolve()));
-      await rm(temporaryPath, { force: true });
+      await this.removeLoose([blobId]);
       throw error;
     }
     return { blobId, size: meter.bytes, md5: meter.md5.digest(), digests: await meter.finish() };
   }
 
-  /** Moves a staged blob into place; from then on records may refer to it. */
-  async keep(staged: StagedBlob): Promise<void> {
-    await rename(this.temporaryPath(staged.blobId), this.blobPath(staged.blobId));
-  }
-
+  /** Removes a staged body no record claimed (a no-op once one did). */
   async discard(staged: StagedBlob): Promise<void> {
-    await rm(this.temporaryPath(staged.blobId), { force: true });
+    if (this.selectLoose.get(this.bucket, staged.blobId) !== undefined) await this.removeLoose([staged.blobId]);
   }
 
-  async remove(blobIds: Iterable<string>): Promise<void> {
-    for (const blobId of blobIds) await rm(this.blobPath(blobId), { force: true });
+  /** Inside the transaction that commits a record referring to these blobs: they are no longer loose. */
+  claim(blobIds: Iterable<string>): void {
+    for (const blobId of blobIds) this.deleteLoose.run(this.bucket, blobId);
+  }
+
+  /** Inside the transaction that drops the records referring to these blobs: they become loose, to be removed after the commit. */
+  free(blobIds: Iterable<string>): void {
+    for (const blobId of blobIds) this.insertLoose.run(this.bucket, blobId);
+  }
+
+  /** Unlinks loose blobs' files, then forgets them (a crash in between only repeats the unlink at the next open). */
+  async removeLoose(blobIds: readonly string[]): Promise<void> {
+    if (blobIds.length === 0) return;
+    for (const blobId of blobIds) {
+      await unlink(this.blobPath(blobId)).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
+    }
+    runInTransaction(this.database, () => {
+      for (const blobId of blobIds) this.deleteLoose.run(this.bucket, blobId);
+    });
   }
 
   /** Reads bytes `start..end` (inclusive) of the concatenation of `segments`. */
@@ -87,21 +113,6 @@ export class BlobDirectory {
   private blobPath(blobId: string): string {
     if (!BLOB_ID.test(blobId)) throw new Error(`Invalid blob id ${blobId}`);
     return join(this.blobsDirectory, blobId);
-  }
-
-  private temporaryPath(blobId: string): string {
-    if (!BLOB_ID.test(blobId)) throw new Error(`Invalid blob id ${blobId}`);
-    return join(this.temporaryDirectory, blobId);
-  }
-}
-
-/** Written bytes reach the disk before the rename that publishes them (fsync through a fresh descriptor flushes the file). */
-async function flushToDisk(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 

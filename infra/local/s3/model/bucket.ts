@@ -1,9 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { runInTransaction, type LocalDatabase } from '../../persistence/local-database.ts';
 import { BlobDirectory, type StagedBlob } from './blob-directory.ts';
 import { createChecksumDigest, type ChecksumAlgorithm, type IncrementalDigest } from './checksum-algorithms.ts';
 import { KeyedLock } from './keyed-lock.ts';
 import { listObjects, type ListObjectsPage, type ListObjectsQuery } from './list-objects.ts';
+import { importJsonState } from './json-state-import.ts';
 import { ObjectIndex } from './object-index.ts';
 import type { ObjectAttributes, ObjectChecksum, ObjectRecord, PartRecord, UploadRecord } from './object-record.ts';
 import { EntityTooSmall, InvalidPart, InvalidPartOrder, NoSuchUpload } from '../s3-errors.ts';
@@ -18,36 +20,33 @@ export interface CompletedPartReference {
 }
 
 /**
- * One bucket's state on disk under its own directory: object records, in-progress multipart
- * uploads and the blobs holding their bytes. Every change that reads then writes one object or
- * one upload runs under a per-key lock, and records are written only after their blobs are in
- * place, so readers never see a record pointing at missing or partial bytes.
+ * One bucket's state: object records, in-progress multipart uploads and their parts in the
+ * database, the bytes in blob files beside it. Each change is one transaction, committed only
+ * once the blobs it refers to are fsynced; blobs it frees are marked loose in that same
+ * transaction and unlinked after it. Every change that reads then writes one object or one
+ * upload runs under a per-key lock (completing an upload awaits between its read and its write).
  */
 export class Bucket {
   private readonly lock = new KeyedLock();
 
   private constructor(
     readonly name: string,
+    private readonly database: LocalDatabase,
     private readonly objects: ObjectIndex,
     private readonly uploads: UploadIndex,
     private readonly blobs: BlobDirectory,
     private readonly clock: () => Date,
   ) {}
 
-  static async open(name: string, directory: string, clock: () => Date): Promise<Bucket> {
-    const objects = await ObjectIndex.load(directory);
-    const uploads = await UploadIndex.load(directory);
-    const objectBlobs = new Set<string>();
-    for (const record of objects.allRecords()) for (const segment of record.segments) objectBlobs.add(segment.blobId);
-    // An upload whose parts an object already uses was completed just before a crash.
-    for (const { upload, parts } of uploads.sorted()) {
-      if ([...parts.values()].some((part) => objectBlobs.has(part.blobId))) await uploads.remove(upload.uploadId);
-    }
-    const referenced = new Set(objectBlobs);
-    for (const part of uploads.allParts()) referenced.add(part.blobId);
-    const blobs = new BlobDirectory(directory);
-    await blobs.open(referenced);
-    return new Bucket(name, objects, uploads, blobs, clock);
+  /** Reads nothing per object: imports the JSON files of an earlier version once, then removes the blobs of interrupted writes. */
+  static async open(input: { name: string; directory: string; clock: () => Date; database: LocalDatabase }): Promise<Bucket> {
+    const { name, directory, database } = input;
+    const objects = new ObjectIndex(database, name);
+    const uploads = new UploadIndex(database, name);
+    const blobs = new BlobDirectory(directory, database, name);
+    await importJsonState({ database, bucket: name, directory, objects, uploads, blobs });
+    await blobs.open();
+    return new Bucket(name, database, objects, uploads, blobs, input.clock);
   }
 
   stage(source: Readable, options: { maxBytes: number; digests?: Record<string, IncrementalDigest> }): Promise<StagedBlob> {
@@ -76,9 +75,6 @@ export class Bucket {
     const { key, staged } = input;
     try {
       return await this.lock.run(`object:${key}`, async () => {
-        const previous = this.objects.get(key);
-        checkWriteConditions(key, previous, input.conditions ?? {});
-        await this.blobs.keep(staged);
         const record: ObjectRecord = {
           key,
           size: staged.size,
@@ -88,7 +84,12 @@ export class Bucket {
           ...input.attributes,
           ...(input.checksum && { checksum: input.checksum }),
         };
-        await this.replaceObject(record, previous, [staged.blobId]);
+        const freed = runInTransaction(this.database, () => {
+          const previous = this.objects.get(key);
+          checkWriteConditions(key, previous, input.conditions ?? {});
+          return this.replaceObject(record, previous);
+        });
+        await this.blobs.removeLoose(freed);
         return record;
       });
     } finally {
@@ -98,10 +99,15 @@ export class Bucket {
 
   async deleteObject(key: string): Promise<void> {
     await this.lock.run(`object:${key}`, async () => {
-      const previous = this.objects.get(key);
-      if (!previous) return;
-      await this.objects.delete(key);
-      await this.blobs.remove(previous.segments.map((segment) => segment.blobId));
+      const freed = runInTransaction(this.database, () => {
+        const previous = this.objects.get(key);
+        if (!previous) return [];
+        this.objects.delete(key);
+        const blobIds = previous.segments.map((segment) => segment.blobId);
+        this.blobs.free(blobIds);
+        return blobIds;
+      });
+      await this.blobs.removeLoose(freed);
     });
   }
 
@@ -114,7 +120,7 @@ export class Bucket {
       initiator: input.initiator,
       ...(input.checksumAlgorithm && { checksumAlgorithm: input.checksumAlgorithm }),
     };
-    await this.uploads.create(upload);
+    runInTransaction(this.database, () => this.uploads.create(upload));
     return upload;
   }
 
@@ -134,8 +140,6 @@ export class Bucket {
     const { staged } = input;
     try {
       return await this.lock.run(`upload:${input.uploadId}`, async () => {
-        const previous = this.upload(input.uploadId, input.key).parts.get(input.partNumber);
-        await this.blobs.keep(staged);
         const part: PartRecord = {
           partNumber: input.partNumber,
           blobId: staged.blobId,
@@ -144,13 +148,15 @@ export class Bucket {
           lastModified: this.now(),
           ...(input.checksum !== undefined && { checksum: input.checksum }),
         };
-        try {
-          await this.uploads.putPart(input.uploadId, part);
-        } catch (error) {
-          await this.blobs.remove([staged.blobId]);
-          throw error;
-        }
-        if (previous) await this.blobs.remove([previous.blobId]);
+        const freed = runInTransaction(this.database, () => {
+          const previous = this.upload(input.uploadId, input.key).parts.get(input.partNumber);
+          this.uploads.putPart(input.uploadId, part);
+          this.blobs.claim([staged.blobId]);
+          if (!previous) return [];
+          this.blobs.free([previous.blobId]);
+          return [previous.blobId];
+        });
+        await this.blobs.removeLoose(freed);
         return part;
       });
     } finally {
@@ -163,8 +169,7 @@ export class Bucket {
       this.lock.run(`object:${input.key}`, async () => {
         const { upload, parts: storedParts } = this.upload(input.uploadId, input.key);
         const chosen = choosePartsToComplete(input.parts, storedParts, input.minPartBytes);
-        const previous = this.objects.get(input.key);
-        checkWriteConditions(input.key, previous, input.conditions ?? {});
+        checkWriteConditions(input.key, this.objects.get(input.key), input.conditions ?? {});
         const etagOfEtags = createHash('md5');
         for (const part of chosen) etagOfEtags.update(Buffer.from(unquoteEtag(part.etag), 'hex'));
         const checksum = await compositeChecksum(upload.checksumAlgorithm, chosen);
@@ -179,9 +184,15 @@ export class Bucket {
           ...(checksum && { checksum }),
         };
         const used = new Set(chosen.map((part) => part.blobId));
-        await this.replaceObject(record, previous, [...used]);
-        await this.uploads.remove(input.uploadId);
-        await this.blobs.remove([...storedParts.values()].map((part) => part.blobId).filter((blobId) => !used.has(blobId)));
+        const freed = runInTransaction(this.database, () => {
+          // Both locks are held, so neither the object nor the upload changed while the checksum was computed.
+          const replaced = this.replaceObject(record, this.objects.get(input.key));
+          this.uploads.remove(input.uploadId);
+          const unused = [...storedParts.values()].map((part) => part.blobId).filter((blobId) => !used.has(blobId));
+          this.blobs.free(unused);
+          return [...replaced, ...unused];
+        });
+        await this.blobs.removeLoose(freed);
         return record;
       }),
     );
@@ -189,22 +200,26 @@ export class Bucket {
 
   async abortUpload(uploadId: string, key: string): Promise<void> {
     await this.lock.run(`upload:${uploadId}`, async () => {
-      const { parts } = this.upload(uploadId, key);
-      await this.uploads.remove(uploadId);
-      await this.blobs.remove([...parts.values()].map((part) => part.blobId));
+      const freed = runInTransaction(this.database, () => {
+        const { parts } = this.upload(uploadId, key);
+        this.uploads.remove(uploadId);
+        const blobIds = [...parts.values()].map((part) => part.blobId);
+        this.blobs.free(blobIds);
+        return blobIds;
+      });
+      await this.blobs.removeLoose(freed);
     });
   }
 
-  /** Writes the new record, then frees the blobs of the object it replaces (or its own, if the write fails). */
-  private async replaceObject(record: ObjectRecord, previous: ObjectRecord | undefined, newBlobIds: string[]): Promise<void> {
-    try {
-      await this.objects.put(record);
-    } catch (error) {
-      await this.blobs.remove(newBlobIds);
-      throw error;
-    }
-    const stillUsed = new Set(newBlobIds);
-    if (previous) await this.blobs.remove(previous.segments.map((segment) => segment.blobId).filter((blobId) => !stillUsed.has(blobId)));
+  /** Inside a transaction: writes the new record, claims its blobs and frees those of the record it replaces; returns the freed ids. */
+  private replaceObject(record: ObjectRecord, previous: ObjectRecord | undefined): string[] {
+    this.objects.put(record);
+    const used = record.segments.map((segment) => segment.blobId);
+    this.blobs.claim(used);
+    const stillUsed = new Set(used);
+    const freed = (previous?.segments ?? []).map((segment) => segment.blobId).filter((blobId) => !stillUsed.has(blobId));
+    this.blobs.free(freed);
+    return freed;
   }
 
   private now(): string {

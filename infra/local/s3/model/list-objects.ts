@@ -1,4 +1,4 @@
-import { compareKeys } from './key-order.ts';
+import { keyBytes, positionAfter, positionPastPrefix } from './key-bytes.ts';
 import type { ObjectIndex } from './object-index.ts';
 import type { ObjectRecord } from './object-record.ts';
 
@@ -20,33 +20,47 @@ export interface ListObjectsPage {
   last?: { value: string; isCommonPrefix: boolean };
 }
 
-/** One page of a bucket listing: keys under a prefix, rolled up into common prefixes at the delimiter. */
+/**
+ * One page of a bucket listing: keys under a prefix, rolled up into common prefixes at the
+ * delimiter. It reads the index as range scans in listing order: from the prefix (or just past
+ * `after`) to the end of the prefix, and after each common prefix it seeks past every key under
+ * it instead of reading them.
+ */
 export function listObjects(index: ObjectIndex, query: ListObjectsQuery): ListObjectsPage {
   const page: ListObjectsPage = { objects: [], commonPrefixes: [], isTruncated: false };
   // S3 answers max-keys=0 as a complete empty page: a truncated one would have no position to go on from.
   if (query.maxKeys === 0) return page;
-  let lastCommonPrefix = query.afterIsCommonPrefix ? query.after : undefined;
-  const keys =
-    query.after !== undefined && compareKeys(query.after, query.prefix) >= 0 ? index.keysFrom(query.after, false) : index.keysFrom(query.prefix, true);
-  for (const key of keys) {
-    // Keys under the prefix are contiguous in listing order: the first one outside ends the listing.
-    if (!key.startsWith(query.prefix)) break;
-    const commonPrefix = commonPrefixOf(key, query.prefix, query.delimiter);
-    if (commonPrefix !== undefined && commonPrefix === lastCommonPrefix) continue;
-    if (page.objects.length + page.commonPrefixes.length === query.maxKeys) {
-      page.isTruncated = true;
-      break;
-    }
-    if (commonPrefix !== undefined) {
-      lastCommonPrefix = commonPrefix;
-      page.commonPrefixes.push(commonPrefix);
-      page.last = { value: commonPrefix, isCommonPrefix: true };
-    } else {
-      page.objects.push(index.get(key) as ObjectRecord);
-      page.last = { value: key, isCommonPrefix: false };
+  const prefix = keyBytes(query.prefix);
+  const end = positionPastPrefix(prefix);
+  let from: Buffer | undefined = startOf(query, prefix);
+  while (from !== undefined) {
+    const seekFrom: Buffer = from;
+    from = undefined;
+    for (const scanned of index.scan(seekFrom, end)) {
+      if (page.objects.length + page.commonPrefixes.length === query.maxKeys) {
+        page.isTruncated = true;
+        return page;
+      }
+      const commonPrefix = commonPrefixOf(scanned.key, query.prefix, query.delimiter);
+      if (commonPrefix !== undefined) {
+        page.commonPrefixes.push(commonPrefix);
+        page.last = { value: commonPrefix, isCommonPrefix: true };
+        from = positionPastPrefix(keyBytes(commonPrefix));
+        break;
+      }
+      page.objects.push(scanned.record());
+      page.last = { value: scanned.key, isCommonPrefix: false };
     }
   }
   return page;
+}
+
+/** Where the scan starts: the prefix, or just past `after` (and every key under it, if it was a common prefix) when that is further. */
+function startOf(query: ListObjectsQuery, prefix: Buffer): Buffer {
+  if (query.after === undefined) return prefix;
+  const after = keyBytes(query.after);
+  if (Buffer.compare(after, prefix) < 0) return prefix;
+  return query.afterIsCommonPrefix ? positionPastPrefix(after) : positionAfter(after);
 }
 
 /**

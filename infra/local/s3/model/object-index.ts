@@ -1,73 +1,54 @@
-import { createHash } from 'node:crypto';
-import { mkdir, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { readJsonFile, writeFileAtomic } from '../../persistence/atomic-file.ts';
-import { SortedKeys } from './key-order.ts';
+import type { StatementSync } from 'node:sqlite';
+import type { LocalDatabase } from '../../persistence/local-database.ts';
+import { keyBytes, keyFromBytes } from './key-bytes.ts';
 import type { ObjectRecord } from './object-record.ts';
 
+/** The range scan a listing runs: keys in `[from, to)` in listing order, through the primary key. */
+export const SCAN_OBJECTS_SQL = 'SELECT key, record FROM s3_objects WHERE bucket = ? AND key >= ? AND key < ? ORDER BY key';
+
+export interface ScannedObject {
+  key: string;
+  /** Parses the record only when the listing keeps the object (not for keys rolled into a common prefix). */
+  record: () => ObjectRecord;
+}
+
 /**
- * The objects of one bucket: one JSON record per object, in a file named by the SHA-256 of its
- * key (a key never becomes a path), written atomically; all records are also held in memory,
- * with the keys in listing order.
+ * The objects of one bucket in `s3_objects`, one JSON record per key, read through prepared
+ * statements: nothing is held in memory. Writes are meant to run inside the caller's transaction.
  */
 export class ObjectIndex {
-  private readonly records = new Map<string, ObjectRecord>();
-  private readonly keys: SortedKeys;
+  private readonly selectOne: StatementSync;
+  private readonly scanRange: StatementSync;
+  private readonly upsert: StatementSync;
+  private readonly deleteOne: StatementSync;
 
-  private constructor(
-    private readonly directory: string,
-    records: ObjectRecord[],
+  constructor(
+    database: LocalDatabase,
+    private readonly bucket: string,
   ) {
-    for (const record of records) this.records.set(record.key, record);
-    this.keys = new SortedKeys(this.records.keys());
-  }
-
-  static async load(bucketDirectory: string): Promise<ObjectIndex> {
-    const directory = join(bucketDirectory, 'objects');
-    await mkdir(directory, { recursive: true });
-    const records: ObjectRecord[] = [];
-    for (const name of await readdir(directory)) {
-      const path = join(directory, name);
-      // Dot files are temporaries of atomic writes a crash interrupted.
-      if (name.startsWith('.')) await rm(path, { force: true });
-      else if (name.endsWith('.json')) {
-        const record = await readJsonFile<ObjectRecord>(path);
-        if (record) records.push(record);
-      }
-    }
-    return new ObjectIndex(directory, records);
+    this.selectOne = database.prepare('SELECT record FROM s3_objects WHERE bucket = ? AND key = ?');
+    this.scanRange = database.prepare(SCAN_OBJECTS_SQL);
+    this.upsert = database.prepare('INSERT INTO s3_objects (bucket, key, record) VALUES (?, ?, ?) ON CONFLICT (bucket, key) DO UPDATE SET record = excluded.record');
+    this.deleteOne = database.prepare('DELETE FROM s3_objects WHERE bucket = ? AND key = ?');
   }
 
   get(key: string): ObjectRecord | undefined {
-    return this.records.get(key);
+    const row = this.selectOne.get(this.bucket, keyBytes(key)) as { record: string } | undefined;
+    return row && (JSON.parse(row.record) as ObjectRecord);
   }
 
-  get size(): number {
-    return this.records.size;
+  /** Objects with UTF-8 keys in `[from, to)`, in listing order, read lazily (stop iterating to stop reading). */
+  *scan(from: Buffer, to: Buffer): Generator<ScannedObject> {
+    for (const row of this.scanRange.iterate(this.bucket, from, to) as Iterable<{ key: Uint8Array; record: string }>) {
+      yield { key: keyFromBytes(row.key), record: () => JSON.parse(row.record) as ObjectRecord };
+    }
   }
 
-  /** Keys from `start` on (strictly after it unless `inclusive`), in listing order. */
-  keysFrom(start: string, inclusive: boolean): Generator<string> {
-    return this.keys.from(start, inclusive);
+  put(record: ObjectRecord): void {
+    this.upsert.run(this.bucket, keyBytes(record.key), JSON.stringify(record));
   }
 
-  *allRecords(): Generator<ObjectRecord> {
-    yield* this.records.values();
-  }
-
-  async put(record: ObjectRecord): Promise<void> {
-    await writeFileAtomic(this.recordPath(record.key), JSON.stringify(record));
-    this.records.set(record.key, record);
-    this.keys.add(record.key);
-  }
-
-  async delete(key: string): Promise<void> {
-    await rm(this.recordPath(key), { force: true });
-    this.records.delete(key);
-    this.keys.remove(key);
-  }
-
-  private recordPath(key: string): string {
-    return join(this.directory, `${createHash('sha256').update(key, 'utf8').digest('hex')}.json`);
+  delete(key: string): void {
+    this.deleteOne.run(this.bucket, keyBytes(key));
   }
 }
