@@ -15,6 +15,12 @@ const MIB = 1048576;
 const RESTART_IDLE_BUDGET_MIB = 150;
 const TITLE = `4 KiB PUT+GET, ${SMALL_OBJECT_WORKERS} SDK clients`;
 
+interface PeerTiming {
+  warmUpMs: number;
+  windowMs: number;
+  idleQuietMs: number;
+}
+
 interface PeerRow {
   peer: string;
   command: string;
@@ -28,7 +34,8 @@ interface PeerRow {
  * after a restart.
  */
 export async function runPeersBenchmark(options: BenchOptions): Promise<BenchResult[]> {
-  const timing = options.quick ? { warmUpMs: 300, windowMs: 1000 } : { warmUpMs: 2000, windowMs: 10_000 };
+  // idleQuietMs: how long a server must use no CPU before its idle memory is read.
+  const timing = options.quick ? { warmUpMs: 300, windowMs: 1000, idleQuietMs: 300 } : { warmUpMs: 2000, windowMs: 10_000, idleQuietMs: 1000 };
   const workDirectory = await mkdtemp(join(tmpdir(), 'peers-bench-'));
   try {
     const bare = await measureNodeServer('bare HTTP server', spawnTsx('test/bench/bare-http-server.ts', []), timing, 'bench');
@@ -67,7 +74,7 @@ function plainClients(endpoint: string, credentials: S3Client['config']['credent
 const UNCHECKED_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
 /** A Node server script that prints `{"port"}`: the bare server and s3rver (its own process, its own pid). */
-async function measureNodeServer(peer: string, server: BenchProcess, timing: { warmUpMs: number; windowMs: number }, bucket: string): Promise<PeerRow> {
+async function measureNodeServer(peer: string, server: BenchProcess, timing: PeerTiming, bucket: string): Promise<PeerRow> {
   try {
     const { port } = await firstJsonLine<{ port: number }>(server);
     const target: SmallObjectTarget = { clients: plainClients(`http://127.0.0.1:${port}`, UNCHECKED_CREDENTIALS), bucket, keyPrefix: (worker) => `w${worker}/` };
@@ -77,7 +84,7 @@ async function measureNodeServer(peer: string, server: BenchProcess, timing: { w
   }
 }
 
-async function measureMoto(options: BenchOptions, timing: { warmUpMs: number; windowMs: number }): Promise<PeerRow | undefined> {
+async function measureMoto(options: BenchOptions, timing: PeerTiming): Promise<PeerRow | undefined> {
   const started = await startMotoServer(options.quick ? 15_000 : 60_000);
   if ('skipped' in started) {
     process.stderr.write(`  moto row skipped: ${started.skipped}\n`);
@@ -102,12 +109,12 @@ async function measureMoto(options: BenchOptions, timing: { warmUpMs: number; wi
  * credentials over the port's loopback plain-HTTP side. Then the job is stopped and started
  * again on the same state directory for its idle memory after a restart.
  */
-async function measureLocalCloud(stateDirectory: string, timing: { warmUpMs: number; windowMs: number }): Promise<{ https: PeerRow; http: PeerRow; restartIdleResidentBytes: number }> {
+async function measureLocalCloud(stateDirectory: string, timing: PeerTiming): Promise<{ https: PeerRow; http: PeerRow; restartIdleResidentBytes: number }> {
   const job = await spawnMainJob(stateDirectory);
   let https: PeerRow;
   let http: PeerRow;
   try {
-    await waitForIdleProcess(job.pid, 500, 15_000);
+    await waitForIdleProcess(job.pid, timing.idleQuietMs, 15_000);
     const idle = await residentBytes(job.pid);
     const command = await commandLine(job.pid);
     if (!command.includes('main-job.ts')) throw new Error(`pid ${job.pid} is not the main job: ${command}`);
@@ -129,7 +136,7 @@ async function measureLocalCloud(stateDirectory: string, timing: { warmUpMs: num
   }
   const restarted = await spawnMainJob(stateDirectory);
   try {
-    await waitForIdleProcess(restarted.pid, 1000, 20_000);
+    await waitForIdleProcess(restarted.pid, timing.idleQuietMs, 20_000);
     return { https, http, restartIdleResidentBytes: await residentBytes(restarted.pid) };
   } finally {
     await restarted.stop();

@@ -25,8 +25,10 @@ export async function runBenchmarks(options: BenchOptions, only?: string[]): Pro
   for (const benchmark of BENCHMARKS) {
     if (only && only.length > 0 && !only.some((name) => benchmark.title.includes(name))) continue;
     process.stderr.write(`running ${benchmark.title}${options.quick ? ' (quick)' : ''}...\n`);
+    const started = performance.now();
     const run = await benchmark.load();
     results.push(...(await run(options)));
+    process.stderr.write(`  ${benchmark.title}: ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
   }
   return results;
 }

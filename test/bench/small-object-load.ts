@@ -56,10 +56,10 @@ async function runPairs(target: SmallObjectTarget, durationMs: number): Promise<
  * utime + stime over the window, its memory under load the larger of its peak mark (reset at the
  * window's start) and the sampled VmRSS.
  */
-export async function measureServerUnderLoad(serverPid: number, target: SmallObjectTarget, timing: { warmUpMs: number; windowMs: number }, idleResidentBytes?: number): Promise<ServerUnderLoad> {
+export async function measureServerUnderLoad(serverPid: number, target: SmallObjectTarget, timing: { warmUpMs: number; windowMs: number; idleQuietMs: number }, idleResidentBytes?: number): Promise<ServerUnderLoad> {
   let idle = idleResidentBytes;
   if (idle === undefined) {
-    await waitForIdleProcess(serverPid, 500, 10_000);
+    await waitForIdleProcess(serverPid, timing.idleQuietMs, 10_000);
     idle = await residentBytes(serverPid);
   }
   await runPairs(target, timing.warmUpMs);
