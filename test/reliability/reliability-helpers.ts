@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
@@ -7,6 +8,8 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type { RandomAccessSource } from '../../app/library/index.ts';
 import { wellFormed } from '../../infra/deployment-verification/raw-request.ts';
+import { LOCAL_DATABASE_FILE } from '../../infra/local/persistence/local-database.ts';
+import { unreferencedBlobs } from '../integration/local-s3/unreferenced-blobs.ts';
 
 export { sendRaw, signRequest, wellFormed, type RawAnswer, type RawRequest } from '../../infra/deployment-verification/raw-request.ts';
 
@@ -61,9 +64,15 @@ export async function filesUnder(directory: string): Promise<string[]> {
   return entries.filter((entry) => entry.isFile()).map((entry) => relative(directory, join(entry.parentPath, entry.name))).sort();
 }
 
-/** Files a write leaves behind while it is in progress: staged bodies (`tmp/`) and atomic-write siblings (`.name.<hex>.tmp`). */
+/**
+ * Files a write leaves behind while it is in progress: blob files no object or part record refers
+ * to (and blob ids still listed as loose), staging directories (`tmp/`) and atomic-write siblings
+ * (`.name.<hex>.tmp`).
+ */
 export async function temporaryFilesUnder(dataDirectory: string): Promise<string[]> {
-  return (await filesUnder(dataDirectory)).filter((path) => path.split('/').includes('tmp') || /(^|\/)\.[^/]*\.tmp$/.test(path));
+  const staging = (await filesUnder(dataDirectory)).filter((path) => path.split('/').includes('tmp') || /(^|\/)\.[^/]*\.tmp$/.test(path));
+  const blobs = existsSync(join(dataDirectory, LOCAL_DATABASE_FILE)) ? await unreferencedBlobs(dataDirectory) : [];
+  return [...staging, ...blobs];
 }
 
 /** Pre-signs a request (query-string SigV4) and returns the query to send. */
