@@ -24,11 +24,11 @@ export interface StoreFixture {
   close(): Promise<void>;
 }
 
-export async function openStoreFixture(dataDirectory?: string): Promise<StoreFixture> {
+export async function openStoreFixture(dataDirectory?: string, clock: () => Date = () => new Date()): Promise<StoreFixture> {
   const directory = dataDirectory ?? (await mkdtemp(join(tmpdir(), 's3-database-')));
   const open = async () => {
     const database = openLocalDatabase(directory);
-    return { database, store: await ObjectStore.open({ dataDirectory: directory, bucketNames: [BUCKET], clock: () => new Date(), database }) };
+    return { database, store: await ObjectStore.open({ dataDirectory: directory, bucketNames: [BUCKET], clock, database }) };
   };
   let opened = await open();
   const fixture: StoreFixture = {
