@@ -38,12 +38,14 @@ export async function runPeersBenchmark(options: BenchOptions): Promise<BenchRes
   const timing = options.quick ? { warmUpMs: 300, windowMs: 1000, idleQuietMs: 300 } : { warmUpMs: 2000, windowMs: 10_000, idleQuietMs: 1000 };
   const workDirectory = await mkdtemp(join(tmpdir(), 'peers-bench-'));
   try {
-    const bare = await measureNodeServer('bare HTTP server', spawnTsx('test/bench/bare-http-server.ts', []), timing, 'bench');
-    const s3rver = await measureNodeServer('s3rver', spawnTsx('test/bench/s3rver-server.ts', [join(workDirectory, 's3rver')]), timing, 'bench');
+    const bare = printed(await measureNodeServer('bare HTTP server', spawnTsx('test/bench/bare-http-server.ts', []), timing, 'bench'));
+    const s3rver = printed(await measureNodeServer('s3rver', spawnTsx('test/bench/s3rver-server.ts', [join(workDirectory, 's3rver')]), timing, 'bench'));
     const moto = await measureMoto(options, timing);
+    if (moto) printed(moto);
     const { https, http, restartIdleResidentBytes } = await measureLocalCloud(join(workDirectory, 'state'), timing);
-    const rows = [bare, s3rver, ...(moto ? [moto] : []), https, http];
-    process.stderr.write(formatPeerMatrix(rows));
+    printed(https);
+    printed(http);
+    process.stderr.write(`  main job restarted on the same state directory: ${(restartIdleResidentBytes / MIB).toFixed(0)} MiB idle\n`);
     return [
       ...peerResults(s3rver, bare),
       ...(moto ? peerResults(moto, bare) : []),
@@ -161,14 +163,14 @@ function peerResults(row: PeerRow, bare: PeerRow, cpuPeers?: { s3rver: PeerRow; 
   ];
 }
 
-/** One line per server, every figure side by side (stderr; the table above carries the ratios). */
-function formatPeerMatrix(rows: PeerRow[]): string {
-  const lines = rows.map(
-    ({ peer, command, measured }) =>
-      `  ${peer.padEnd(34)} ${measured.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${measured.p50Ms.toFixed(1).padStart(6)} ms  p99 ${measured.p99Ms.toFixed(1).padStart(6)} ms  ` +
-      `CPU ${measured.cpuMicrosecondsPerRequest.toFixed(0).padStart(5)} us/req  RSS ${(measured.idleResidentBytes / MIB).toFixed(0)} -> ${(measured.loadResidentBytes / MIB).toFixed(0)} MiB  (${command.slice(0, 60)})`,
+/** Prints one server's figures side by side as soon as they are measured (stderr; the table carries the ratios). */
+function printed(row: PeerRow): PeerRow {
+  const { peer, command, measured } = row;
+  process.stderr.write(
+    `  ${peer.padEnd(34)} ${measured.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${measured.p50Ms.toFixed(1).padStart(6)} ms  p99 ${measured.p99Ms.toFixed(1).padStart(6)} ms  ` +
+      `CPU ${measured.cpuMicrosecondsPerRequest.toFixed(0).padStart(5)} us/req  RSS ${(measured.idleResidentBytes / MIB).toFixed(0)} -> ${(measured.loadResidentBytes / MIB).toFixed(0)} MiB  (${command.slice(-60)})\n`,
   );
-  return `${lines.join('\n')}\n`;
+  return row;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

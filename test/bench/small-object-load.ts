@@ -54,7 +54,7 @@ async function runPairs(target: SmallObjectTarget, durationMs: number): Promise<
 /**
  * Warms the server up, then runs the measured window: the server's CPU is the delta of its own
  * utime + stime over the window, its memory under load the larger of its peak mark (reset at the
- * window's start) and the sampled VmRSS.
+ * window's start) and the sampled VmRSS. The clients are destroyed afterwards.
  */
 export async function measureServerUnderLoad(serverPid: number, target: SmallObjectTarget, timing: { warmUpMs: number; windowMs: number; idleQuietMs: number }, idleResidentBytes?: number): Promise<ServerUnderLoad> {
   let idle = idleResidentBytes;
@@ -70,6 +70,8 @@ export async function measureServerUnderLoad(serverPid: number, target: SmallObj
   const cpuAfter = await cpuSeconds(serverPid);
   const sampledPeak = await sampler.stop();
   const loadResidentBytes = Math.max(sampledPeak, await peakResidentBytes(serverPid));
+  // Close the kept-alive sockets, so the server can stop at once instead of waiting on idle connections.
+  for (const client of target.clients) client.destroy();
   return {
     requestsPerSecond: run.requests / run.seconds,
     pairLatenciesMs: run.pairLatenciesMs,

@@ -24,7 +24,7 @@ export async function runStorageBenchmark(options: BenchOptions): Promise<BenchR
  * and one credential exchange per lifetime, never one per request.
  */
 async function measureCognitoCallsPerLifetime(options: BenchOptions, workDirectory: string): Promise<BenchResult[]> {
-  const lifetimeSeconds = options.quick ? 4 : 30;
+  const lifetimeSeconds = options.quick ? 3 : 30;
   const job = await spawnMainJob(join(workDirectory, 'short-lived'), { LOCAL_CLOUD_CREDENTIALS_LIFETIME: String(lifetimeSeconds) });
   try {
     const outputs = JSON.parse(await readFile(job.outputsPath, 'utf8')) as { tokenServiceUrl: string; caCertificate: string };
