@@ -179,9 +179,16 @@ function isTls(request: IncomingMessage): boolean {
   return (request.socket as TLSSocket).encrypted === true;
 }
 
+/** A connection's address and TLS version do not change between its requests: read once per connection. */
+const connectionFacts = new WeakMap<IncomingMessage['socket'], { sourceIp: string; tlsVersion: string | undefined }>();
+
 function transportFacts(request: IncomingMessage, secureTransport: boolean): TransportFacts {
-  const sourceIp = (request.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-  const protocol = isTls(request) ? (request.socket as TLSSocket).getProtocol() : null;
-  const tlsVersion = protocol?.startsWith('TLSv') ? protocol.slice(4) : undefined;
+  let facts = connectionFacts.get(request.socket);
+  if (facts === undefined) {
+    const protocol = isTls(request) ? (request.socket as TLSSocket).getProtocol() : null;
+    facts = { sourceIp: (request.socket.remoteAddress ?? '').replace(/^::ffff:/, ''), tlsVersion: protocol?.startsWith('TLSv') ? protocol.slice(4) : undefined };
+    connectionFacts.set(request.socket, facts);
+  }
+  const { sourceIp, tlsVersion } = facts;
   return { secureTransport, sourceIp, ...(tlsVersion !== undefined && { tlsVersion }) };
 }

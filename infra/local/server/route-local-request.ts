@@ -30,7 +30,7 @@ export function routeLocalRequest(services: LocalServices, options: LocalRouting
     const path = (request.url ?? '/').split('?')[0]!;
     const target = String(request.headers['x-amz-target'] ?? '').toLowerCase();
     const isCognito = target.startsWith(COGNITO_TARGET_PREFIX) || path.startsWith('/.well-known/') || (path === '/' && request.method === 'OPTIONS');
-    if (!isAllowedHost(request.headersDistinct.host, request.url)) {
+    if (!isAllowedHost(hostHeaders(request), request.url)) {
       refuseHost(request, response, path, isCognito);
       return;
     }
@@ -50,4 +50,18 @@ function refuseHost(request: IncomingMessage, response: ServerResponse, path: st
   const { requestId } = nextRequestIds();
   response.setHeader('x-amz-request-id', requestId);
   renderS3Error(response, describeError(new ForbiddenHost(FORBIDDEN_HOST_MESSAGE)), { resource: path, requestId, method: request.method ?? 'GET' });
+}
+
+/**
+ * Every Host header the request carried, read from the raw headers (`headersDistinct` would
+ * build an array of every header of every request for this one name).
+ */
+function hostHeaders(request: IncomingMessage): string[] {
+  const hosts: string[] = [];
+  const raw = request.rawHeaders;
+  for (let index = 0; index < raw.length; index += 2) {
+    const name = raw[index]!;
+    if (name.length === 4 && name.toLowerCase() === 'host') hosts.push(raw[index + 1]!);
+  }
+  return hosts;
 }

@@ -7,7 +7,7 @@ import { parseRange } from '../protocol/parse-range.ts';
 import { checkReadConditions } from '../protocol/read-conditions.ts';
 import { requestHeader } from '../protocol/s3-request.ts';
 import type { S3OperationContext } from './operation-context.ts';
-import { sendStream } from './send-response.ts';
+import { sendBody } from './send-response.ts';
 
 /** The bytes an answer carries: the whole object, a Range, or a part; `partial` ones are 206 with a Content-Range. */
 interface ByteSelection {
@@ -43,7 +43,7 @@ export async function getObject(context: S3OperationContext, key: string, option
     response.end();
     return;
   }
-  await sendStream(bucket.read(record, start, end), response);
+  await sendBody(bucket.read(record, start, end), end - start + 1, response);
 }
 
 function selectBytes(context: S3OperationContext, record: ObjectRecord, partNumber: number | undefined): ByteSelection {

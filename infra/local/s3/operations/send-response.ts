@@ -14,13 +14,33 @@ export function sendEmpty(response: ServerResponse, status: number): void {
   response.end();
 }
 
+/** Bodies up to this size are read whole and sent with the headers in one write. */
+const SMALL_BODY_BYTES = 64 * 1024;
+
+/**
+ * Sends a body of `length` bytes. A small one is read whole first, so headers and bytes leave in
+ * one write (one TLS record, no stream plumbing on the answer); a larger one is streamed. A body
+ * that fails to read cuts the answer off, as it would half-way through a stream.
+ */
+export async function sendBody(body: Readable, length: number, response: ServerResponse): Promise<void> {
+  if (length > SMALL_BODY_BYTES) return sendStream(body, response);
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) chunks.push(chunk);
+  } catch {
+    response.destroy();
+    return;
+  }
+  response.end(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+}
+
 /**
  * Streams a body into the answer; settles when the answer is done or cut off, never rejects (the
  * client may stop reading at any time: that ends this answer, not the server). `pipe` with two
  * listeners rather than `pipeline`, which builds and aborts an AbortController (and so a
  * DOMException with its stack trace) for every answer.
  */
-export function sendStream(body: Readable, response: ServerResponse): Promise<void> {
+function sendStream(body: Readable, response: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
     body.on('error', () => response.destroy());
     response.once('close', () => {

@@ -41,15 +41,16 @@ export class PayloadOwner {
   }
 
   private watchForStall(payload: VerifiedPayload): void {
+    const idleTimer = setTimeout(() => payload.body.destroy(new RequestTimeout()), this.idleTimeoutMs);
+    this.idleTimer = idleTimer;
+    // One timer restarted in place on every chunk, rather than a new timer per chunk.
     const restart = (): void => {
-      clearTimeout(this.idleTimer);
-      this.idleTimer = setTimeout(() => payload.body.destroy(new RequestTimeout()), this.idleTimeoutMs);
+      idleTimer.refresh();
     };
     const stop = (): void => {
-      clearTimeout(this.idleTimer);
+      clearTimeout(idleTimer);
       this.request.off('data', restart);
     };
-    restart();
     this.request.on('data', restart);
     this.request.once('end', stop);
     this.request.once('close', stop);
