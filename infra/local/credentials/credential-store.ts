@@ -1,7 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { openLocalDatabase, runInTransaction, type LocalDatabase } from '../persistence/local-database.ts';
 import { applyCredentialCap } from './credential-cap.ts';
-import { CredentialTable, createCredentialTables } from './credential-table.ts';
+import { CredentialTable, createCredentialTables, type CredentialRecord } from './credential-table.ts';
 import { importCredentialFiles } from './import-credential-files.ts';
 import type { CredentialLookup, IssuedCredentials } from './issued-credentials.ts';
 
@@ -123,7 +123,7 @@ export class CredentialStore implements CredentialLookup {
   }
 
   /** One transaction: the new set, the evictions it causes, and a sweep when the last is a minute old. */
-  private store(record: Parameters<CredentialTable['add']>[0]): void {
+  private store(record: CredentialRecord): void {
     runInTransaction(this.database, () => {
       if (this.clock().getTime() - this.lastSweepMs >= SWEEP_INTERVAL_MS) this.sweep();
       this.table.add(record, this.maxPerIdentity);
