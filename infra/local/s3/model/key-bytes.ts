@@ -2,7 +2,7 @@ import { InvalidArgument } from '../s3-errors.ts';
 
 /**
  * Keys as the database stores them: their UTF-8 bytes in a BLOB column. SQLite compares BLOBs
- * with memcmp, which is S3's listing order (UTF-8 byte order, {@link compareKeys}) including
+ * with memcmp, which is S3's listing order (UTF-8 byte order, `compareKeys` in key-order.ts) including
  * embedded NULs. A string with a lone surrogate has no UTF-8 form (encoding would turn it into
  * U+FFFD and two keys into one), so it is refused; keys parsed from a request never have one.
  */
