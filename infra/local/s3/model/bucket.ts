@@ -73,6 +73,8 @@ export class Bucket {
   /** Makes a staged body the object at `key` (the staged blob is consumed either way). */
   async putObject(input: { key: string; staged: StagedBlob; attributes: ObjectAttributes; checksum?: ObjectChecksum; conditions?: WriteConditions }): Promise<ObjectRecord> {
     const { key, staged } = input;
+    // Once the record commits, the blob is claimed: only a failed put has a body to remove.
+    let committed = false;
     try {
       return await this.lock.run(`object:${key}`, async () => {
         const record: ObjectRecord = {
@@ -89,11 +91,12 @@ export class Bucket {
           checkWriteConditions(key, previous, input.conditions ?? {});
           return this.replaceObject(record, previous);
         });
+        committed = true;
         await this.blobs.removeLoose(freed);
         return record;
       });
     } finally {
-      await this.blobs.discard(staged);
+      if (!committed) await this.blobs.discard(staged);
     }
   }
 
@@ -138,6 +141,7 @@ export class Bucket {
   /** Makes a staged body part `partNumber` of an upload, replacing an earlier part with that number. */
   async putPart(input: { uploadId: string; key: string; partNumber: number; staged: StagedBlob; checksum?: string }): Promise<PartRecord> {
     const { staged } = input;
+    let committed = false;
     try {
       return await this.lock.run(`upload:${input.uploadId}`, async () => {
         const part: PartRecord = {
@@ -156,11 +160,12 @@ export class Bucket {
           this.blobs.free([previous.blobId]);
           return [previous.blobId];
         });
+        committed = true;
         await this.blobs.removeLoose(freed);
         return part;
       });
     } finally {
-      await this.blobs.discard(staged);
+      if (!committed) await this.blobs.discard(staged);
     }
   }
 
