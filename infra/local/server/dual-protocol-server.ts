@@ -23,7 +23,12 @@ const requestsInFlight = new WeakMap<Duplex, { request: IncomingMessage; respons
 
 function trackRequest(request: IncomingMessage, response: ServerResponse): void {
   requestsInFlight.set(request.socket, { request, response });
-  response.once('close', () => requestsInFlight.delete(request.socket));
+  response.once('close', forgetRequest);
+}
+
+/** A `close` listener shared by every answer (not a closure per request). */
+function forgetRequest(this: ServerResponse): void {
+  requestsInFlight.delete(this.req.socket);
 }
 
 /** The client went quiet: close, unless the quiet side is the server, still working on a request that arrived whole. */
