@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import { IdentityStore } from '../../infra/local/cognito/model/identity-store.ts';
 import { startLocalCloud } from '../../infra/local/local-cloud.ts';
 import { ObjectStore } from '../../infra/local/s3/model/object-store.ts';
-import { closeStore } from './scale-seed-state.ts';
 
 export interface LocalCloudOpenReport {
   /** IdentityStore.open and ObjectStore.open on the seeded data directory, then closed. */
@@ -24,7 +23,8 @@ async function measureLocalCloudOpen(stateDirectory: string, bucket: string, pag
   const identities = await IdentityStore.open({ dataDirectory, identityPools: [], clock });
   const objects = await ObjectStore.open({ dataDirectory, bucketNames: [bucket], clock });
   const modelOpenMs = performance.now() - modelStarted;
-  await Promise.all([closeStore(identities), closeStore(objects)]);
+  identities.close();
+  objects.close();
 
   const cloudStarted = performance.now();
   const cloud = await startLocalCloud({

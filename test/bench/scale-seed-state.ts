@@ -55,7 +55,7 @@ export async function seedState(request: SeedRequest, usersToReport: number[]): 
   for (let index = 0; index < request.identities; index += 1) {
     identityIds.push((await identities.createIdentity(request.identityPoolId, seededUser(index))).identityId);
   }
-  await closeStore(identities);
+  identities.close();
   const identitySeconds = (performance.now() - identitiesStarted) / 1000;
 
   const objectsStarted = performance.now();
@@ -72,15 +72,9 @@ export async function seedState(request: SeedRequest, usersToReport: number[]): 
       }
     }),
   );
-  await closeStore(store);
+  store.close();
   const objectSeconds = (performance.now() - objectsStarted) / 1000;
   return { identitySeconds, objectSeconds, identityIds: Object.fromEntries(usersToReport.map((index) => [String(index), identityIds[index]!])) };
-}
-
-/** The database-backed stores close their own connection; the earlier file-backed ones had nothing to close. */
-export async function closeStore(store: object): Promise<void> {
-  const closable = store as { close?: () => unknown };
-  if (typeof closable.close === 'function') await closable.close();
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

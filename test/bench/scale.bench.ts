@@ -2,7 +2,7 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-s
 import { randomBytes } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNodeStorageClient } from '../../app/library/node/create-node-storage-client.ts';
 import type { ScopedStorageClient } from '../../app/library/scoped-storage-client.ts';
@@ -49,8 +49,8 @@ interface StackOutputs {
  * compared with the smallest size of the same run.
  */
 export async function runScaleBenchmark(options: BenchOptions): Promise<BenchResult[]> {
-  const sizes = options.quick ? [1000, 2000] : [1000, 10_000, 100_000];
-  const operations = options.quick ? 40 : 400;
+  const sizes = options.quick ? [200, 400] : [1000, 10_000, 100_000];
+  const operations = options.quick ? 30 : 400;
   const workDirectory = await mkdtemp(join(tmpdir(), 'scale-bench-'));
   try {
     // One page port for the whole run: the page origin is part of the stack, so every start then uses the same cached template.
@@ -144,7 +144,9 @@ async function measureSize(size: number, stateDirectory: string, outputs: StackO
   await opener.stop();
   process.stderr.write(
     `  seeded ${label(size)}: start-up ${startUps.map((seconds) => seconds.toFixed(2)).join(', ')} s (stores ${open.modelOpenMs.toFixed(0)} ms, startLocalCloud ${open.localCloudOpenMs.toFixed(0)} ms); ` +
-      `${[...measured].map(([kind, figures]) => `${kind} p50 ${figures.p50Ms.toFixed(2)} ms, CPU ${figures.serverCpuMsPerOp.toFixed(2)} ms/op`).join('; ')}\n`,
+      `${[...measured].map(([kind, figures]) => `${kind} p50 ${figures.p50Ms.toFixed(2)} ms, CPU ${figures.serverCpuMsPerOp.toFixed(2)} ms/op`).join('; ')}; ` +
+      // Other work on the machine moves latencies far more than the sizes do; the load average says how quiet it was.
+      `load average ${loadavg()[0]!.toFixed(1)}\n`,
   );
   return { size, seed, startUpSeconds, open, operations: measured };
 }
