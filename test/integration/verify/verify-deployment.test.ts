@@ -7,8 +7,7 @@ import { readStorageOutputsFile } from '../../../app/library/node/create-node-st
 import { defaultAccessRules } from '../../../infra/access-rules/index.ts';
 import type { AccessRule } from '../../../infra/access-rules/access-rule.ts';
 import { startMainJob, type MainJobOptions, type RunningMainJob } from '../../../infra/local/main-job.ts';
-import { ObjectIndex } from '../../../infra/local/s3/model/object-index.ts';
-import { UploadIndex } from '../../../infra/local/s3/model/upload-index.ts';
+import { storedBucketState } from '../local-s3/stored-bucket-state.ts';
 
 const REPOSITORY = join(import.meta.dirname, '../../..');
 
@@ -55,14 +54,11 @@ async function startDeployment(stack: MainJobOptions['stack']): Promise<Deployme
   const stateDirectory = await mkdtemp(join(tmpdir(), 'verify-'));
   const job = await startMainJob({ pagePort: 0, cloud: { stateDirectory }, stack, tokenServiceLog: false });
   const { bucket } = await readStorageOutputsFile(job.cloud.outputsPath);
-  const bucketDirectory = join(stateDirectory, 'data', 's3', bucket);
   return {
     job,
     stateDirectory,
     async bucketState() {
-      const objects = await ObjectIndex.load(bucketDirectory);
-      const uploads = await UploadIndex.load(bucketDirectory);
-      return { keys: [...objects.allRecords()].map((record) => record.key).sort(), uploads: uploads.sorted().map((stored) => stored.upload.key) };
+      return storedBucketState(join(stateDirectory, 'data'), bucket);
     },
     async close() {
       await job.close();
