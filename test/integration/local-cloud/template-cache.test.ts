@@ -1,10 +1,23 @@
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalCloud, type RunningLocalCloud } from '../../../infra/local/local-cloud.ts';
 import type { LocalCloudOptions } from '../../../infra/local/local-cloud-options.ts';
+
+const REPOSITORY = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const CHILD = join(REPOSITORY, 'test/integration/local-cloud/start-cloud-in-child.ts');
+const run = promisify(execFile);
+
+/** Starts and stops the local cloud in a child process; reports whether aws-cdk-lib was resolved there. */
+async function startInChild(options: LocalCloudOptions): Promise<{ identityPoolId: string; cdkSpecifiers: string[] }> {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(options)], { cwd: REPOSITORY });
+  return JSON.parse(stdout) as { identityPoolId: string; cdkSpecifiers: string[] };
+}
 
 /**
  * Restarts of the local cloud over one state directory and one template cache: an unchanged
@@ -54,5 +67,14 @@ describe('the local cloud over the template cache', () => {
 
     const withoutGuests = await startAndStop({ allowGuests: false });
     expect(withoutGuests.outputs.guestsAllowed).toBe(false);
+  }, 120_000);
+
+  it('restarts without loading aws-cdk-lib', async () => {
+    const options = { stateDirectory: join(directory, 'child-state'), templateCacheDirectory: join(directory, 'child-templates'), stack: { allowGuests: true } };
+    const first = await startInChild(options);
+    // The hook sees the CDK when a start loads it, so the empty list below means the restart did not.
+    expect(first.cdkSpecifiers).toContain('aws-cdk-lib');
+    const restart = await startInChild(options);
+    expect(restart).toEqual({ identityPoolId: first.identityPoolId, cdkSpecifiers: [] });
   }, 120_000);
 });
