@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** A helper process the benchmarks measure from the outside (its own CPU, its own memory). */
@@ -70,13 +70,19 @@ export async function resetPeakResident(pid: number): Promise<void> {
   await writeFile(`/proc/${pid}/clear_refs`, '5');
 }
 
-/** Starts the main job (local cloud + token service) in its own process and waits for its outputs. */
+/**
+ * Starts the main job (local cloud + token service) in its own process and waits for its outputs.
+ * On a restart the state directory still holds the previous run's outputs file: only one
+ * written after this spawn counts as the job being up.
+ */
 export async function spawnMainJob(stateDirectory: string, environment: Record<string, string> = {}): Promise<BenchProcess & { outputsPath: string }> {
-  const job = spawnTsx('infra/local/main-job.ts', [], { PAGE_PORT: '0', SCOPED_STORAGE_STATE_DIR: stateDirectory, ...environment });
   const outputsPath = join(stateDirectory, 'outputs.json');
+  const spawnedAt = Date.now();
+  const job = spawnTsx('infra/local/main-job.ts', [], { PAGE_PORT: '0', SCOPED_STORAGE_STATE_DIR: stateDirectory, ...environment });
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
-    const outputs = await readFile(outputsPath, 'utf8').then((text) => JSON.parse(text) as { tokenServiceUrl?: string }).catch(() => undefined);
+    const written = await stat(outputsPath).then((info) => info.mtimeMs >= spawnedAt, () => false);
+    const outputs = written ? await readFile(outputsPath, 'utf8').then((text) => JSON.parse(text) as { tokenServiceUrl?: string }).catch(() => undefined) : undefined;
     if (outputs?.tokenServiceUrl) return { ...job, outputsPath };
     if (job.child.exitCode !== null) throw new Error('the main job exited during start-up');
     await new Promise((resolve) => setTimeout(resolve, 200));
