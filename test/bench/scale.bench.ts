@@ -26,11 +26,7 @@ interface OperationFigures {
   serverCpuMsPerOp: number;
 }
 
-interface SizeFigures {
-  size: number;
-  seed: SeedReport;
-  startUpSeconds: number;
-  open: LocalCloudOpenReport;
+interface SizeFigures extends PreparedSize {
   operations: Map<OperationKind, OperationFigures>;
 }
 
@@ -45,148 +41,207 @@ interface StackOutputs {
  * How the local cloud scales with what it holds: identities and objects seeded straight into a
  * stopped state directory through the stores' model API, then `npm start`'s main job started on
  * it (spawn to banner), and per-request latency (p50, one request at a time) and server CPU per
- * request over the wire with real credentials (token service -> Cognito -> SigV4). Each size is
- * compared with the smallest size of the same run.
+ * request over the wire with real credentials (token service -> Cognito -> SigV4), with every
+ * size's job running and the sizes taking turns. Each size is compared with the smallest size of
+ * the same run.
  */
 export async function runScaleBenchmark(options: BenchOptions): Promise<BenchResult[]> {
   const sizes = options.quick ? [200, 400] : [1000, 10_000, 100_000];
   const operations = options.quick ? 30 : 400;
   const workDirectory = await mkdtemp(join(tmpdir(), 'scale-bench-'));
   try {
-    // One page port for the whole run: the page origin is part of the stack, so every start then uses the same cached template.
+    // One page port for the start-ups: the page origin is part of the stack, so every timed start uses the same cached template.
     const pagePort = await freePort();
     const templateDirectory = join(workDirectory, 'template');
     const first = await startMainJob(templateDirectory, pagePort);
     await first.job.stop();
     const outputs = JSON.parse(await readFile(join(templateDirectory, 'outputs.json'), 'utf8')) as StackOutputs;
-    const figures: SizeFigures[] = [];
+    const prepared: PreparedSize[] = [];
     for (const size of sizes) {
       const stateDirectory = join(workDirectory, `seeded-${size}`);
       await cp(templateDirectory, stateDirectory, { recursive: true, filter: (source) => !source.endsWith('process.lock') });
-      figures.push(await measureSize(size, stateDirectory, outputs, pagePort, operations, options.quick ? 1 : 3));
-      await rm(stateDirectory, { recursive: true, force: true });
+      prepared.push(await prepareSize(size, stateDirectory, outputs, pagePort, options.quick ? 1 : 3));
     }
-    return scaleRows(figures);
+    const measured = await measureAcrossSizes(prepared, outputs, operations);
+    return scaleRows(prepared.map((size, index) => ({ ...size, operations: measured[index]! })));
   } finally {
     await rm(workDirectory, { recursive: true, force: true });
   }
 }
 
-async function measureSize(size: number, stateDirectory: string, outputs: StackOutputs, pagePort: number, operations: number, startUpSamples: number): Promise<SizeFigures> {
-  const privatePrefix = outputs.locations.find((location) => location.name === 'private')!.prefix;
-  const listedUsers = Array.from({ length: MEASURED_USERS }, (_, index) => index);
-  // Users past the ones holding objects: their PUTs never touch the listed prefixes.
-  const writingUsers = Array.from({ length: MEASURED_USERS }, (_, index) => size / OBJECTS_PER_IDENTITY + index);
+interface PreparedSize {
+  size: number;
+  stateDirectory: string;
+  seed: SeedReport;
+  startUpSeconds: number;
+  open: LocalCloudOpenReport;
+}
+
+/** Seeds a copy of the started-once state directory, then times the main job's start-up and the local cloud's own open on it. */
+async function prepareSize(size: number, stateDirectory: string, outputs: StackOutputs, pagePort: number, startUpSamples: number): Promise<PreparedSize> {
   const request: SeedRequest = {
     dataDirectory: join(stateDirectory, 'data'),
     identityPoolId: outputs.identityPoolId,
     bucket: outputs.bucket,
-    privatePrefix,
+    privatePrefix: privatePrefixOf(outputs),
     identities: size,
     objects: size,
     objectsPerIdentity: OBJECTS_PER_IDENTITY,
     objectBytes: OBJECT_BYTES,
   };
-  const seeder = spawnTsx('test/bench/scale-seed-state.ts', [JSON.stringify(request), JSON.stringify([...listedUsers, ...writingUsers])]);
+  const seeder = spawnTsx('test/bench/scale-seed-state.ts', [JSON.stringify(request), JSON.stringify([...listingUsers(), ...writingUsers(size)])]);
   const seed = await firstJsonLine<SeedReport>(seeder, 600_000);
   await seeder.stop();
-  process.stderr.write(`  seeded ${label(size)}: ${size} identities in ${seed.identitySeconds.toFixed(1)} s, ${size} objects in ${seed.objectSeconds.toFixed(1)} s\n`);
 
-  const { job, startUps } = await startMainJobRepeatedly(stateDirectory, pagePort, startUpSamples);
-  const startUpSeconds = percentile(startUps.toSorted((left, right) => left - right), 0.5);
-  const measured = new Map<OperationKind, OperationFigures>();
-  try {
-    const running = JSON.parse(await readFile(join(stateDirectory, 'outputs.json'), 'utf8')) as StackOutputs;
-    const outputsPath = join(stateDirectory, 'outputs.json');
-    const readers = await Promise.all(listedUsers.map((user) => signedInClient(outputsPath, running.tokenServiceUrl, user, seed)));
-    const writers = await Promise.all(writingUsers.map((user) => signedInClient(outputsPath, running.tokenServiceUrl, user, seed)));
-    const body = randomBytes(OBJECT_BYTES);
-
-    measured.set(
-      'PUT 4 KiB',
-      await measureOperations(job.pid, operations, async (index) => {
-        const { client, prefix } = writers[index % writers.length]!;
-        await client.s3.send(new PutObjectCommand({ Bucket: running.bucket, Key: `${prefix}bench/put-${index % 16}`, Body: body }));
-      }),
-    );
-    measured.set(
-      'GET 4 KiB',
-      await measureOperations(job.pid, operations, async (index) => {
-        const { client, identityId } = readers[index % readers.length]!;
-        const object = await client.s3.send(new GetObjectCommand({ Bucket: running.bucket, Key: seededObjectKey(privatePrefix, identityId, index % OBJECTS_PER_IDENTITY) }));
-        const bytes = await object.Body!.transformToByteArray();
-        if (bytes.length !== OBJECT_BYTES) throw new Error(`a seeded object read back ${bytes.length} bytes`);
-      }),
-    );
-    measured.set(
-      `LIST a prefix of ${OBJECTS_PER_IDENTITY}`,
-      await measureOperations(job.pid, operations, async (index) => {
-        const { client, prefix } = readers[index % readers.length]!;
-        const page = await client.s3.send(new ListObjectsV2Command({ Bucket: running.bucket, Prefix: prefix }));
-        if (page.KeyCount !== OBJECTS_PER_IDENTITY) throw new Error(`listing ${prefix} found ${page.KeyCount} keys, not the ${OBJECTS_PER_IDENTITY} seeded`);
-      }),
-    );
-    const warmUp = Math.ceil(operations / 10);
-    const newUsers = await Promise.all(Array.from({ length: operations + warmUp }, (_, index) => developmentSession(running.tokenServiceUrl, `new-user-${size}-${index}`)));
-    measured.set(
-      'new identity token',
-      await measureOperations(job.pid, operations, async (index) => {
-        const response = await fetch(`${running.tokenServiceUrl}/v1/token`, { method: 'POST', headers: { authorization: `Bearer ${newUsers[index]!}` } });
-        const token = (await response.json()) as { identityId?: string };
-        if (response.status !== 200 || !token.identityId) throw new Error(`POST /v1/token for a new user answered ${response.status}`);
-      }),
-    );
-  } finally {
+  const startUps: number[] = [];
+  while (startUps.length < startUpSamples) {
+    const { job, startUpSeconds } = await startMainJob(stateDirectory, pagePort);
+    startUps.push(startUpSeconds);
     await job.stop();
   }
   const opener = spawnTsx('test/bench/scale-local-cloud-open.ts', [stateDirectory, outputs.bucket, String(pagePort)]);
   const open = await firstJsonLine<LocalCloudOpenReport>(opener, 300_000);
   await opener.stop();
   process.stderr.write(
-    `  seeded ${label(size)}: start-up ${startUps.map((seconds) => seconds.toFixed(2)).join(', ')} s (stores ${open.modelOpenMs.toFixed(0)} ms, startLocalCloud ${open.localCloudOpenMs.toFixed(0)} ms); ` +
-      `${[...measured].map(([kind, figures]) => `${kind} p50 ${figures.p50Ms.toFixed(2)} ms, CPU ${figures.serverCpuMsPerOp.toFixed(2)} ms/op`).join('; ')}; ` +
-      // Other work on the machine moves latencies far more than the sizes do; the load average says how quiet it was.
+    `  seeded ${label(size)}: ${size} identities in ${seed.identitySeconds.toFixed(1)} s, ${size} objects in ${seed.objectSeconds.toFixed(1)} s; ` +
+      `start-up ${startUps.map((seconds) => seconds.toFixed(2)).join(', ')} s (stores ${open.modelOpenMs.toFixed(0)} ms, startLocalCloud ${open.localCloudOpenMs.toFixed(0)} ms); ` +
       `load average ${loadavg()[0]!.toFixed(1)}\n`,
   );
-  return { size, seed, startUpSeconds, open, operations: measured };
+  // The median of a few starts: one start swings by a second with whatever else the machine runs.
+  return { size, stateDirectory, seed, startUpSeconds: percentile(startUps.toSorted((left, right) => left - right), 0.5), open };
 }
 
+function privatePrefixOf(outputs: StackOutputs): string {
+  return outputs.locations.find((location) => location.name === 'private')!.prefix;
+}
+
+/** Seeded users holding objects, whose prefixes are listed and read. */
+function listingUsers(): number[] {
+  return Array.from({ length: MEASURED_USERS }, (_, index) => index);
+}
+
+/** Seeded users past the ones holding objects: their PUTs never touch the listed prefixes. */
+function writingUsers(size: number): number[] {
+  return Array.from({ length: MEASURED_USERS }, (_, index) => size / OBJECTS_PER_IDENTITY + index);
+}
+
+interface RunningSize {
+  job: BenchProcess;
+  bucket: string;
+  tokenServiceUrl: string;
+  readers: SignedInClient[];
+  writers: SignedInClient[];
+  newUserSessions: string[];
+}
+
+/**
+ * Runs every size's main job at once and measures each operation kind in small batches taking
+ * turns between the sizes, so a burst of other work on the machine lands on all sizes alike
+ * instead of on whichever size happened to be measured then. These jobs take any free page port
+ * (their start-up is not what is timed here).
+ */
+async function measureAcrossSizes(prepared: PreparedSize[], outputs: StackOutputs, operations: number): Promise<Array<Map<OperationKind, OperationFigures>>> {
+  const privatePrefix = privatePrefixOf(outputs);
+  const warmUp = Math.ceil(operations / 10);
+  const running: RunningSize[] = [];
+  try {
+    for (const { size, stateDirectory, seed } of prepared) {
+      const { job } = await startMainJob(stateDirectory, 0);
+      const started = JSON.parse(await readFile(join(stateDirectory, 'outputs.json'), 'utf8')) as StackOutputs;
+      const outputsPath = join(stateDirectory, 'outputs.json');
+      running.push({
+        job,
+        bucket: started.bucket,
+        tokenServiceUrl: started.tokenServiceUrl,
+        readers: await Promise.all(listingUsers().map((user) => signedInClient(outputsPath, started.tokenServiceUrl, user, seed))),
+        writers: await Promise.all(writingUsers(size).map((user) => signedInClient(outputsPath, started.tokenServiceUrl, user, seed))),
+        newUserSessions: await Promise.all(Array.from({ length: operations + warmUp }, (_, index) => developmentSession(started.tokenServiceUrl, `new-user-${index}`))),
+      });
+    }
+    const body = randomBytes(OBJECT_BYTES);
+    const kinds: Array<[OperationKind, (size: RunningSize, index: number) => Promise<void>]> = [
+      [
+        'PUT 4 KiB',
+        async ({ writers, bucket }, index) => {
+          const { client, prefix } = writers[index % writers.length]!;
+          await client.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}bench/put-${index % 16}`, Body: body }));
+        },
+      ],
+      [
+        'GET 4 KiB',
+        async ({ readers, bucket }, index) => {
+          const { client, identityId } = readers[index % readers.length]!;
+          const object = await client.s3.send(new GetObjectCommand({ Bucket: bucket, Key: seededObjectKey(privatePrefix, identityId, index % OBJECTS_PER_IDENTITY) }));
+          const bytes = await object.Body!.transformToByteArray();
+          if (bytes.length !== OBJECT_BYTES) throw new Error(`a seeded object read back ${bytes.length} bytes`);
+        },
+      ],
+      [
+        `LIST a prefix of ${OBJECTS_PER_IDENTITY}`,
+        async ({ readers, bucket }, index) => {
+          const { client, prefix } = readers[index % readers.length]!;
+          const page = await client.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+          if (page.KeyCount !== OBJECTS_PER_IDENTITY) throw new Error(`listing ${prefix} found ${page.KeyCount} keys, not the ${OBJECTS_PER_IDENTITY} seeded`);
+        },
+      ],
+      [
+        'new identity token',
+        async ({ tokenServiceUrl, newUserSessions }, index) => {
+          const response = await fetch(`${tokenServiceUrl}/v1/token`, { method: 'POST', headers: { authorization: `Bearer ${newUserSessions[index]!}` } });
+          const token = (await response.json()) as { identityId?: string };
+          if (response.status !== 200 || !token.identityId) throw new Error(`POST /v1/token for a new user answered ${response.status}`);
+        },
+      ],
+    ];
+    const figures = running.map(() => new Map<OperationKind, OperationFigures>());
+    for (const [kind, operation] of kinds) {
+      const bySize = await measureInTurns(running, operations, warmUp, operation);
+      bySize.forEach((figure, index) => figures[index]!.set(kind, figure));
+      process.stderr.write(`  ${kind}: ${bySize.map((figure, index) => `seeded ${label(prepared[index]!.size)} p50 ${figure.p50Ms.toFixed(2)} ms, CPU ${figure.serverCpuMsPerOp.toFixed(2)} ms/op`).join('; ')}; load average ${loadavg()[0]!.toFixed(1)}\n`);
+    }
+    return figures;
+  } finally {
+    await Promise.all(running.map(({ job }) => job.stop()));
+  }
+}
+
+/** Operations per turn: enough that the CPU reading's 10 ms ticks stay small against the batch. */
+const BATCH = 20;
+
+/**
+ * Warms every size up, then runs `count` operations per size one at a time, in batches that take
+ * turns between the sizes (rotating who goes first): each size's p50 and its server's CPU time per
+ * operation over its own batches.
+ */
+async function measureInTurns(sizes: RunningSize[], count: number, warmUp: number, operation: (size: RunningSize, index: number) => Promise<void>): Promise<OperationFigures[]> {
+  for (const size of sizes) for (let index = 0; index < warmUp; index += 1) await operation(size, count + index);
+  const latencies = sizes.map((): number[] => []);
+  const cpuMs = sizes.map(() => 0);
+  for (let round = 0; round * BATCH < count; round += 1) {
+    for (let turn = 0; turn < sizes.length; turn += 1) {
+      const which = (round + turn) % sizes.length;
+      const size = sizes[which]!;
+      const cpuBefore = await cpuSeconds(size.job.pid);
+      for (let index = round * BATCH; index < Math.min(count, (round + 1) * BATCH); index += 1) {
+        const started = performance.now();
+        await operation(size, index);
+        latencies[which]!.push(performance.now() - started);
+      }
+      cpuMs[which]! += ((await cpuSeconds(size.job.pid)) - cpuBefore) * 1000;
+    }
+  }
+  return sizes.map((_, which) => ({ p50Ms: percentile(latencies[which]!.sort((left, right) => left - right), 0.5), serverCpuMsPerOp: cpuMs[which]! / count }));
+}
+
+type SignedInClient = { client: ScopedStorageClient; identityId: string; prefix: string };
+
 /** A seeded user signed in through the token service, checked to land on the identity seeded for it. */
-async function signedInClient(outputsPath: string, tokenServiceUrl: string, user: number, seed: SeedReport): Promise<{ client: ScopedStorageClient; identityId: string; prefix: string }> {
+async function signedInClient(outputsPath: string, tokenServiceUrl: string, user: number, seed: SeedReport): Promise<SignedInClient> {
   const sessionToken = await developmentSession(tokenServiceUrl, seededUser(user));
   const client = await createNodeStorageClient(outputsPath, { getSessionToken: () => sessionToken });
   const { identityId, prefix } = await client.whoami();
   if (identityId !== seed.identityIds[String(user)]) throw new Error(`${seededUser(user)} signed in as ${identityId}, not the seeded identity ${seed.identityIds[String(user)]}`);
   return { client, identityId, prefix };
-}
-
-/** Warms up, then runs `count` operations one at a time: their p50 and the server's CPU time per operation over the measured ones. */
-async function measureOperations(serverPid: number, count: number, operation: (index: number) => Promise<void>): Promise<OperationFigures> {
-  const warmUp = Math.ceil(count / 10);
-  for (let index = 0; index < warmUp; index += 1) await operation(count + index);
-  const latencies: number[] = [];
-  const cpuBefore = await cpuSeconds(serverPid);
-  for (let index = 0; index < count; index += 1) {
-    const started = performance.now();
-    await operation(index);
-    latencies.push(performance.now() - started);
-  }
-  const cpuMs = ((await cpuSeconds(serverPid)) - cpuBefore) * 1000;
-  return { p50Ms: percentile(latencies.sort((left, right) => left - right), 0.5), serverCpuMsPerOp: cpuMs / count };
-}
-
-/**
- * Starts the main job `samples` times (stopping all but the last), since one start swings by a
- * second with whatever else the machine runs; the benchmark reports their median.
- */
-async function startMainJobRepeatedly(stateDirectory: string, pagePort: number, samples: number): Promise<{ job: BenchProcess; startUps: number[] }> {
-  const startUps: number[] = [];
-  for (;;) {
-    const { job, startUpSeconds } = await startMainJob(stateDirectory, pagePort);
-    startUps.push(startUpSeconds);
-    if (startUps.length >= samples) return { job, startUps };
-    await job.stop();
-  }
 }
 
 /** `npm start`'s main job on a state directory, timed from spawn to its banner. */
@@ -230,7 +285,7 @@ function freePort(): Promise<number> {
 }
 
 function label(size: number): string {
-  return `${size / 1000}k`;
+  return size >= 1000 ? `${size / 1000}k` : String(size);
 }
 
 /** Every size against the smallest of the same run; start-up also against its absolute target. */
