@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { Agent as HttpAgent } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { createNodeStorageClient } from '../../../app/library/node/create-node-storage-client.ts';
@@ -94,6 +95,17 @@ function stopProcess(child: ChildProcess): Promise<void> {
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
     setTimeout(() => child.kill('SIGKILL'), 20_000).unref();
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
   });
 }
 
@@ -218,12 +230,15 @@ async function main(): Promise<void> {
   const outputsPath = join(stateDirectory, 'outputs.json');
   const body = randomBytes(OBJECT_BYTES);
 
-  // A first start fills the template cache, so the measured one serves without aws-cdk-lib loaded (its perf hooks wrap every fs call).
-  const warmUp = spawnNode(['--import', 'tsx', 'infra/local/main-job.ts'], { PAGE_PORT: '0', SCOPED_STORAGE_STATE_DIR: join(workDirectory, 'warm-up') });
-  await waitForOutputs(join(workDirectory, 'warm-up', 'outputs.json'), warmUp);
+  // A first start in the same state directory (the template's cache key covers its options) fills the template cache, so the measured one serves without aws-cdk-lib loaded (its perf hooks wrap every fs call).
+  // The page's port is one of the stack's options (its allowed origin): the same port for both starts, or the cache would miss again.
+  const pagePort = String(await freePort());
+  const warmUp = spawnNode(['--import', 'tsx', 'infra/local/main-job.ts'], { PAGE_PORT: pagePort, SCOPED_STORAGE_STATE_DIR: stateDirectory });
+  await waitForOutputs(outputsPath, warmUp);
   await stopProcess(warmUp);
+  await rm(outputsPath);
 
-  const job = spawnNode(['--cpu-prof', `--cpu-prof-dir=${profileDirectory}`, '--import', 'tsx', 'infra/local/main-job.ts'], { PAGE_PORT: '0', SCOPED_STORAGE_STATE_DIR: stateDirectory });
+  const job = spawnNode(['--cpu-prof', `--cpu-prof-dir=${profileDirectory}`, '--import', 'tsx', 'infra/local/main-job.ts'], { PAGE_PORT: pagePort, SCOPED_STORAGE_STATE_DIR: stateDirectory });
   const phases: PhaseResult[] = [];
   try {
     await waitForOutputs(outputsPath, job);
