@@ -51,7 +51,7 @@ export function computeRequestSignature(inputs: SignatureInputs): string {
 
 /** Enough for every live credential set signing for a day or two; the oldest entry goes first beyond it. */
 const MAX_CACHED_SIGNING_KEYS = 4096;
-/** Derived keys by `date/region/service/secret` (only the secret may hold a slash, and it comes last). */
+/** Derived keys by the lengths of date, region and service, then the four parts: no two inputs share an entry, whatever characters they hold. */
 const signingKeys = new Map<string, Buffer>();
 
 /**
@@ -59,7 +59,7 @@ const signingKeys = new Map<string, Buffer>();
  * every request a credential set signs that day, so it is derived once and kept (bounded).
  */
 export function deriveSigningKey(secretAccessKey: string, scope: CredentialScope): Buffer {
-  const cacheKey = `${scope.date}/${scope.region}/${scope.service}/${secretAccessKey}`;
+  const cacheKey = `${scope.date.length}.${scope.region.length}.${scope.service.length}.${scope.date}${scope.region}${scope.service}${secretAccessKey}`;
   const cached = signingKeys.get(cacheKey);
   if (cached !== undefined) return cached;
   let key: Buffer = Buffer.from(`AWS4${secretAccessKey}`, 'utf8');
