@@ -45,6 +45,7 @@ export async function startLocalCdnFixture(): Promise<LocalCdnFixture> {
   const bucket = store.bucket(bucketName);
   const staged = await bucket.stage(Readable.from([Buffer.from('not for the CDN')]), { maxBytes: 1024 });
   await bucket.putObject({ key: undeliveredKey, staged, attributes: { headers: { contentType: 'text/plain' }, userMetadata: {}, encryption: { algorithm: 'AES256' }, storageClass: 'STANDARD' } });
+  store.close();
 
   const composed = await startComposedCloud({ stateDirectory, stack });
   const { cloud } = composed;
