@@ -1,7 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generate } from 'selfsigned';
 import { writeFileAtomic } from '../persistence/atomic-file.ts';
 
 interface LocalCertificate {
@@ -29,6 +28,8 @@ export async function loadOrCreateLocalCertificate(directory: string): Promise<L
   const existing = await readExisting(paths);
   if (existing) return existing;
 
+  // Only a first start (or a renewal) makes certificates, so a restart never loads selfsigned and its ASN.1 stack.
+  const { generate } = await import('selfsigned');
   const notBeforeDate = new Date(Date.now() - 60_000);
   const notAfterDate = new Date(notBeforeDate.getTime() + 825 * 24 * 3600 * 1000);
   const ca = await generate([{ name: 'commonName', value: 'Scoped Storage local cloud CA' }], {

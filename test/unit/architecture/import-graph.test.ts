@@ -134,7 +134,7 @@ describe('the import graph of infra/, app/ and token-service/', () => {
   it('is read from the sources', () => {
     // A parser that found nothing would pass every rule below.
     expect(files.length).toBeGreaterThan(150);
-    expect(edges).toContainEqual({ from: 'infra/local/local-cloud.ts', to: 'infra/stack/synthesize-stack-template.ts' });
+    expect(edges).toContainEqual({ from: 'infra/local/local-cloud.ts', to: 'infra/stack/cached-stack-template.ts' });
     expect(edges).toContainEqual({ from: 'infra/construct/index.ts', to: 'infra/construct/scoped-storage.ts' });
   });
 
