@@ -284,6 +284,10 @@ function freePort(): Promise<number> {
   });
 }
 
+function seededLabel(size: number): string {
+  return `seeded ${label(size)} identities + ${label(size)} objects`;
+}
+
 function label(size: number): string {
   return size >= 1000 ? `${size / 1000}k` : String(size);
 }
@@ -294,7 +298,7 @@ function scaleRows(figures: SizeFigures[]): BenchResult[] {
   const baselineName = (what: string, targeted: boolean) => `${what}, seeded ${label(smallest.size)}${targeted ? ` (target <= ${RATIO_TARGET}x)` : ''}`;
   const rows: BenchResult[] = [];
   for (const current of figures.slice(1)) {
-    const seeded = `seeded ${label(current.size)} identities + ${label(current.size)} objects`;
+    const seeded = seededLabel(current.size);
     for (const [kind, figure] of current.operations) {
       const base = smallest.operations.get(kind)!;
       rows.push(benchResult(`scale: ${kind} p50, ${seeded}`, figure.p50Ms, 'ms', baselineName('same', true), base.p50Ms, AT_MOST_RATIO_TARGET));
@@ -305,16 +309,13 @@ function scaleRows(figures: SizeFigures[]): BenchResult[] {
     rows.push(benchResult(`scale: seeding identities through IdentityStore.createIdentity, ${seeded}`, current.size / current.seed.identitySeconds, 'identities/s', baselineName('same rate', false), smallest.size / smallest.seed.identitySeconds));
     rows.push(benchResult(`scale: seeding 4 KiB objects through Bucket.stage + putObject, ${seeded}`, current.size / current.seed.objectSeconds, 'objects/s', baselineName('same rate', false), smallest.size / smallest.seed.objectSeconds));
   }
-  for (const current of figures) {
-    rows.push(
-      benchResult(`scale: npm start spawn to banner, seeded ${label(current.size)} identities + ${label(current.size)} objects`, current.startUpSeconds, 's', `target <= ${START_UP_TARGET_SECONDS} s`, START_UP_TARGET_SECONDS, {
-        comparison: 'at most',
-        ratio: 1,
-      }),
-    );
-  }
+  // The start-up target is for the largest size; the smaller sizes show whether it grows with what the state holds.
   const largest = figures.at(-1)!;
-  rows.push(benchResult(`scale: npm start spawn to banner, seeded ${label(largest.size)}`, largest.startUpSeconds, 's', `same, seeded ${label(smallest.size)}`, smallest.startUpSeconds));
+  for (const current of figures) {
+    const target = current === largest ? ({ comparison: 'at most', ratio: 1 } as const) : undefined;
+    rows.push(benchResult(`scale: npm start spawn to banner, ${seededLabel(current.size)}`, current.startUpSeconds, 's', `target <= ${START_UP_TARGET_SECONDS} s`, START_UP_TARGET_SECONDS, target));
+  }
+  rows.push(benchResult(`scale: npm start spawn to banner against the smallest size, ${seededLabel(largest.size)}`, largest.startUpSeconds, 's', `same, seeded ${label(smallest.size)}`, smallest.startUpSeconds));
   return rows;
 }
 
