@@ -24,14 +24,20 @@ const SMALL_BODY_BYTES = 64 * 1024;
  */
 export async function sendBody(body: Readable, length: number, response: ServerResponse): Promise<void> {
   if (length > SMALL_BODY_BYTES) return sendStream(body, response);
-  const chunks: Buffer[] = [];
-  try {
-    for await (const chunk of body as AsyncIterable<Buffer>) chunks.push(chunk);
-  } catch {
-    response.destroy();
-    return;
-  }
-  response.end(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+  const whole = await readWhole(body);
+  if (whole === undefined) response.destroy();
+  else response.end(whole);
+}
+
+/** The bytes of a stream, or undefined when it fails or closes before its end (listeners, not an async iterator: cheaper for a chunk or two). */
+function readWhole(body: Readable): Promise<Buffer | undefined> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    body.on('data', (chunk: Buffer) => chunks.push(chunk));
+    body.on('error', () => resolve(undefined));
+    body.once('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+    body.once('close', () => resolve(undefined));
+  });
 }
 
 /**
