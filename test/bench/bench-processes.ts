@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, stat, writeFile } from 'node:fs/promises';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
 /** A helper process the benchmarks measure from the outside (its own CPU, its own memory). */
@@ -169,4 +170,16 @@ export function sampleResident(pid: number, intervalMs = 50): { stop: () => Prom
       return Math.max(maximum, await residentBytes(pid).catch(() => 0));
     },
   };
+}
+
+/** A TCP port free on loopback right now (for a server that must keep the same port across restarts). */
+export function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createNetServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }

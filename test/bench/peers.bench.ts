@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { createNodeStorageClient } from '../../app/library/node/create-node-storage-client.ts';
 import { benchResult, type BenchOptions, type BenchResult, type RatioTarget } from './bench-result.ts';
-import { commandLine, developmentSession, firstJsonLine, residentBytes, spawnMainJob, spawnTsx, waitForIdleProcess, type BenchProcess } from './bench-processes.ts';
+import { commandLine, developmentSession, firstJsonLine, freeLoopbackPort, residentBytes, spawnMainJob, spawnTsx, waitForIdleProcess, type BenchProcess } from './bench-processes.ts';
 import { startMotoServer } from './moto-server.ts';
 import { measureServerUnderLoad, SMALL_OBJECT_WORKERS, type ServerUnderLoad, type SmallObjectTarget } from './small-object-load.ts';
 
@@ -112,7 +112,10 @@ async function measureMoto(options: BenchOptions, timing: PeerTiming): Promise<P
  * again on the same state directory for its idle memory after a restart.
  */
 async function measureLocalCloud(stateDirectory: string, timing: PeerTiming): Promise<{ https: PeerRow; http: PeerRow; restartIdleResidentBytes: number }> {
-  const job = await spawnMainJob(stateDirectory);
+  // One page port for both starts: with PAGE_PORT=0 the page's origin, part of the stack options,
+  // would change on every start and the restart would miss the cached template (and load the CDK).
+  const environment = { PAGE_PORT: String(await freeLoopbackPort()) };
+  const job = await spawnMainJob(stateDirectory, environment);
   let https: PeerRow;
   let http: PeerRow;
   try {
@@ -136,7 +139,7 @@ async function measureLocalCloud(stateDirectory: string, timing: PeerTiming): Pr
   } finally {
     await job.stop();
   }
-  const restarted = await spawnMainJob(stateDirectory);
+  const restarted = await spawnMainJob(stateDirectory, environment);
   try {
     await waitForIdleProcess(restarted.pid, timing.idleQuietMs, 20_000);
     return { https, http, restartIdleResidentBytes: await residentBytes(restarted.pid) };
