@@ -11,6 +11,7 @@ describe('benchmarks, quick smoke run', () => {
     const names = results.map((result) => result.name);
     const named = (part: string) => results.filter((result) => result.name.includes(part));
     expect(names.some((name) => name.includes('policy'))).toBe(true);
+    expect(names.some((name) => name.startsWith('scale:'))).toBe(true);
     expect(names.some((name) => name.includes('token service'))).toBe(true);
     expect(names.some((name) => name.includes('browser bundle'))).toBe(true);
     for (const result of results) {

@@ -13,6 +13,7 @@ export const BENCHMARKS: BenchmarkModule[] = [
   { title: 'policy evaluation', load: async () => (await import('./policy-evaluation.bench.ts')).runPolicyEvaluationBenchmark },
   { title: 'token service', load: async () => (await import('./token-service.bench.ts')).runTokenServiceBenchmark },
   { title: 'peers', load: async () => (await import('./peers.bench.ts')).runPeersBenchmark },
+  { title: 'scale', load: async () => (await import('./scale.bench.ts')).runScaleBenchmark },
   { title: 'large upload', load: async () => (await import('./large-upload.bench.ts')).runLargeUploadBenchmark },
   { title: 'storage', load: async () => (await import('./storage.bench.ts')).runStorageBenchmark },
   { title: 'cdn', load: async () => (await import('./cdn.bench.ts')).runCdnBenchmark },
