@@ -12,7 +12,7 @@ import { loadStackTemplate } from '../stack/cached-stack-template.ts';
 import type { LocalCloudOptions } from './local-cloud-options.ts';
 import { locationOutputs, writeOutputsFile, type LocalOutputs } from './outputs-file.ts';
 import { writeFileAtomic } from './persistence/atomic-file.ts';
-import { openLocalDatabase } from './persistence/local-database.ts';
+import { asLocalDatabaseUnavailable, openLocalDatabase } from './persistence/local-database.ts';
 import { asPortInUse } from './port-in-use-error.ts';
 import { ObjectStore } from './s3/model/object-store.ts';
 import { createS3RequestHandler } from './s3/routes.ts';
@@ -201,6 +201,6 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     };
   } catch (error) {
     database.close();
-    throw error;
+    throw asLocalDatabaseUnavailable(error, dataDirectory);
   }
 }

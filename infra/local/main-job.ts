@@ -15,6 +15,7 @@ import { readJsonFile, writeFileAtomic } from './persistence/atomic-file.ts';
 import { asPortInUse, PortInUseError } from './port-in-use-error.ts';
 import { keepServingAfterStrayErrors } from './keep-serving-after-stray-errors.ts';
 import { lockStateDirectory, StateDirectoryInUseError } from './state-directory-lock.ts';
+import { LocalDatabaseUnavailableError } from './persistence/local-database.ts';
 
 export interface MainJobOptions {
   /** @default 5173 */
@@ -260,7 +261,7 @@ async function runMainJob(environment: NodeJS.ProcessEnv): Promise<void> {
 if (import.meta.url === `file://${process.argv[1]}`) {
   refuseUnsupportedNode();
   await runMainJob(process.env).catch((error: unknown) => {
-    if (!(error instanceof StartUpError || error instanceof StateDirectoryInUseError || error instanceof InvalidAllowedHostError)) throw error;
+    if (!(error instanceof StartUpError || error instanceof StateDirectoryInUseError || error instanceof InvalidAllowedHostError || error instanceof LocalDatabaseUnavailableError)) throw error;
     process.stderr.write(`error: ${error.message}\n`);
     process.exit(1);
   });

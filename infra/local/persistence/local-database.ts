@@ -7,6 +7,30 @@ export const LOCAL_DATABASE_FILE = 'local-cloud.sqlite';
 
 export type LocalDatabase = DatabaseSync;
 
+/** The database could not be opened or read at start-up: damaged, locked, unwritable, or the disk is full. */
+export class LocalDatabaseUnavailableError extends Error {
+  constructor(
+    readonly path: string,
+    readonly sqliteMessage: string,
+  ) {
+    super(`The local cloud's database ${path} cannot be used: ${sqliteMessage}. ${adviceFor(sqliteMessage)}`);
+  }
+}
+
+/** Turns an SQLite failure at start-up into {@link LocalDatabaseUnavailableError}; any other error passes through. */
+export function asLocalDatabaseUnavailable(error: unknown, dataDirectory: string): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code !== 'ERR_SQLITE_ERROR' || !(error instanceof Error)) return error;
+  return new LocalDatabaseUnavailableError(join(dataDirectory, LOCAL_DATABASE_FILE), error.message);
+}
+
+function adviceFor(sqliteMessage: string): string {
+  if (/locked|busy/i.test(sqliteMessage)) return 'Another process holds it: stop it (another local cloud, or a tool with the file open) and start again.';
+  if (/readonly|unable to open/i.test(sqliteMessage)) return 'Check that the data directory exists and is writable by this user.';
+  if (/disk I\/O|full/i.test(sqliteMessage)) return 'Check that the disk is not full and the file system is writable.';
+  return 'It is damaged: restore it from a copy, or move the whole data directory aside to start empty (the object files need the database; keep them together).';
+}
+
 /**
  * Opens (creating it if needed) the local cloud's database. WAL lets readers run while a change
  * commits; `synchronous=NORMAL` makes a commit a WAL append without an fsync: a process crash loses
@@ -16,7 +40,18 @@ export type LocalDatabase = DatabaseSync;
  */
 export function openLocalDatabase(dataDirectory: string): LocalDatabase {
   mkdirSync(dataDirectory, { recursive: true, mode: 0o700 });
-  const database = new DatabaseSync(join(dataDirectory, LOCAL_DATABASE_FILE));
+  let database: DatabaseSync | undefined;
+  try {
+    database = new DatabaseSync(join(dataDirectory, LOCAL_DATABASE_FILE));
+    configure(database);
+    return database;
+  } catch (error) {
+    database?.close();
+    throw asLocalDatabaseUnavailable(error, dataDirectory);
+  }
+}
+
+function configure(database: DatabaseSync): void {
   database.exec(`
     PRAGMA journal_mode = WAL;
     PRAGMA synchronous = NORMAL;
@@ -24,7 +59,6 @@ export function openLocalDatabase(dataDirectory: string): LocalDatabase {
     PRAGMA busy_timeout = 5000;
     CREATE TABLE IF NOT EXISTS local_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL) WITHOUT ROWID;
   `);
-  return database;
 }
 
 /**
