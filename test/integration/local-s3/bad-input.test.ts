@@ -7,6 +7,7 @@ import { BUCKET, startLocalS3, type LocalS3 } from './local-s3-fixture.ts';
 import { errorCode, sendRaw, signHeaders } from './raw-requests.ts';
 import { unreferencedBlobs } from './unreferenced-blobs.ts';
 import { LOCAL_DATABASE_FILE } from '../../../infra/local/persistence/local-database.ts';
+import { OBJECT_BYTES_DIRECTORY } from '../../../infra/local/s3/model/blob-directory.ts';
 
 let s3: LocalS3;
 let outsideBefore: string[];
@@ -145,7 +146,7 @@ describe('bad input never crashes the server or escapes the data directory', () 
     expect(await readdir(dirname(s3.dataDirectory))).toEqual(expect.arrayContaining(outsideBefore));
     for (const file of await allFiles(s3.dataDirectory)) {
       const isDatabase = [LOCAL_DATABASE_FILE, `${LOCAL_DATABASE_FILE}-wal`, `${LOCAL_DATABASE_FILE}-shm`].some((name) => file === join(s3.dataDirectory, name));
-      expect(isDatabase || file.startsWith(join(s3.dataDirectory, 's3', BUCKET, 'blobs'))).toBe(true);
+      expect(isDatabase || file.startsWith(join(s3.dataDirectory, 's3', BUCKET, OBJECT_BYTES_DIRECTORY))).toBe(true);
       expect(file).not.toContain('passwd');
       expect(file).not.toContain('escaped');
     }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { openLocalDatabase, type LocalDatabase } from '../../../infra/local/persistence/local-database.ts';
+import { OBJECT_BYTES_DIRECTORY } from '../../../infra/local/s3/model/blob-directory.ts';
 import type { Bucket } from '../../../infra/local/s3/model/bucket.ts';
 import type { ObjectAttributes, ObjectRecord } from '../../../infra/local/s3/model/object-record.ts';
 import { ObjectStore } from '../../../infra/local/s3/model/object-store.ts';
@@ -28,12 +29,17 @@ export async function openStoreFixture(dataDirectory?: string, clock: () => Date
   const directory = dataDirectory ?? (await mkdtemp(join(tmpdir(), 's3-database-')));
   const open = async () => {
     const database = openLocalDatabase(directory);
-    return { database, store: await ObjectStore.open({ dataDirectory: directory, bucketNames: [BUCKET], clock, database }) };
+    try {
+      return { database, store: await ObjectStore.open({ dataDirectory: directory, bucketNames: [BUCKET], clock, database }) };
+    } catch (error) {
+      database.close();
+      throw error;
+    }
   };
   let opened = await open();
   const fixture: StoreFixture = {
     dataDirectory: directory,
-    blobsDirectory: join(directory, 's3', BUCKET, 'blobs'),
+    blobsDirectory: join(directory, 's3', BUCKET, OBJECT_BYTES_DIRECTORY),
     get database() {
       return opened.database;
     },
@@ -46,9 +52,10 @@ export async function openStoreFixture(dataDirectory?: string, clock: () => Date
       opened.database.close();
       opened = await open();
     },
+    /** Also after the test closed the store and connection itself (a restart it drives by hand). */
     async close() {
       opened.store.close();
-      opened.database.close();
+      if (opened.database.isOpen) opened.database.close();
       await rm(directory, { recursive: true, force: true });
     },
   };

@@ -1,71 +1,26 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import type { ObjectRecord, PartRecord, UploadRecord } from '../../../infra/local/s3/model/object-record.ts';
-import { ATTRIBUTES, BUCKET, looseBlobIds, openStoreFixture, readText, type StoreFixture } from './s3-database-fixture.ts';
+import { OBJECT_BYTES_DIRECTORY } from '../../../infra/local/s3/model/blob-directory.ts';
+import { BUCKET, looseBlobIds, openStoreFixture, putText, readText, type StoreFixture } from './s3-database-fixture.ts';
+import { startEarlierVersion, writeEarlierBucket } from './s3-database-earlier-version.ts';
 
-const blobId = () => randomBytes(16).toString('hex');
-const md5 = (text: string) => `"${createHash('md5').update(text).digest('hex')}"`;
-
-/** A bucket directory as the JSON-file version wrote it, crash leftovers included. */
-async function writeEarlierBucket(bucketDirectory: string) {
-  const objects = join(bucketDirectory, 'objects');
-  const uploads = join(bucketDirectory, 'uploads');
-  const blobs = join(bucketDirectory, 'blobs');
-  for (const directory of [objects, uploads, blobs, join(bucketDirectory, 'tmp')]) await mkdir(directory, { recursive: true });
-  const writeObject = async (key: string, body: string, id = blobId()) => {
-    await writeFile(join(blobs, id), body);
-    const record: ObjectRecord = { key, size: body.length, etag: md5(body), lastModified: '2026-01-01T00:00:00.000Z', segments: [{ blobId: id, size: body.length }], ...ATTRIBUTES };
-    await writeFile(join(objects, `${createHash('sha256').update(key).digest('hex')}.json`), JSON.stringify(record));
-    return record;
-  };
-  const plain = await writeObject('users/a/notes.txt', 'plain object');
-  const unicode = await writeObject('users/a/\u{1f600}.txt', 'astral key');
-  // An atomic write a crash interrupted, and a staged body that never became an object.
-  await writeFile(join(objects, `.${'f'.repeat(64)}.json.0123456789ab.tmp`), '{"key":"half-writ');
-  await writeFile(join(bucketDirectory, 'tmp', blobId()), 'staged, never kept');
-  const orphan = blobId();
-  await writeFile(join(blobs, orphan), 'no record refers to me');
-
-  // An upload in progress with two parts.
-  const uploadId = randomBytes(24).toString('base64url');
-  const upload: UploadRecord = { uploadId, key: 'users/a/big.bin', initiated: '2026-01-02T00:00:00.000Z', attributes: ATTRIBUTES, initiator: 'arn:aws:sts::000000000000:assumed-role/r/s' };
-  await mkdir(join(uploads, uploadId));
-  await writeFile(join(uploads, uploadId, 'upload.json'), JSON.stringify(upload));
-  const parts: PartRecord[] = [];
-  for (const [partNumber, body] of [
-    [1, 'part one '],
-    [2, 'part two'],
-  ] as const) {
-    const part: PartRecord = { partNumber, blobId: blobId(), size: body.length, etag: md5(body), lastModified: '2026-01-02T00:00:01.000Z' };
-    await writeFile(join(blobs, part.blobId), body);
-    await writeFile(join(uploads, uploadId, `part-${partNumber}.json`), JSON.stringify(part));
-    parts.push(part);
-  }
-  await writeFile(join(uploads, uploadId, '.part-3.json.0123456789ab.tmp'), '{');
-  // A create a crash interrupted (no upload.json), and an upload whose completion committed its object just before a crash.
-  await mkdir(join(uploads, randomBytes(24).toString('base64url')));
-  const completedId = randomBytes(24).toString('base64url');
-  const completed = await writeObject('users/a/completed.bin', 'completed');
-  await mkdir(join(uploads, completedId));
-  await writeFile(join(uploads, completedId, 'upload.json'), JSON.stringify({ ...upload, uploadId: completedId, key: 'users/a/completed.bin' }));
-  await writeFile(join(uploads, completedId, 'part-1.json'), JSON.stringify({ ...parts[0], blobId: completed.segments[0]!.blobId }));
-  return { plain, unicode, orphan, uploadId, parts, completedId };
-}
+const migrations = (fixture: StoreFixture) => (fixture.database.prepare("SELECT name FROM local_migrations WHERE name LIKE 's3-%' ORDER BY name").all() as Array<{ name: string }>).map((row) => row.name);
 
 describe('the first open imports the JSON files of the earlier version, once', () => {
   let dataDirectory: string;
+  let bucketDirectory: string;
   let fixture: StoreFixture | undefined;
   beforeEach(async () => {
     dataDirectory = await mkdtemp(join(tmpdir(), 's3-database-migration-'));
+    bucketDirectory = join(dataDirectory, 's3', BUCKET);
   });
   afterEach(() => fixture?.close());
 
-  test('objects, uploads and parts are imported, crash leftovers and unreferenced blobs removed, the old directories gone', async () => {
-    const bucketDirectory = join(dataDirectory, 's3', BUCKET);
+  test('objects, uploads and parts are imported, their blobs moved into object-bytes/, crash leftovers and unreferenced blobs removed, the old directories gone', async () => {
     const earlier = await writeEarlierBucket(bucketDirectory);
     fixture = await openStoreFixture(dataDirectory);
     const bucket = fixture.bucket();
@@ -83,30 +38,121 @@ describe('the first open imports the JSON files of the earlier version, once', (
     expect(object.size).toBe('part one part two'.length);
     expect(await readText(bucket, 'users/a/big.bin')).toBe('part one part two');
 
-    expect((await readdir(bucketDirectory)).sort()).toEqual(['blobs']);
-    expect(existsSync(join(bucketDirectory, 'blobs', earlier.orphan))).toBe(false);
+    expect((await readdir(bucketDirectory)).sort()).toEqual([OBJECT_BYTES_DIRECTORY]);
     const referenced = [earlier.plain, earlier.unicode, bucket.get('users/a/completed.bin')!, object].flatMap((record) => record.segments.map((segment) => segment.blobId));
-    expect((await readdir(join(bucketDirectory, 'blobs'))).sort()).toEqual([...referenced].sort());
+    expect((await readdir(fixture.blobsDirectory)).sort()).toEqual([...referenced].sort());
+    expect(referenced).not.toContain(earlier.orphan);
     expect(looseBlobIds(fixture.database)).toEqual([]);
-    expect(fixture.database.prepare('SELECT name FROM local_migrations WHERE name = ?').get(`s3-json-files:${BUCKET}`)).toBeDefined();
+    expect(migrations(fixture)).toEqual([`s3-json-files:${BUCKET}`, `s3-object-bytes-directory:${BUCKET}`]);
   });
 
-  test('a second open imports nothing again: JSON files appearing later are ignored', async () => {
-    const bucketDirectory = join(dataDirectory, 's3', BUCKET);
+  test('JSON folders appearing after the migration (a removal a crash cut short, a copied-in objects/) are removed, not imported', async () => {
     await writeEarlierBucket(bucketDirectory);
     fixture = await openStoreFixture(dataDirectory);
     await fixture.bucket().deleteObject('users/a/notes.txt');
     const objectsBefore = fixture.database.prepare('SELECT count(*) AS count FROM s3_objects').get() as { count: number };
+    const keptBytes = (await readdir(fixture.blobsDirectory)).sort();
     await writeEarlierBucket(bucketDirectory);
     await fixture.reopen();
     expect(fixture.database.prepare('SELECT count(*) AS count FROM s3_objects').get()).toEqual(objectsBefore);
     expect(fixture.bucket().get('users/a/notes.txt')).toBeUndefined();
-    expect(existsSync(join(bucketDirectory, 'objects'))).toBe(true);
+    expect(await readText(fixture.bucket(), 'users/a/completed.bin')).toBe('completed');
+    expect(await readdir(bucketDirectory)).toEqual([OBJECT_BYTES_DIRECTORY]);
+    expect((await readdir(fixture.blobsDirectory)).sort()).toEqual(keptBytes);
   });
 
-  test('a fresh data directory (nothing to import) records the migration and creates only the blobs directory', async () => {
+  test('a fresh data directory (nothing to import) records both migrations and creates only object-bytes/', async () => {
     fixture = await openStoreFixture(dataDirectory);
-    expect(await readdir(join(dataDirectory, 's3', BUCKET))).toEqual(['blobs']);
+    expect(await readdir(bucketDirectory)).toEqual([OBJECT_BYTES_DIRECTORY]);
     expect(fixture.bucket().list({ prefix: '', maxKeys: 10 }).objects).toEqual([]);
+    expect(migrations(fixture)).toEqual([`s3-json-files:${BUCKET}`, `s3-object-bytes-directory:${BUCKET}`]);
+  });
+});
+
+describe('an import a kill cut short is re-run at the next start and loses no bytes', () => {
+  let dataDirectory: string;
+  let bucketDirectory: string;
+  let fixture: StoreFixture | undefined;
+  beforeEach(async () => {
+    dataDirectory = await mkdtemp(join(tmpdir(), 's3-database-migration-crash-'));
+    bucketDirectory = join(dataDirectory, 's3', BUCKET);
+  });
+  afterEach(() => fixture?.close());
+
+  /** The import moves blobs before it commits: this leaves the first `count` referenced blobs moved and nothing committed. */
+  async function killAfterMoving(count: number | 'all') {
+    const earlier = await writeEarlierBucket(bucketDirectory);
+    const referenced = [earlier.plain, earlier.unicode].map((record) => record.segments[0]!.blobId).concat(earlier.parts.map((part) => part.blobId));
+    await mkdir(join(bucketDirectory, OBJECT_BYTES_DIRECTORY));
+    for (const blobId of count === 'all' ? referenced : referenced.slice(0, count)) await rename(join(bucketDirectory, 'blobs', blobId), join(bucketDirectory, OBJECT_BYTES_DIRECTORY, blobId));
+    return earlier;
+  }
+
+  async function expectEverythingImported(fixture: StoreFixture, earlier: Awaited<ReturnType<typeof writeEarlierBucket>>) {
+    const bucket = fixture.bucket();
+    expect(await readText(bucket, 'users/a/notes.txt')).toBe('plain object');
+    expect(await readText(bucket, 'users/a/\u{1f600}.txt')).toBe('astral key');
+    expect(await readText(bucket, 'users/a/completed.bin')).toBe('completed');
+    const object = await bucket.completeUpload({ uploadId: earlier.uploadId, key: 'users/a/big.bin', parts: earlier.parts.map(({ partNumber, etag }) => ({ partNumber, etag })), minPartBytes: 1 });
+    expect(await readText(bucket, object.key)).toBe('part one part two');
+    expect(await readdir(bucketDirectory)).toEqual([OBJECT_BYTES_DIRECTORY]);
+  }
+
+  test('killed half-way through the moves: the blobs are found in either directory', async () => {
+    const earlier = await killAfterMoving(2);
+    fixture = await openStoreFixture(dataDirectory);
+    await expectEverythingImported(fixture, earlier);
+  });
+
+  test('killed after every move, before the commit, then the earlier version started in between: nothing of ours is swept', async () => {
+    const earlier = await killAfterMoving('all');
+    // The earlier version sees records whose blobs are elsewhere; its sweep of blobs/ cannot reach them.
+    await startEarlierVersion(bucketDirectory);
+    expect((await readdir(join(bucketDirectory, OBJECT_BYTES_DIRECTORY))).length).toBe(4);
+    fixture = await openStoreFixture(dataDirectory);
+    await expectEverythingImported(fixture, earlier);
+  });
+
+  test('killed after the commit, during the removal of the old folders: the next start removes the rest', async () => {
+    await writeEarlierBucket(bucketDirectory);
+    fixture = await openStoreFixture(dataDirectory);
+    const keys = fixture.bucket().list({ prefix: '', maxKeys: 10 }).objects.map((object) => object.key);
+    fixture.store.close();
+    fixture.database.close();
+    // What the removal had not reached yet: an upload folder, a staging file, an orphan blob.
+    await mkdir(join(bucketDirectory, 'uploads', 'x'.repeat(32)), { recursive: true });
+    await writeFile(join(bucketDirectory, 'uploads', 'x'.repeat(32), 'upload.json'), '{}');
+    await mkdir(join(bucketDirectory, 'blobs'));
+    await writeFile(join(bucketDirectory, 'blobs', 'f'.repeat(32)), 'orphan');
+    fixture = await openStoreFixture(dataDirectory);
+    expect(await readdir(bucketDirectory)).toEqual([OBJECT_BYTES_DIRECTORY]);
+    expect(fixture.bucket().list({ prefix: '', maxKeys: 10 }).objects.map((object) => object.key)).toEqual(keys);
+    expect(await readText(fixture.bucket(), 'users/a/notes.txt')).toBe('plain object');
+  });
+});
+
+describe('a database from before object-bytes/ (blobs kept in blobs/) is moved over once', () => {
+  let fixture: StoreFixture | undefined;
+  afterEach(() => fixture?.close());
+
+  test('every blob is moved, the bytes read back, loose ones still removed', async () => {
+    fixture = await openStoreFixture();
+    const bucketDirectory = join(fixture.dataDirectory, 's3', BUCKET);
+    await putText(fixture.bucket(), 'a.txt', 'first');
+    await putText(fixture.bucket(), 'b.txt', 'second');
+    const loose = await fixture.bucket().stage(Readable.from([Buffer.from('never claimed')]), { maxBytes: 100 });
+    fixture.store.close();
+    // Rewind to the first database layout: blobs in blobs/, no move recorded.
+    await rename(fixture.blobsDirectory, join(bucketDirectory, 'blobs'));
+    fixture.database.prepare('DELETE FROM local_migrations WHERE name = ?').run(`s3-object-bytes-directory:${BUCKET}`);
+    fixture.database.close();
+    fixture = await openStoreFixture(fixture.dataDirectory);
+    expect(await readText(fixture.bucket(), 'a.txt')).toBe('first');
+    expect(await readText(fixture.bucket(), 'b.txt')).toBe('second');
+    expect(await readdir(bucketDirectory)).toEqual([OBJECT_BYTES_DIRECTORY]);
+    expect(existsSync(join(fixture.blobsDirectory, loose.blobId))).toBe(false);
+    expect((await readdir(fixture.blobsDirectory)).length).toBe(2);
+    expect(looseBlobIds(fixture.database)).toEqual([]);
+    expect(migrations(fixture)).toContain(`s3-object-bytes-directory:${BUCKET}`);
   });
 });

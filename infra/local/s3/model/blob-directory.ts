@@ -22,7 +22,13 @@ export interface StagedBlob {
 export const BLOB_ID = /^[0-9a-f]{32}$/;
 
 /**
- * The bytes of objects and parts, one file per blob in `blobs/` under random ids (never derived
+ * Where a bucket's blob files live, under its directory. Not `blobs/`: the JSON-file version
+ * deletes every file there that no JSON record names, so a downgrade would wipe these.
+ */
+export const OBJECT_BYTES_DIRECTORY = 'object-bytes';
+
+/**
+ * The bytes of objects and parts, one file per blob in `object-bytes/` under random ids (never derived
  * from keys, so no key can name a path). Every file that may exist without a record pointing at
  * it is listed in `s3_loose_blobs` first (docs/local-state.md): a body's id before its file is
  * created, a freed blob's id in the transaction that drops its record. The transaction that
@@ -40,7 +46,7 @@ export class BlobDirectory {
     private readonly database: LocalDatabase,
     private readonly bucket: string,
   ) {
-    this.blobsDirectory = join(bucketDirectory, 'blobs');
+    this.blobsDirectory = join(bucketDirectory, OBJECT_BYTES_DIRECTORY);
     this.insertLoose = database.prepare('INSERT OR IGNORE INTO s3_loose_blobs (bucket, blob_id) VALUES (?, ?)');
     this.deleteLoose = database.prepare('DELETE FROM s3_loose_blobs WHERE bucket = ? AND blob_id = ?');
     this.selectLoose = database.prepare('SELECT 1 FROM s3_loose_blobs WHERE bucket = ? AND blob_id = ?');

@@ -2,10 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { runInTransaction, type LocalDatabase } from '../../persistence/local-database.ts';
 import { BlobDirectory, type StagedBlob } from './blob-directory.ts';
+import { upgradeBucketDirectory } from './bucket-directory-upgrade.ts';
 import { createChecksumDigest, type ChecksumAlgorithm, type IncrementalDigest } from './checksum-algorithms.ts';
 import { KeyedLock } from './keyed-lock.ts';
 import { listObjects, type ListObjectsPage, type ListObjectsQuery } from './list-objects.ts';
-import { importJsonState } from './json-state-import.ts';
 import { ObjectIndex } from './object-index.ts';
 import type { ObjectAttributes, ObjectChecksum, ObjectRecord, PartRecord, UploadRecord } from './object-record.ts';
 import { EntityTooSmall, InvalidPart, InvalidPartOrder, NoSuchUpload } from '../s3-errors.ts';
@@ -38,13 +38,13 @@ export class Bucket {
     private readonly clock: () => Date,
   ) {}
 
-  /** Reads nothing per object: imports the JSON files of an earlier version once, then removes the blobs of interrupted writes. */
+  /** Reads nothing per object: brings the directory to the current layout (importing an earlier version's JSON files once), then removes the blobs of interrupted writes. */
   static async open(input: { name: string; directory: string; clock: () => Date; database: LocalDatabase }): Promise<Bucket> {
     const { name, directory, database } = input;
     const objects = new ObjectIndex(database, name);
     const uploads = new UploadIndex(database, name);
     const blobs = new BlobDirectory(directory, database, name);
-    await importJsonState({ database, bucket: name, directory, objects, uploads, blobs });
+    await upgradeBucketDirectory({ database, bucket: name, directory, objects, uploads });
     await blobs.open();
     return new Bucket(name, database, objects, uploads, blobs, input.clock);
   }

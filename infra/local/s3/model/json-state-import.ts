@@ -1,8 +1,6 @@
-import { readdir, rm, unlink } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readJsonFile } from '../../persistence/atomic-file.ts';
-import { hasMigrated, recordMigration, runInTransaction, type LocalDatabase } from '../../persistence/local-database.ts';
-import { BLOB_ID, type BlobDirectory } from './blob-directory.ts';
 import type { ObjectIndex } from './object-index.ts';
 import type { ObjectRecord, PartRecord, UploadRecord } from './object-record.ts';
 import type { UploadIndex } from './upload-index.ts';
@@ -15,40 +13,38 @@ interface EarlierUpload {
   parts: PartRecord[];
 }
 
+/** The records the JSON-file version left in a bucket's directory, and the blob ids they refer to. */
+export interface JsonState {
+  objects: ObjectRecord[];
+  uploads: EarlierUpload[];
+  blobIds: ReadonlySet<string>;
+}
+
 /**
- * Imports what the JSON-file version left in a bucket's directory (`objects/<sha256>.json`,
- * `uploads/<id>/upload.json` and `part-<n>.json`) in one transaction, marks blob files no imported
- * record refers to as loose (so the bucket's open removes them), records the migration, then
- * removes the old directories. The blobs stay where they are: both versions keep them in `blobs/`.
+ * Reads `objects/<sha256>.json` and `uploads/<id>/upload.json`, `part-<n>.json` as the JSON-file
+ * version wrote them, skipping the leftovers of writes a crash interrupted.
  */
-export async function importJsonState(input: { database: LocalDatabase; bucket: string; directory: string; objects: ObjectIndex; uploads: UploadIndex; blobs: BlobDirectory }): Promise<void> {
-  const migration = `s3-json-files:${input.bucket}`;
-  if (hasMigrated(input.database, migration)) return;
-  const records = await readEarlierObjects(join(input.directory, 'objects'));
-  const uploads = await readEarlierUploads(join(input.directory, 'uploads'));
-  const blobFiles = await namesIn(join(input.directory, 'blobs'));
-  // Files that cannot be blob ids were never written by the bucket; nothing can refer to them.
-  for (const name of blobFiles.filter((candidate) => !BLOB_ID.test(candidate))) await unlink(join(input.directory, 'blobs', name)).catch(() => undefined);
-  runInTransaction(input.database, () => {
-    const referenced = new Set<string>();
-    for (const record of records) {
-      input.objects.put(record);
-      for (const segment of record.segments) referenced.add(segment.blobId);
-    }
-    const objectBlobs = new Set(referenced);
-    for (const { upload, parts } of uploads) {
-      // An upload whose parts an object already uses was completed just before a crash.
-      if (parts.some((part) => objectBlobs.has(part.blobId))) continue;
-      input.uploads.create(upload);
-      for (const part of parts) {
-        input.uploads.putPart(upload.uploadId, part);
-        referenced.add(part.blobId);
-      }
-    }
-    input.blobs.free(blobFiles.filter((name) => BLOB_ID.test(name) && !referenced.has(name)));
-    recordMigration(input.database, migration);
-  });
-  for (const old of ['objects', 'uploads', 'tmp']) await rm(join(input.directory, old), { recursive: true, force: true });
+export async function readJsonState(bucketDirectory: string): Promise<JsonState> {
+  const objects = await readEarlierObjects(join(bucketDirectory, 'objects'));
+  const blobIds = new Set(objects.flatMap((record) => record.segments.map((segment) => segment.blobId)));
+  const objectBlobs = new Set(blobIds);
+  const uploads: EarlierUpload[] = [];
+  for (const earlier of await readEarlierUploads(join(bucketDirectory, 'uploads'))) {
+    // An upload whose parts an object already uses was completed just before a crash.
+    if (earlier.parts.some((part) => objectBlobs.has(part.blobId))) continue;
+    uploads.push(earlier);
+    for (const part of earlier.parts) blobIds.add(part.blobId);
+  }
+  return { objects, uploads, blobIds };
+}
+
+/** Inside a transaction: writes the records read by {@link readJsonState} into the bucket's tables. */
+export function importJsonState(state: JsonState, objects: ObjectIndex, uploads: UploadIndex): void {
+  for (const record of state.objects) objects.put(record);
+  for (const { upload, parts } of state.uploads) {
+    uploads.create(upload);
+    for (const part of parts) uploads.putPart(upload.uploadId, part);
+  }
 }
 
 async function readEarlierObjects(directory: string): Promise<ObjectRecord[]> {
@@ -81,7 +77,8 @@ async function readEarlierUploads(directory: string): Promise<EarlierUpload[]> {
   return uploads;
 }
 
-async function namesIn(directory: string): Promise<string[]> {
+/** The names in a directory, none when it does not exist. */
+export async function namesIn(directory: string): Promise<string[]> {
   try {
     return await readdir(directory);
   } catch (error) {
