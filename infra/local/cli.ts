@@ -5,6 +5,7 @@ import { keepServingAfterStrayErrors } from './keep-serving-after-stray-errors.t
 import { startLocalCloud } from './local-cloud.ts';
 import { asPortInUse, PortInUseError } from './port-in-use-error.ts';
 import { LocalDatabaseUnavailableError } from './persistence/local-database.ts';
+import { ObjectBytesWithoutDatabaseError } from './s3/model/object-bytes-without-database-error.ts';
 import { lockStateDirectory, StateDirectoryInUseError } from './state-directory-lock.ts';
 
 /** `npm run local`: the local cloud alone (Cognito Identity + S3 enforcing the stack's policies). */
@@ -65,7 +66,7 @@ const cloud = await startLocalCloud({
   logRequests: options.logRequests,
   allowedHosts: parseAllowedHosts(options.allowedHost ?? process.env[ALLOWED_HOSTS_VARIABLE]),
 }).catch((error: unknown) => {
-  if (error instanceof LocalDatabaseUnavailableError) exitWith(error.message);
+  if (error instanceof LocalDatabaseUnavailableError || error instanceof ObjectBytesWithoutDatabaseError) exitWith(error.message);
   const failure = error instanceof PortInUseError ? error : asPortInUse(error, options.port, 'the local cloud');
   if (failure instanceof PortInUseError) {
     const flag = failure.server === 'the local CDN' ? '--cdn-port' : '--port';

@@ -16,6 +16,7 @@ import { asPortInUse, PortInUseError } from './port-in-use-error.ts';
 import { keepServingAfterStrayErrors } from './keep-serving-after-stray-errors.ts';
 import { lockStateDirectory, StateDirectoryInUseError } from './state-directory-lock.ts';
 import { LocalDatabaseUnavailableError } from './persistence/local-database.ts';
+import { ObjectBytesWithoutDatabaseError } from './s3/model/object-bytes-without-database-error.ts';
 
 export interface MainJobOptions {
   /** @default 5173 */
@@ -261,7 +262,7 @@ async function runMainJob(environment: NodeJS.ProcessEnv): Promise<void> {
 if (import.meta.url === `file://${process.argv[1]}`) {
   refuseUnsupportedNode();
   await runMainJob(process.env).catch((error: unknown) => {
-    if (!(error instanceof StartUpError || error instanceof StateDirectoryInUseError || error instanceof InvalidAllowedHostError || error instanceof LocalDatabaseUnavailableError)) throw error;
+    if (!(error instanceof StartUpError || error instanceof StateDirectoryInUseError || error instanceof InvalidAllowedHostError || error instanceof LocalDatabaseUnavailableError || error instanceof ObjectBytesWithoutDatabaseError)) throw error;
     process.stderr.write(`error: ${error.message}\n`);
     process.exit(1);
   });

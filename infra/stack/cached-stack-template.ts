@@ -79,12 +79,18 @@ async function entryName(sourceRoot: string, stack: Omit<BuildStackOptions, 'app
   }
   const sources = sha256(`format ${CACHE_FORMAT_VERSION}\0${await stackSourceDigest(sourceRoot)}`);
   // The CDK's App reads its context (and default account and region) from these variables.
-  const cdkEnvironment = Object.fromEntries(Object.entries(process.env).filter(([variable]) => variable.startsWith('CDK_')));
+  const cdkEnvironment = Object.fromEntries(Object.entries(process.env).filter(([variable]) => variable.startsWith('CDK_') && variable !== NO_PERF_HOOKS_VARIABLE));
   const variant = sha256(`${options}\0${canonicalJson(cdkEnvironment)}`);
   return { sources, variant, key: `${sources}-${variant}` };
 }
 
+/** Read by aws-cdk-lib when it loads; it does not change the template, so it is left out of the key. */
+const NO_PERF_HOOKS_VARIABLE = 'CDK_NO_PERF_BUILTINS';
+
 async function synthesize(options: LoadStackTemplateOptions): Promise<SynthesizedTemplate> {
+  // aws-cdk-lib otherwise wraps every fs and child_process function for the life of the process,
+  // so a local cloud started on a cache miss would pay for it on each file call while serving.
+  process.env[NO_PERF_HOOKS_VARIABLE] = '1';
   // Imported here so that a start served from the cache never loads aws-cdk-lib.
   const { synthesizeStackTemplate } = await import('./synthesize-stack-template.ts');
   return synthesizeStackTemplate(options.assemblyDirectory, options.stack);
