@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { buffer } from 'node:stream/consumers';
 import type { TLSSocket } from 'node:tls';
@@ -68,15 +69,24 @@ export function createCdnRequestHandler(options: CdnHandlerOptions): CdnRequestH
     throw new AccessDenied();
   }
 
-  /** Reads a small object whole for the cache; an overwrite between record and bytes is read again once. */
-  async function fetchForCache(key: string, object: OriginObject, now: Date): Promise<Buffer> {
+  /**
+   * Reads a small object whole for the cache. A read that fails because the key was overwritten or
+   * deleted between record and bytes is done again once, on what is there now; a read that fails
+   * on the current record (its blob file lost) fails the request.
+   */
+  async function fetchForCache(key: string, object: OriginObject, now: Date): Promise<{ object: OriginObject; body: Buffer }> {
     try {
-      return await buffer(options.origin.read(object, 0, object.size - 1));
+      return { object, body: await readWhole(object) };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       const current = await findObject(key, now);
-      return buffer(options.origin.read(current, 0, current.size - 1));
+      if (sameBytes(object, current)) throw error;
+      return { object: current, body: await readWhole(current) };
     }
+  }
+
+  async function readWhole(object: OriginObject): Promise<Buffer> {
+    const bytes = await options.origin.read(object, 0, object.size - 1);
+    return Buffer.isBuffer(bytes) ? bytes : buffer(bytes);
   }
 
   async function serve(request: IncomingMessage, response: ServerResponse, viewer: ViewerRequest, behaviour: CacheBehaviour): Promise<void> {
@@ -106,9 +116,9 @@ export function createCdnRequestHandler(options: CdnHandlerOptions): CdnRequestH
     }
     const object = await findObject(viewer.key, now);
     if (viewer.method === 'GET' && cache.fits(object.size)) {
-      const body = await fetchForCache(viewer.key, object, now);
-      cache.put(viewer.key, object, body);
-      return send(object, 'Miss', (start, end) => body.subarray(start, end + 1));
+      const fetched = await fetchForCache(viewer.key, object, now);
+      cache.put(viewer.key, fetched.object, fetched.body);
+      return send(fetched.object, 'Miss', (start, end) => fetched.body.subarray(start, end + 1));
     }
     return send(object, 'Miss', (start, end) => options.origin.read(object, start, end));
   }
@@ -169,7 +179,13 @@ function viewerRequest(method: 'GET' | 'HEAD', url: string): ViewerRequest {
   return { method, rawPath, rawQuery, key };
 }
 
-type ByteSource = (start: number, end: number) => Buffer | NodeJS.ReadableStream;
+/** Opens bytes `start..end` (inclusive) of the answer's object: before any header is sent, so a read that cannot start is a clean error answer. */
+type ByteSource = (start: number, end: number) => Buffer | Promise<Buffer | Readable>;
+
+/** Whether two records of a key hold the same blob files. */
+function sameBytes(object: OriginObject, other: OriginObject): boolean {
+  return object.segments.length === other.segments.length && object.segments.every((segment, index) => segment.blobId === other.segments[index]?.blobId);
+}
 
 /** One object answer: what was asked, the object, and how the behaviour shapes the answer. */
 interface ObjectAnswer {
@@ -195,16 +211,16 @@ async function sendObject(request: IncomingMessage, response: ServerResponse, an
   const range = requestedRange(request, object);
   const start = range?.start ?? 0;
   const end = range?.end ?? object.size - 1;
+  const source = viewer.method === 'HEAD' || end < start ? undefined : await bytes(start, end);
   writeObjectHeaders(response, object, answer.dispositionOverride);
   writePolicyHeaders(answer.policyHeaders, response);
   response.statusCode = range ? 206 : 200;
   if (range) response.setHeader('content-range', `bytes ${start}-${end}/${object.size}`);
   response.setHeader('content-length', end - start + 1);
-  if (viewer.method === 'HEAD' || end < start) {
+  if (source === undefined) {
     response.end();
     return;
   }
-  const source = bytes(start, end);
   if (Buffer.isBuffer(source)) {
     response.end(source);
     return;

@@ -248,6 +248,26 @@ export class InternalError extends S3Error {
   }
 }
 
+/**
+ * A stored object whose blob file is gone (deleted by hand, lost by the disk). Answered as S3's
+ * 500 InternalError; logged as one line naming what is missing, for whoever runs the local cloud.
+ */
+export class ObjectBytesMissing extends S3Error {
+  readonly code = 'InternalError';
+  constructor(
+    readonly bucket: string,
+    readonly key: string,
+    readonly blobId: string,
+  ) {
+    super('We encountered an internal error. Please try again.');
+  }
+
+  /** What the log shows (console.error inspects errors): one line, not a stack and a property dump. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `ObjectBytesMissing: object ${JSON.stringify(this.key)} in bucket ${this.bucket} has lost its bytes: blob file object-bytes/${this.blobId} is missing`;
+  }
+}
+
 /** The body stopped arriving before it was complete. */
 export class RequestTimeout extends S3Error {
   readonly code = 'RequestTimeout';

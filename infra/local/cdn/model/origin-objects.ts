@@ -11,6 +11,9 @@ export type OriginObject = ObjectRecord;
 export interface OriginBucket {
   readonly name: string;
   get(key: string): OriginObject | undefined | Promise<OriginObject | undefined>;
-  /** Bytes `start..end` (inclusive). */
-  read(object: OriginObject, start: number, end: number): Readable;
+  /**
+   * Bytes `start..end` (inclusive), their files opened before this resolves (so a lost blob file
+   * fails here, before an answer starts): a Buffer when small, else a stream.
+   */
+  read(object: OriginObject, start: number, end: number): Promise<Buffer | Readable>;
 }

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, unlink } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StatementSync } from 'node:sqlite';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { runInTransaction, type LocalDatabase } from '../../persistence/local-database.ts';
 import type { IncrementalDigest } from './checksum-algorithms.ts';
 import type { BlobSegment } from './object-record.ts';
-import { EntityTooLarge } from '../s3-errors.ts';
+import { EntityTooLarge, ObjectBytesMissing } from '../s3-errors.ts';
 
 /** A body written to its blob file, fsynced, not yet part of any object (its id is still loose). */
 export interface StagedBlob {
@@ -110,10 +110,37 @@ export class BlobDirectory {
     });
   }
 
-  /** Reads bytes `start..end` (inclusive) of the concatenation of `segments`. */
-  read(segments: readonly BlobSegment[], start: number, end: number): Readable {
-    const paths = segments.map((segment) => ({ path: this.blobPath(segment.blobId), size: segment.size }));
-    return Readable.from(readSegments(paths, start, end));
+  /**
+   * Opens bytes `start..end` (inclusive) of the concatenation of `segments`, the bytes of `key`:
+   * every blob file the range touches is opened before this resolves, so a missing one fails here
+   * ({@link ObjectBytesMissing}), before an answer has begun. Up to {@link WHOLE_READ_BYTES} come
+   * back read into one Buffer; more as a stream over the open files, which closes them when it
+   * ends, fails or is destroyed.
+   */
+  async openRange(key: string, segments: readonly BlobSegment[], start: number, end: number): Promise<ObjectBytes> {
+    const ranges = await this.openSegments(key, segmentRanges(segments, start, end));
+    if (end - start + 1 > WHOLE_READ_BYTES) return new SegmentFilesStream(ranges);
+    try {
+      return await readWhole(ranges, end - start + 1);
+    } finally {
+      await Promise.all(ranges.map((range) => range.handle.close()));
+    }
+  }
+
+  private async openSegments(key: string, ranges: SegmentRange[]): Promise<OpenSegmentRange[]> {
+    const opened: OpenSegmentRange[] = [];
+    try {
+      for (const range of ranges) {
+        const handle = await open(this.blobPath(range.blobId), 'r').catch((error: NodeJS.ErrnoException) => {
+          throw error.code === 'ENOENT' ? new ObjectBytesMissing(this.bucket, key, range.blobId) : error;
+        });
+        opened.push({ ...range, handle });
+      }
+    } catch (error) {
+      await Promise.all(opened.map((range) => range.handle.close()));
+      throw error;
+    }
+    return opened;
   }
 
   private blobPath(blobId: string): string {
@@ -122,17 +149,111 @@ export class BlobDirectory {
   }
 }
 
-async function* readSegments(segments: Array<{ path: string; size: number }>, start: number, end: number): AsyncGenerator<Buffer> {
+/** An object's bytes as opened for an answer: read whole when small, else a stream over the open blob files. */
+export type ObjectBytes = Buffer | Readable;
+
+/** Opened bytes as a stream, for a consumer that takes one (a copy staging them). */
+export function objectBytesStream(bytes: ObjectBytes): Readable {
+  if (!Buffer.isBuffer(bytes)) return bytes;
+  return Readable.from(bytes.length === 0 ? [] : [bytes]);
+}
+
+/** Ranges up to this size are read into one Buffer: cheaper than a stream, and sent with the headers in one write. */
+export const WHOLE_READ_BYTES = 64 * 1024;
+const STREAM_CHUNK_BYTES = 256 * 1024;
+
+/** Bytes `from..to` (inclusive) of one blob file. */
+interface SegmentRange {
+  blobId: string;
+  from: number;
+  to: number;
+}
+
+interface OpenSegmentRange extends SegmentRange {
+  handle: FileHandle;
+}
+
+/** The pieces of the blob files that hold bytes `start..end` of their concatenation (none for an empty range). */
+function segmentRanges(segments: readonly BlobSegment[], start: number, end: number): SegmentRange[] {
+  const ranges: SegmentRange[] = [];
   let segmentStart = 0;
   for (const segment of segments) {
+    if (segmentStart > end) break;
     const segmentEnd = segmentStart + segment.size - 1;
-    if (segment.size > 0 && segmentEnd >= start && segmentStart <= end) {
-      const from = Math.max(start, segmentStart) - segmentStart;
-      const to = Math.min(end, segmentEnd) - segmentStart;
-      for await (const chunk of createReadStream(segment.path, { start: from, end: to, highWaterMark: 256 * 1024 })) yield chunk as Buffer;
+    if (segment.size > 0 && segmentEnd >= start) {
+      ranges.push({ blobId: segment.blobId, from: Math.max(start, segmentStart) - segmentStart, to: Math.min(end, segmentEnd) - segmentStart });
     }
     segmentStart += segment.size;
-    if (segmentStart > end) return;
+  }
+  return ranges;
+}
+
+async function readWhole(ranges: readonly OpenSegmentRange[], length: number): Promise<Buffer> {
+  const whole = Buffer.allocUnsafe(length);
+  let offset = 0;
+  for (const range of ranges) {
+    for (let position = range.from; position <= range.to; ) {
+      const { bytesRead } = await range.handle.read(whole, offset, range.to - position + 1, position);
+      if (bytesRead === 0) throw new BlobFileTooShort(range.blobId);
+      position += bytesRead;
+      offset += bytesRead;
+    }
+  }
+  return whole;
+}
+
+/** A blob file that ends before its record says: its bytes were lost after it was written. */
+class BlobFileTooShort extends Error {
+  constructor(blobId: string) {
+    super(`Blob file ${blobId} is shorter than its record says`);
+  }
+}
+
+/**
+ * Reads open blob files one after the other. Each handle is closed once its range is read, and
+ * all that remain when the stream ends early (failure, or the reader went away).
+ */
+class SegmentFilesStream extends Readable {
+  private index = 0;
+  private position: number;
+
+  constructor(private readonly ranges: OpenSegmentRange[]) {
+    super({ highWaterMark: STREAM_CHUNK_BYTES });
+    this.position = ranges[0]?.from ?? 0;
+  }
+
+  override _read(): void {
+    this.readChunk().then(
+      (chunk) => this.push(chunk),
+      (error: unknown) => this.destroy(error as Error),
+    );
+  }
+
+  private async readChunk(): Promise<Buffer | null> {
+    const range = this.ranges[this.index];
+    if (range === undefined) return null;
+    const chunk = Buffer.allocUnsafe(Math.min(STREAM_CHUNK_BYTES, range.to - this.position + 1));
+    const { bytesRead } = await range.handle.read(chunk, 0, chunk.length, this.position);
+    // Destroyed meanwhile: _destroy has closed this handle with the rest.
+    if (this.destroyed) return null;
+    if (bytesRead === 0) throw new BlobFileTooShort(range.blobId);
+    this.position += bytesRead;
+    if (this.position > range.to) {
+      this.index += 1;
+      this.position = this.ranges[this.index]?.from ?? 0;
+      await range.handle.close();
+    }
+    return bytesRead === chunk.length ? chunk : chunk.subarray(0, bytesRead);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // A read still in flight holds its handle; Node closes a FileHandle only after its pending operations.
+    const open = this.ranges.slice(this.index);
+    this.index = this.ranges.length;
+    Promise.all(open.map((range) => range.handle.close())).then(
+      () => callback(error),
+      (closeError: unknown) => callback(error ?? (closeError as Error)),
+    );
   }
 }
 

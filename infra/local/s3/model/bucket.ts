@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { runInTransaction, type LocalDatabase } from '../../persistence/local-database.ts';
-import { BlobDirectory, type StagedBlob } from './blob-directory.ts';
+import { BlobDirectory, type ObjectBytes, type StagedBlob } from './blob-directory.ts';
 import { upgradeBucketDirectory } from './bucket-directory-upgrade.ts';
 import { createChecksumDigest, type ChecksumAlgorithm, type IncrementalDigest } from './checksum-algorithms.ts';
 import { KeyedLock } from './keyed-lock.ts';
@@ -61,9 +61,9 @@ export class Bucket {
     return this.objects.get(key);
   }
 
-  /** Bytes `start..end` (inclusive) of an object. */
-  read(record: ObjectRecord, start: number, end: number): Readable {
-    return this.blobs.read(record.segments, start, end);
+  /** Bytes `start..end` (inclusive) of an object, their files opened (see {@link BlobDirectory.openRange}). */
+  read(record: ObjectRecord, start: number, end: number): Promise<ObjectBytes> {
+    return this.blobs.openRange(record.key, record.segments, start, end);
   }
 
   list(query: ListObjectsQuery): ListObjectsPage {

@@ -1,4 +1,5 @@
 import { checksumHeaderName, createChecksumDigest, parseChecksumAlgorithm, type ChecksumAlgorithm } from '../model/checksum-algorithms.ts';
+import { objectBytesStream } from '../model/blob-directory.ts';
 import { parseBoundedInteger } from '../protocol/query-parameters.ts';
 import { parseObjectAttributes, writeEncryptionHeaders } from '../protocol/object-headers.ts';
 import type { CopySource } from '../protocol/parse-operation.ts';
@@ -53,7 +54,7 @@ export async function uploadPartCopy(context: S3OperationContext, key: string, u
   const range = rangeHeader === undefined ? { start: 0, end: sourceRecord.size - 1 } : parseCopySourceRange(rangeHeader, sourceRecord.size);
   if (range.end - range.start + 1 > limits.maxPartBytes) throw new InvalidRequest(`The specified copy range is larger than the maximum part size: ${limits.maxPartBytes}`);
   const digests = upload.checksumAlgorithm ? { [upload.checksumAlgorithm]: createChecksumDigest(upload.checksumAlgorithm) } : {};
-  const staged = await bucket.stage(context.store.bucket(source.bucket).read(sourceRecord, range.start, range.end), { maxBytes: limits.maxPartBytes, digests });
+  const staged = await bucket.stage(objectBytesStream(await context.store.bucket(source.bucket).read(sourceRecord, range.start, range.end)), { maxBytes: limits.maxPartBytes, digests });
   const checksum = partChecksum(upload.checksumAlgorithm, staged.digests);
   const part = await bucket.putPart({ uploadId, key, partNumber, staged, ...(checksum !== undefined && { checksum }) });
   writeEncryptionHeaders(response, upload.attributes.encryption);

@@ -14,30 +14,14 @@ export function sendEmpty(response: ServerResponse, status: number): void {
   response.end();
 }
 
-/** Bodies up to this size are read whole and sent with the headers in one write. */
-const SMALL_BODY_BYTES = 64 * 1024;
-
 /**
- * Sends a body of `length` bytes. A small one is read whole first, so headers and bytes leave in
- * one write (one TLS record, no stream plumbing on the answer); a larger one is streamed. A body
- * that fails to read cuts the answer off, as it would half-way through a stream.
+ * Sends an object's bytes, opened before the headers were written: a Buffer (a small body, read
+ * whole) leaves with the headers in one write; a stream is piped, and a read that fails half-way
+ * cuts the answer off.
  */
-export async function sendBody(body: Readable, length: number, response: ServerResponse): Promise<void> {
-  if (length > SMALL_BODY_BYTES) return sendStream(body, response);
-  const whole = await readWhole(body);
-  if (whole === undefined) response.destroy();
-  else response.end(whole);
-}
-
-/** The bytes of a stream, or undefined when it fails or closes before its end (listeners, not an async iterator: cheaper for a chunk or two). */
-function readWhole(body: Readable): Promise<Buffer | undefined> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    body.on('data', (chunk: Buffer) => chunks.push(chunk));
-    body.on('error', () => resolve(undefined));
-    body.once('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
-    body.once('close', () => resolve(undefined));
-  });
+export async function sendBody(body: Buffer | Readable, response: ServerResponse): Promise<void> {
+  if (Buffer.isBuffer(body)) response.end(body);
+  else await sendStream(body, response);
 }
 
 /**

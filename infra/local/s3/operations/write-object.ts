@@ -1,4 +1,5 @@
 import type { ObjectAttributes, ObjectRecord } from '../model/object-record.ts';
+import { objectBytesStream } from '../model/blob-directory.ts';
 import { InvalidArgument, InvalidRequest, NoSuchKey, NotImplemented } from '../s3-errors.ts';
 import { checkWriteConditions, type WriteConditions } from '../model/write-conditions.ts';
 import { checksumHeaderName, createChecksumDigest, parseChecksumAlgorithm } from '../model/checksum-algorithms.ts';
@@ -50,7 +51,7 @@ export async function copyObject(context: S3OperationContext, key: string, sourc
   const algorithmHeader = requestHeader(request, 'x-amz-checksum-algorithm');
   const algorithm = (algorithmHeader === undefined ? undefined : parseChecksumAlgorithm(algorithmHeader)) ?? sourceRecord.checksum?.algorithm;
   const sourceBucket = context.store.bucket(source.bucket);
-  const staged = await bucket.stage(sourceBucket.read(sourceRecord, 0, sourceRecord.size - 1), {
+  const staged = await bucket.stage(objectBytesStream(await sourceBucket.read(sourceRecord, 0, sourceRecord.size - 1)), {
     maxBytes: limits.maxObjectBytes,
     ...(algorithm && { digests: { [algorithm]: createChecksumDigest(algorithm) } }),
   });
