@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { openLocalDatabase, type LocalDatabase } from '../../../infra/local/persistence/local-database.ts';
-import { OBJECT_BYTES_DIRECTORY } from '../../../infra/local/s3/model/blob-directory.ts';
+import { OBJECT_BYTES_DIRECTORY, objectBytesStream } from '../../../infra/local/s3/model/blob-directory.ts';
 import type { Bucket } from '../../../infra/local/s3/model/bucket.ts';
 import type { ObjectAttributes, ObjectRecord } from '../../../infra/local/s3/model/object-record.ts';
 import { ObjectStore } from '../../../infra/local/s3/model/object-store.ts';
@@ -70,7 +70,7 @@ export async function putText(bucket: Bucket, key: string, body: string): Promis
 export async function readText(bucket: Bucket, key: string): Promise<string | undefined> {
   const record = bucket.get(key);
   if (!record) return undefined;
-  return record.size === 0 ? '' : text(bucket.read(record, 0, record.size - 1));
+  return record.size === 0 ? '' : text(objectBytesStream(await bucket.read(record, 0, record.size - 1)));
 }
 
 export function looseBlobIds(database: LocalDatabase): string[] {
