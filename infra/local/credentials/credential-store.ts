@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { openLocalDatabase, runInTransaction, type LocalDatabase } from '../persistence/local-database.ts';
+import { openStoreConnection, runInTransaction, type LocalDatabase, type StoreConnection } from '../persistence/local-database.ts';
 import { applyCredentialCap } from './credential-cap.ts';
 import { CredentialTable, createCredentialTables, type CredentialRecord } from './credential-table.ts';
 import { importCredentialFiles } from './import-credential-files.ts';
@@ -53,14 +53,17 @@ const ACCESS_KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 export class CredentialStore implements CredentialLookup {
   private lastSweepMs = Number.NEGATIVE_INFINITY;
 
+  private readonly database: LocalDatabase;
+
   private constructor(
-    private readonly database: LocalDatabase,
-    private readonly ownsDatabase: boolean,
+    private readonly connection: StoreConnection,
     private readonly table: CredentialTable,
     private readonly clock: () => Date,
     private readonly expiredRetentionMs: number,
     private readonly maxPerIdentity: number,
-  ) {}
+  ) {
+    this.database = connection.database;
+  }
 
   /** Creates the tables, imports the files of earlier versions once, and sweeps; reads nothing per credential set. */
   static async open(options: CredentialStoreOptions): Promise<CredentialStore> {
@@ -68,15 +71,14 @@ export class CredentialStore implements CredentialLookup {
     if (!Number.isInteger(maxPerIdentity) || maxPerIdentity < 1) {
       throw new RangeError(`maxCredentialsPerIdentity must be a whole number of at least 1, not ${maxPerIdentity}.`);
     }
-    const database = options.database ?? openLocalDatabase(options.dataDirectory);
-    try {
+    return openStoreConnection(options, async (connection) => {
+      const { database } = connection;
       createCredentialTables(database);
       const table = new CredentialTable(database);
       await importCredentialFiles(database, table, options.dataDirectory, maxPerIdentity);
       applyCredentialCap(database, maxPerIdentity);
       const store = new CredentialStore(
-        database,
-        options.database === undefined,
+        connection,
         table,
         options.clock ?? (() => new Date()),
         (options.expiredRetentionSeconds ?? 86_400) * 1000,
@@ -84,15 +86,12 @@ export class CredentialStore implements CredentialLookup {
       );
       runInTransaction(database, () => store.sweep());
       return store;
-    } catch (error) {
-      if (options.database === undefined) database.close();
-      throw error;
-    }
+    });
   }
 
   /** Closes the connection the store opened itself; a shared one stays open for its owner to close. */
   close(): void {
-    if (this.ownsDatabase && this.database.isOpen) this.database.close();
+    this.connection.close();
   }
 
   findByAccessKeyId(accessKeyId: string): IssuedCredentials | undefined {

@@ -87,3 +87,34 @@ export function hasMigrated(database: LocalDatabase, name: string): boolean {
 export function recordMigration(database: LocalDatabase, name: string): void {
   database.prepare('INSERT INTO local_migrations (name, applied_at) VALUES (?, ?)').run(name, new Date().toISOString());
 }
+
+/** A store's database connection: the shared one it was given, or its own, which {@link StoreConnection.close} closes. */
+export interface StoreConnection {
+  database: LocalDatabase;
+  /** Closes the connection if the store opened it; a shared one stays open for its owner to close. */
+  close(): void;
+}
+
+/**
+ * Opens a store on the shared connection when one is given, otherwise on a connection of its own
+ * to `<dataDirectory>/local-cloud.sqlite`; if opening the store fails, its own connection is closed again.
+ */
+export async function openStoreConnection<Store>(
+  options: { dataDirectory: string; database?: LocalDatabase },
+  openStore: (connection: StoreConnection) => Promise<Store>,
+): Promise<Store> {
+  const ownsDatabase = options.database === undefined;
+  const database = options.database ?? openLocalDatabase(options.dataDirectory);
+  const connection: StoreConnection = {
+    database,
+    close: () => {
+      if (ownsDatabase && database.isOpen) database.close();
+    },
+  };
+  try {
+    return await openStore(connection);
+  } catch (error) {
+    connection.close();
+    throw error;
+  }
+}

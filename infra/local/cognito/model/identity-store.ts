@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { StatementSync } from 'node:sqlite';
-import { openLocalDatabase, runInTransaction, type LocalDatabase } from '../../persistence/local-database.ts';
+import { openStoreConnection, runInTransaction, type LocalDatabase, type StoreConnection } from '../../persistence/local-database.ts';
 import { ResourceConflictException, ResourceNotFoundException } from '../cognito-errors.ts';
 import { importIdentitiesFile } from './import-identities-file.ts';
 import type { IdentityPool } from './identity-pool.ts';
@@ -47,11 +47,14 @@ export class IdentityStore {
   private readonly pools = new Map<string, IdentityPool>();
   private readonly statements: Record<keyof typeof IDENTITY_STATEMENTS, StatementSync>;
 
+  private readonly database: LocalDatabase;
+
   private constructor(
-    private readonly database: LocalDatabase,
-    private readonly ownsDatabase: boolean,
+    private readonly connection: StoreConnection,
     private readonly clock: () => Date,
   ) {
+    const { database } = connection;
+    this.database = database;
     this.statements = Object.fromEntries(Object.entries(IDENTITY_STATEMENTS).map(([name, sql]) => [name, database.prepare(sql)])) as Record<
       keyof typeof IDENTITY_STATEMENTS,
       StatementSync
@@ -64,8 +67,8 @@ export class IdentityStore {
    * per identity.
    */
   static async open(options: IdentityStoreOptions): Promise<IdentityStore> {
-    const database = options.database ?? openLocalDatabase(options.dataDirectory);
-    try {
+    return openStoreConnection(options, async (connection) => {
+      const { database } = connection;
       createIdentityTables(database);
       await importIdentitiesFile(database, options.dataDirectory);
       const upsertPool = database.prepare(
@@ -74,21 +77,18 @@ export class IdentityStore {
       runInTransaction(database, () => {
         for (const pool of options.identityPools) upsertPool.run(pool.identityPoolId, JSON.stringify(pool));
       });
-      const store = new IdentityStore(database, options.database === undefined, options.clock);
+      const store = new IdentityStore(connection, options.clock);
       for (const row of database.prepare('SELECT pool_json FROM cognito_pools').all() as { pool_json: string }[]) {
         const pool = JSON.parse(row.pool_json) as IdentityPool;
         store.pools.set(pool.identityPoolId, pool);
       }
       return store;
-    } catch (error) {
-      if (options.database === undefined) database.close();
-      throw error;
-    }
+    });
   }
 
   /** Closes the connection the store opened itself; a shared one stays open for its owner to close. */
   close(): void {
-    if (this.ownsDatabase && this.database.isOpen) this.database.close();
+    this.connection.close();
   }
 
   pool(identityPoolId: string): IdentityPool {

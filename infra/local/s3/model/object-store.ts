@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { openLocalDatabase, type LocalDatabase } from '../../persistence/local-database.ts';
+import { openStoreConnection, type LocalDatabase, type StoreConnection } from '../../persistence/local-database.ts';
 import { Bucket } from './bucket.ts';
 import { createS3Tables } from './s3-tables.ts';
 import { NoSuchBucket } from '../s3-errors.ts';
@@ -8,13 +8,13 @@ const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 /**
  * The buckets the local S3 serves: their records in the local database's `s3_` tables, their
- * bytes under `<dataDirectory>/s3/<bucket>/blobs/`. Given a `database`, the store uses that
+ * bytes under `<dataDirectory>/s3/<bucket>/object-bytes/`. Given a `database`, the store uses that
  * connection and leaves closing it to its owner; otherwise it opens its own and closes it in {@link close}.
  */
 export class ObjectStore {
   private constructor(
     private readonly buckets: Map<string, Bucket>,
-    private readonly ownDatabase: LocalDatabase | undefined,
+    private readonly connection: StoreConnection,
   ) {}
 
   static async open(options: { dataDirectory: string; bucketNames: string[]; clock: () => Date; database?: LocalDatabase }): Promise<ObjectStore> {
@@ -22,19 +22,15 @@ export class ObjectStore {
       // Bucket names come from configuration, but they still become a directory name.
       if (!BUCKET_NAME.test(name) || name.includes('..')) throw new Error(`Invalid bucket name ${JSON.stringify(name)}`);
     }
-    const ownDatabase = options.database ? undefined : openLocalDatabase(options.dataDirectory);
-    const database = options.database ?? (ownDatabase as LocalDatabase);
-    try {
+    return openStoreConnection(options, async (connection) => {
+      const { database } = connection;
       createS3Tables(database);
       const buckets = new Map<string, Bucket>();
       for (const name of options.bucketNames) {
         buckets.set(name, await Bucket.open({ name, directory: join(options.dataDirectory, 's3', name), clock: options.clock, database }));
       }
-      return new ObjectStore(buckets, ownDatabase);
-    } catch (error) {
-      ownDatabase?.close();
-      throw error;
-    }
+      return new ObjectStore(buckets, connection);
+    });
   }
 
   bucket(name: string): Bucket {
@@ -45,6 +41,6 @@ export class ObjectStore {
 
   /** Closes the database connection if the store opened it; a shared one stays open. */
   close(): void {
-    if (this.ownDatabase?.isOpen) this.ownDatabase.close();
+    this.connection.close();
   }
 }
