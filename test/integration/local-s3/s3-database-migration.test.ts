@@ -1,11 +1,9 @@
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { OBJECT_BYTES_DIRECTORY } from '../../../infra/local/s3/model/blob-directory.ts';
-import { BUCKET, looseBlobIds, openStoreFixture, putText, readText, type StoreFixture } from './s3-database-fixture.ts';
+import { BUCKET, looseBlobIds, openStoreFixture, readText, type StoreFixture } from './s3-database-fixture.ts';
 import { startEarlierVersion, writeEarlierBucket } from './s3-database-earlier-version.ts';
 
 const migrations = (fixture: StoreFixture) => (fixture.database.prepare("SELECT name FROM local_migrations WHERE name LIKE 's3-%' ORDER BY name").all() as Array<{ name: string }>).map((row) => row.name);
@@ -43,7 +41,7 @@ describe('the first open imports the JSON files of the earlier version, once', (
     expect((await readdir(fixture.blobsDirectory)).sort()).toEqual([...referenced].sort());
     expect(referenced).not.toContain(earlier.orphan);
     expect(looseBlobIds(fixture.database)).toEqual([]);
-    expect(migrations(fixture)).toEqual([`s3-json-files:${BUCKET}`, `s3-object-bytes-directory:${BUCKET}`]);
+    expect(migrations(fixture)).toEqual([`s3-json-files:${BUCKET}`]);
   });
 
   test('JSON folders appearing after the migration (a removal a crash cut short, a copied-in objects/) are removed, not imported', async () => {
@@ -61,11 +59,11 @@ describe('the first open imports the JSON files of the earlier version, once', (
     expect((await readdir(fixture.blobsDirectory)).sort()).toEqual(keptBytes);
   });
 
-  test('a fresh data directory (nothing to import) records both migrations and creates only object-bytes/', async () => {
+  test('a fresh data directory (nothing to import) records the migration and creates only object-bytes/', async () => {
     fixture = await openStoreFixture(dataDirectory);
     expect(await readdir(bucketDirectory)).toEqual([OBJECT_BYTES_DIRECTORY]);
     expect(fixture.bucket().list({ prefix: '', maxKeys: 10 }).objects).toEqual([]);
-    expect(migrations(fixture)).toEqual([`s3-json-files:${BUCKET}`, `s3-object-bytes-directory:${BUCKET}`]);
+    expect(migrations(fixture)).toEqual([`s3-json-files:${BUCKET}`]);
   });
 });
 
@@ -128,31 +126,5 @@ describe('an import a kill cut short is re-run at the next start and loses no by
     expect(await readdir(bucketDirectory)).toEqual([OBJECT_BYTES_DIRECTORY]);
     expect(fixture.bucket().list({ prefix: '', maxKeys: 10 }).objects.map((object) => object.key)).toEqual(keys);
     expect(await readText(fixture.bucket(), 'users/a/notes.txt')).toBe('plain object');
-  });
-});
-
-describe('a database from before object-bytes/ (blobs kept in blobs/) is moved over once', () => {
-  let fixture: StoreFixture | undefined;
-  afterEach(() => fixture?.close());
-
-  test('every blob is moved, the bytes read back, loose ones still removed', async () => {
-    fixture = await openStoreFixture();
-    const bucketDirectory = join(fixture.dataDirectory, 's3', BUCKET);
-    await putText(fixture.bucket(), 'a.txt', 'first');
-    await putText(fixture.bucket(), 'b.txt', 'second');
-    const loose = await fixture.bucket().stage(Readable.from([Buffer.from('never claimed')]), { maxBytes: 100 });
-    fixture.store.close();
-    // Rewind to the first database layout: blobs in blobs/, no move recorded.
-    await rename(fixture.blobsDirectory, join(bucketDirectory, 'blobs'));
-    fixture.database.prepare('DELETE FROM local_migrations WHERE name = ?').run(`s3-object-bytes-directory:${BUCKET}`);
-    fixture.database.close();
-    fixture = await openStoreFixture(fixture.dataDirectory);
-    expect(await readText(fixture.bucket(), 'a.txt')).toBe('first');
-    expect(await readText(fixture.bucket(), 'b.txt')).toBe('second');
-    expect(await readdir(bucketDirectory)).toEqual([OBJECT_BYTES_DIRECTORY]);
-    expect(existsSync(join(fixture.blobsDirectory, loose.blobId))).toBe(false);
-    expect((await readdir(fixture.blobsDirectory)).length).toBe(2);
-    expect(looseBlobIds(fixture.database)).toEqual([]);
-    expect(migrations(fixture)).toContain(`s3-object-bytes-directory:${BUCKET}`);
   });
 });

@@ -14,18 +14,16 @@ const EARLIER_DIRECTORIES = [...EARLIER_RECORD_DIRECTORIES, 'tmp', 'blobs'];
 
 /**
  * Brings a bucket's directory to the current layout before the bucket opens (docs/local-state.md,
- * "Migration"). Two migrations are recorded per bucket: the import of the JSON files, and the move
- * of blob files from `blobs/` (which the JSON-file version sweeps) into `object-bytes/`.
+ * "Migration"): the import of the JSON files, with the move of their blob files from `blobs/`
+ * (which the JSON-file version sweeps) into `object-bytes/`, recorded as one migration per bucket.
  *
- * - Nothing recorded, JSON records present: the blobs they refer to are renamed into
- *   `object-bytes/` and fsynced first, then one transaction imports the records and records both
- *   migrations. A crash before the commit leaves the JSON files in place and each blob in one of
+ * - Not recorded, JSON records present: the blobs they refer to are renamed into
+ *   `object-bytes/` and fsynced first, then one transaction imports the records and records the
+ *   migration. A crash before the commit leaves the JSON files in place and each blob in one of
  *   the two directories, so the next start imports again and finds them wherever they are.
- * - Nothing recorded, no JSON records: a new bucket, unless blob files exist, which means the
+ * - Not recorded, no JSON records: a new bucket, unless blob files exist, which means the
  *   database that knew them is gone. Then it refuses to start ({@link ObjectBytesWithoutDatabaseError})
  *   and deletes nothing.
- * - JSON import recorded, move not: the database's first layout kept its blobs in `blobs/`;
- *   every blob file there is renamed into `object-bytes/`, then the move is recorded.
  *
  * Whatever was recorded, the JSON-file version's directories are removed last (not imported): the
  * leftovers of a removal a crash interrupted, or of an earlier version started on this directory.
@@ -33,15 +31,13 @@ const EARLIER_DIRECTORIES = [...EARLIER_RECORD_DIRECTORIES, 'tmp', 'blobs'];
 export async function upgradeBucketDirectory(input: { database: LocalDatabase; bucket: string; directory: string; objects: ObjectIndex; uploads: UploadIndex }): Promise<void> {
   const { database, bucket, directory } = input;
   const jsonImport = `s3-json-files:${bucket}`;
-  const bytesMove = `s3-object-bytes-directory:${bucket}`;
   const bytesDirectory = join(directory, OBJECT_BYTES_DIRECTORY);
   await mkdir(bytesDirectory, { recursive: true });
   if (hasMigrated(database, jsonImport)) {
-    if (!hasMigrated(database, bytesMove)) {
-      await moveBlobFiles(directory, (await namesIn(join(directory, 'blobs'))).filter((name) => BLOB_ID.test(name)));
-      runInTransaction(database, () => recordMigration(database, bytesMove));
-    }
-  } else if (await anyExists(directory, EARLIER_RECORD_DIRECTORIES)) {
+    await removeEarlierDirectories(directory);
+    return;
+  }
+  if (await anyExists(directory, EARLIER_RECORD_DIRECTORIES)) {
     const state = await readJsonState(directory);
     // Files of an import a crash interrupted are all named by the JSON records; any other file is an unknown object's bytes.
     const unknown = (await namesIn(bytesDirectory)).filter((name) => !state.blobIds.has(name));
@@ -50,18 +46,18 @@ export async function upgradeBucketDirectory(input: { database: LocalDatabase; b
     runInTransaction(database, () => {
       importJsonState(state, input.objects, input.uploads);
       recordMigration(database, jsonImport);
-      recordMigration(database, bytesMove);
     });
   } else {
     for (const held of [bytesDirectory, join(directory, 'blobs')]) {
       if ((await namesIn(held)).length > 0) throw new ObjectBytesWithoutDatabaseError(held, databaseFile(directory));
     }
-    runInTransaction(database, () => {
-      recordMigration(database, jsonImport);
-      recordMigration(database, bytesMove);
-    });
+    runInTransaction(database, () => recordMigration(database, jsonImport));
   }
-  // Blob files still in blobs/ now are ones no record refers to: the JSON-file version's orphans.
+  await removeEarlierDirectories(directory);
+}
+
+/** Blob files still in blobs/ now are ones no record refers to: the JSON-file version's orphans. */
+async function removeEarlierDirectories(directory: string): Promise<void> {
   for (const earlier of EARLIER_DIRECTORIES) await rm(join(directory, earlier), { recursive: true, force: true });
 }
 
