@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync } from 'node:sqlite';
 
 /** The local cloud's metadata database, inside its data directory. Object bytes stay in files beside it. */
 export const LOCAL_DATABASE_FILE = 'local-cloud.sqlite';
@@ -42,7 +42,10 @@ export function openLocalDatabase(dataDirectory: string): LocalDatabase {
   mkdirSync(dataDirectory, { recursive: true, mode: 0o700 });
   let database: DatabaseSync | undefined;
   try {
-    database = new DatabaseSync(join(dataDirectory, LOCAL_DATABASE_FILE));
+    // Loaded on first use, not at import: on Node 22 loading node:sqlite prints an ExperimentalWarning,
+    // which must not come before an entry point's own Node version check.
+    const { DatabaseSync: Database } = process.getBuiltinModule('node:sqlite');
+    database = new Database(join(dataDirectory, LOCAL_DATABASE_FILE));
     configure(database);
     return database;
   } catch (error) {
