@@ -1,13 +1,12 @@
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNodeStorageClient } from '../../app/library/node/create-node-storage-client.ts';
 import type { ScopedStorageClient } from '../../app/library/scoped-storage-client.ts';
 import { benchResult, percentile, type BenchOptions, type BenchResult } from './bench-result.ts';
-import { cpuSeconds, developmentSession, firstJsonLine, spawnTsx, type BenchProcess } from './bench-processes.ts';
+import { cpuSeconds, developmentSession, firstJsonLine, freeLoopbackPort, spawnTsx, type BenchProcess } from './bench-processes.ts';
 import type { LocalCloudOpenReport } from './scale-local-cloud-open.ts';
 import { seededObjectKey, seededUser, type SeedReport, type SeedRequest } from './scale-seed-state.ts';
 
@@ -51,7 +50,7 @@ export async function runScaleBenchmark(options: BenchOptions): Promise<BenchRes
   const workDirectory = await mkdtemp(join(tmpdir(), 'scale-bench-'));
   try {
     // One page port for the start-ups: the page origin is part of the stack, so every timed start uses the same cached template.
-    const pagePort = await freePort();
+    const pagePort = await freeLoopbackPort();
     const templateDirectory = join(workDirectory, 'template');
     const first = await startMainJob(templateDirectory, pagePort);
     await first.job.stop();
@@ -273,16 +272,6 @@ async function startMainJob(stateDirectory: string, pagePort: number): Promise<{
   return { job, startUpSeconds: (performance.now() - started) / 1000 };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function seededLabel(size: number): string {
   return `seeded ${label(size)} identities + ${label(size)} objects`;
